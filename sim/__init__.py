@@ -1,0 +1,3 @@
+"""sim package of thermal-sar (see README)."""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Pipelines that wire the packages together (one module per user job)."""

@@ -1,0 +1,3 @@
+"""vision package of thermal-sar (see README)."""
+
+__all__: list[str] = []
