@@ -172,12 +172,16 @@ def intersect_rays(origin_m: np.ndarray, dirs: np.ndarray, grid: HeightGrid, *, 
 
     Parameters
     ----------
-    origin_m : (3,) local-frame point of the camera.
+    origin_m : (3,) local-frame point of the camera, or (N, 3) one origin per ray
+        (many frames in one call).
     dirs : (N, 3) unit direction vectors in ENU.
     """
-    o = np.asarray(origin_m, float)
     d = np.asarray(dirs, float).reshape(-1, 3)
     n = d.shape[0]
+    o_in = np.asarray(origin_m, float)
+    if o_in.ndim == 2:
+        return _intersect_many(o_in.reshape(-1, 3), d, grid, max_range_m=max_range_m, tol_m=tol_m)
+    o = o_in
     h0 = grid.height_at(o[0], o[1])
     if np.isnan(h0):
         raise OutOfCoverageError("the camera position is outside the height grid. Hint: build the grid around the pose.")
@@ -245,6 +249,67 @@ def intersect_rays(origin_m: np.ndarray, dirs: np.ndarray, grid: HeightGrid, *, 
     hit = ~np.isnan(t_hit)
     xyz = o + t_hit[:, None] * d
     return GroundHits(xyz, hit, t_hit)
+
+
+def _intersect_many(o: np.ndarray, d: np.ndarray, grid: HeightGrid, *, max_range_m: float,
+                    tol_m: float) -> GroundHits:
+    """:func:`intersect_rays` with one origin per ray (same Lipschitz march, then bisection).
+
+    Rays whose origin is outside the grid or below the terrain are misses (not errors):
+    one bad pose in a batch of frames must not lose the others.
+    """
+    n = d.shape[0]
+    if o.shape[0] != n:
+        raise CameraError(f"origin_m has {o.shape[0]} rows but dirs has {n}: give one origin or one per ray.")
+    h0 = grid.height_at(o[:, 0], o[:, 1])
+    ok = ~np.isnan(h0) & (o[:, 2] >= np.nan_to_num(h0, nan=np.inf) - 1e-6)
+    hmax = float(grid.heights_m.max())
+    hmin = float(grid.heights_m.min())
+    dz = d[:, 2]
+    dxy = np.hypot(d[:, 0], d[:, 1])
+    down = dz < 0
+    safe_dz = np.where(down, -dz, 1.0)
+    t = np.where(down, np.maximum(0.0, (o[:, 2] - hmax) / safe_dz), 0.0)
+    t_end = np.where(down, np.minimum(max_range_m, (o[:, 2] - hmin) / safe_dz + 1e-6), max_range_m)
+    rate = np.maximum(-dz + dxy * grid.max_gradient, 1e-9)
+    active = ok & ~((dz >= 0) & (o[:, 2] >= hmax))
+    t_hit = np.full(n, np.nan)
+    idx = np.flatnonzero(active)
+    tt = t[idx]
+    for _ in range(28):
+        if idx.size == 0:
+            break
+        oi, di = o[idx], d[idx]
+        f, inside = grid._height_above(oi[:, 0] + tt * di[:, 0], oi[:, 1] + tt * di[:, 1], oi[:, 2] + tt * di[:, 2])
+        gone = ~inside | (tt > t_end[idx])
+        done = inside & (f < tol_m)
+        t_hit[idx[done]] = tt[done]
+        keep = ~(gone | done)
+        idx, tt, f = idx[keep], tt[keep], f[keep]
+        tt = tt + f / rate[idx]
+    if idx.size:
+        step = np.minimum(0.5 * grid.res_m / np.maximum(dxy[idx], 0.05), 0.5 * grid.res_m / np.maximum(-dz[idx], 1e-3))
+        lo = tt.copy()
+        while idx.size:
+            hi = lo + step
+            p = o[idx] + hi[:, None] * d[idx]
+            f = p[:, 2] - grid.height_at(p[:, 0], p[:, 1])
+            gone = np.isnan(f) | (hi > t_end[idx] + step)
+            cross = (~gone) & (f <= 0)
+            if np.any(cross):
+                a, b = lo[cross].copy(), hi[cross].copy()
+                oc, dc = o[idx[cross]], d[idx[cross]]
+                for _ in range(24):
+                    m = 0.5 * (a + b)
+                    pm = oc + m[:, None] * dc
+                    below = pm[:, 2] - grid.height_at(pm[:, 0], pm[:, 1]) <= 0
+                    b = np.where(below, m, b)
+                    a = np.where(below, a, m)
+                t_hit[idx[cross]] = 0.5 * (a + b)
+            keep = ~(gone | cross)
+            idx, lo, step = idx[keep], hi[keep], step[keep]
+    hit = ~np.isnan(t_hit)
+    return GroundHits(o + t_hit[:, None] * d, hit, t_hit)
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ class GridTerrain:
     Parameters
     ----------
     heights_m : (rows, cols) float32 array
-        Elevations in metres AMSL, row 0 at ``node_transform * (0, 0)``.
+        Elevations in metres AMSL, row 0 at ``node_transform @ (0, 0)``.
     node_transform : Affine
         (col, row) -> (x, y) in ``crs`` of each sample node.
     crs : pyproj.CRS
@@ -178,7 +178,7 @@ class GridTerrain:
         t = np.linspace(0.0, 1.0, 33)
         c = np.concatenate([t * (cols - 1), np.full(33, cols - 1.0), t * (cols - 1), np.zeros(33)])
         r = np.concatenate([np.zeros(33), t * (rows - 1), np.full(33, rows - 1.0), t * (rows - 1)])
-        x, y = self.node_transform * (c, r)
+        x, y = _apply(self.node_transform, c, r)
         if self._to_crs is None:
             lon, lat = np.asarray(x), np.asarray(y)
         else:
@@ -251,7 +251,7 @@ class GridTerrain:
         """(lat_deg, lon_deg) arrays of every sample node, shaped like ``heights_m``."""
         rows, cols = self.shape
         c, r = np.meshgrid(np.arange(cols, dtype=float), np.arange(rows, dtype=float))
-        x, y = self.node_transform * (c, r)
+        x, y = _apply(self.node_transform, c, r)
         if self._to_crs is None:
             return np.asarray(y), np.asarray(x)
         lon, lat = self._to_crs.transform(x, y, direction="INVERSE")
@@ -269,6 +269,13 @@ class GridTerrain:
             dx = a * _M_PER_DEG_LAT * np.cos(np.radians(lat))
             return dx[:, None], np.full((rows, 1), e * _M_PER_DEG_LAT)
         return np.full((rows, 1), a), np.full((rows, 1), e)
+
+
+def _apply(t: Affine, cols, rows):
+    """(col, row) -> (x, y) through an affine transform, vectorised."""
+    c = np.asarray(cols, float)
+    r = np.asarray(rows, float)
+    return t.a * c + t.b * r + t.c, t.d * c + t.e * r + t.f
 
 
 def _bilinear(h: np.ndarray, row: np.ndarray, col: np.ndarray):
@@ -398,7 +405,7 @@ def _fill_voids(h: np.ndarray, void: np.ndarray, node_transform: Affine, to_wgs8
     labels, regions = ndimage.label(void)
     sizes = np.bincount(labels.ravel())[1:]
     rows, cols = np.nonzero(void)
-    x, y = node_transform * (np.array([cols.min(), cols.max()], float), np.array([rows.min(), rows.max()], float))
+    x, y = _apply(node_transform, np.array([cols.min(), cols.max()], float), np.array([rows.min(), rows.max()], float))
     lon, lat = to_wgs84(np.asarray(x), np.asarray(y))
     bounds = GeoBounds(float(np.min(lat)), float(np.min(lon)), float(np.max(lat)), float(np.max(lon)))
     return filled, VoidReport(n, n / void.size, int(regions), bounds, int(sizes.max()))
@@ -448,9 +455,16 @@ def load_geotiff(path: str | Path, *, band: int = 1) -> GridTerrain:
     import rasterio
     from rasterio.errors import RasterioIOError
 
+    import warnings
+
+    from rasterio.errors import NotGeoreferencedWarning
+
     p = Path(path)
     try:
-        ds = rasterio.open(p)
+        with warnings.catch_warnings():
+            # A missing CRS or transform is reported below as a TerrainError.
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            ds = rasterio.open(p)
     except RasterioIOError as exc:
         raise SarIOError(f"cannot read DEM {str(p)!r}: {exc}. Hint: check the path and that it is a GeoTIFF.") from None
     with ds:
@@ -464,7 +478,7 @@ def load_geotiff(path: str | Path, *, band: int = 1) -> GridTerrain:
         data = ds.read(band, masked=False).astype(np.float64)
         nodata = ds.nodata
         crs = CRS.from_user_input(ds.crs.to_wkt())
-        node = ds.transform * Affine.translation(0.5, 0.5)
+        node = ds.transform @ Affine.translation(0.5, 0.5)
     void = ~np.isfinite(data)
     if nodata is not None and np.isfinite(nodata):
         void |= data == nodata
@@ -507,7 +521,7 @@ def synthetic_mountain(
     size_m: float = 8000.0,
     resolution_m: float = 10.0,
     base_elevation_m: float = 350.0,
-    relief_m: float = 650.0,
+    relief_m: float | None = None,
 ) -> GridTerrain:
     """A deterministic mountain landscape: ridges, valleys and realistic slopes.
 
@@ -517,7 +531,8 @@ def synthetic_mountain(
     massif, fractal noise with the k^-2 amplitude spectrum of real
     topography, a main valley, and an erosion-like power law that flattens
     valley floors and steepens crests; scaled so that the highest point is
-    ``base_elevation_m + relief_m``. With the defaults the median slope is
+    ``base_elevation_m + relief_m`` (default: 8 % of ``size_m``, at most
+    650 m, so small test patches are not cliffs). With the defaults the median slope is
     about 17 deg, 95 % of slopes are under 34 deg and the steepest about 55
     deg, as in the hill country of Zhejiang.
     """
@@ -527,6 +542,8 @@ def synthetic_mountain(
         raise TerrainError(f"size_m={size_m} is out of range: allowed 100..50000 m.")
     if not (1.0 <= resolution_m <= size_m / 10):
         raise TerrainError(f"resolution_m={resolution_m} is out of range: allowed 1..size_m/10 m.")
+    if relief_m is None:
+        relief_m = min(650.0, 0.08 * size_m)
     n = int(round(size_m / resolution_m)) + 1
     rng = np.random.default_rng(seed)
     half = (n - 1) * resolution_m / 2.0
