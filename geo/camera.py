@@ -142,13 +142,7 @@ class CameraModel:
         c = np.asarray(cols, float)
         r, c = np.broadcast_arrays(r, c)
         if self.dist_coeffs:
-            import cv2
-
-            pts = np.stack([c.ravel(), r.ravel()], axis=-1).reshape(-1, 1, 2)
-            crit = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-12)
-            und = cv2.undistortPointsIter(pts, self.matrix, np.array(self.dist_coeffs), None, None, crit)
-            x = und[:, 0, 0].reshape(r.shape)
-            y = und[:, 0, 1].reshape(r.shape)
+            x, y = self._undistort((c - self.cx_px) / self.fx_px, (r - self.cy_px) / self.fy_px)
         else:
             x = (c - self.cx_px) / self.fx_px
             y = (r - self.cy_px) / self.fy_px
@@ -167,14 +161,33 @@ class CameraModel:
             x = np.where(in_front, v[..., 0] / z, np.nan)
             y = np.where(in_front, v[..., 1] / z, np.nan)
         if self.dist_coeffs:
-            k = list(self.dist_coeffs) + [0.0] * (8 - len(self.dist_coeffs))
-            k1, k2, p1, p2, k3, k4, k5, k6 = k
-            r2 = x * x + y * y
-            radial = (1 + k1 * r2 + k2 * r2**2 + k3 * r2**3) / (1 + k4 * r2 + k5 * r2**2 + k6 * r2**3)
-            xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
-            yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
-            x, y = xd, yd
+            x, y = self._distort(x, y)
         return self.cy_px + self.fy_px * y, self.cx_px + self.fx_px * x, in_front
+
+    def _distort(self, x, y):
+        """Apply the OpenCV distortion model to normalised coordinates."""
+        k1, k2, p1, p2, k3, k4, k5, k6 = list(self.dist_coeffs) + [0.0] * (8 - len(self.dist_coeffs))
+        r2 = x * x + y * y
+        radial = (1 + k1 * r2 + k2 * r2**2 + k3 * r2**3) / (1 + k4 * r2 + k5 * r2**2 + k6 * r2**3)
+        return (x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x),
+                y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y)
+
+    def _undistort(self, xd, yd):
+        """Invert :meth:`_distort` by fixed-point iteration (as OpenCV does), to 1e-12."""
+        k1, k2, p1, p2, k3, k4, k5, k6 = list(self.dist_coeffs) + [0.0] * (8 - len(self.dist_coeffs))
+        x, y = xd.copy(), yd.copy()
+        for _ in range(200):
+            r2 = x * x + y * y
+            icdist = (1 + k4 * r2 + k5 * r2**2 + k6 * r2**3) / (1 + k1 * r2 + k2 * r2**2 + k3 * r2**3)
+            dx = 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+            dy = p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+            xn = (xd - dx) * icdist
+            yn = (yd - dy) * icdist
+            step = np.max(np.abs(xn - x), initial=0.0) + np.max(np.abs(yn - y), initial=0.0)
+            x, y = xn, yn
+            if step < 1e-13:
+                break
+        return x, y
 
     def contains_pixel(self, rows, cols):
         """True where (row, col) lies on the sensor."""
