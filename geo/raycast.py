@@ -104,6 +104,38 @@ class HeightGrid:
     def y_max_m(self) -> float:
         return self.y0_m + self.res_m * (self.heights_m.shape[0] - 1)
 
+    def _blocks(self) -> _Blocks:
+        """Per-block bounds used for safe ray-marching steps (computed once, cached)."""
+        cached = self.__dict__.get("_blocks_cache")
+        if cached is None:
+            cached = _Blocks.of(self.heights_m, self.res_m)
+            object.__setattr__(self, "_blocks_cache", cached)
+        return cached
+
+    def _probe(self, x, y, z, block: int):
+        """(z - terrain height, inside, flat block index) for the hot loop of ray marching."""
+        ny, nx = self.heights_m.shape
+        c = (x - self.x0_m) * (1.0 / self.res_m)
+        r = (y - self.y0_m) * (1.0 / self.res_m)
+        inside = (c >= 0) & (c < nx - 1) & (r >= 0) & (r < ny - 1)
+        if not np.all(inside):
+            c = np.where(inside, c, 0.0)
+            r = np.where(inside, r, 0.0)
+        c0 = c.astype(np.intp)
+        r0 = r.astype(np.intp)
+        fc = c - c0
+        fr = r - r0
+        i = r0 * nx + c0
+        flat = self.heights_m.ravel()
+        h00 = flat[i]
+        h01 = flat[i + 1]
+        h10 = flat[i + nx]
+        h11 = flat[i + (nx + 1)]
+        a = h00 + (h01 - h00) * fc
+        bb = h10 + (h11 - h10) * fc
+        nbx = (nx - 2) // block + 1
+        return z - (a + (bb - a) * fr), inside, (r0 // block) * nbx + (c0 // block)
+
     def _height_above(self, x, y, z):
         """(z - terrain height, inside) for float arrays; the hot loop of ray marching."""
         ny, nx = self.heights_m.shape
@@ -154,6 +186,43 @@ class HeightGrid:
 
 
 @dataclass(frozen=True)
+class _Blocks:
+    """Block maxima and gradient bounds of a height grid, dilated by one block.
+
+    For any point in block (i, j), every terrain point within ``reach_m``
+    (one block) lies in the 3x3 blocks around it, so ``hmax[i, j]`` bounds the
+    terrain height and ``lip[i, j]`` its gradient there.
+    """
+
+    size: int
+    reach_m: float
+    hmax: np.ndarray
+    lip: np.ndarray
+
+    @classmethod
+    def of(cls, h: np.ndarray, res_m: float, size: int = 8) -> _Blocks:
+        from scipy.ndimage import maximum_filter
+
+        ny, nx = h.shape
+        ncy, ncx = ny - 1, nx - 1  # cells
+        nby, nbx = (ncy - 1) // size + 1, (ncx - 1) // size + 1
+        # Cell maxima and cell gradient bounds (bilinear cell: |grad| <= hypot of steepest edges).
+        cmax = np.maximum(np.maximum(h[:-1, :-1], h[:-1, 1:]), np.maximum(h[1:, :-1], h[1:, 1:]))
+        gx = np.abs(np.diff(h, axis=1)) / res_m
+        gy = np.abs(np.diff(h, axis=0)) / res_m
+        cgrad = np.hypot(np.maximum(gx[:-1, :], gx[1:, :]), np.maximum(gy[:, :-1], gy[:, 1:]))
+
+        def block_max(a: np.ndarray) -> np.ndarray:
+            pad = np.full((nby * size, nbx * size), -np.inf)
+            pad[:ncy, :ncx] = a
+            return pad.reshape(nby, size, nbx, size).max(axis=(1, 3))
+
+        hmax = maximum_filter(block_max(cmax), size=3, mode="nearest")
+        lip = maximum_filter(block_max(cgrad), size=3, mode="nearest") + 1e-9
+        return cls(size, size * res_m, hmax, lip)
+
+
+@dataclass(frozen=True)
 class GroundHits:
     """Result of intersecting rays with the ground.
 
@@ -175,92 +244,35 @@ def intersect_rays(origin_m: np.ndarray, dirs: np.ndarray, grid: HeightGrid, *, 
     origin_m : (3,) local-frame point of the camera, or (N, 3) one origin per ray
         (many frames in one call).
     dirs : (N, 3) unit direction vectors in ENU.
+
+    With a single origin, a camera outside the grid or below the terrain is an
+    error. With one origin per ray such rays are misses instead: one bad pose
+    in a batch of frames must not lose the others.
     """
     d = np.asarray(dirs, float).reshape(-1, 3)
     n = d.shape[0]
     o_in = np.asarray(origin_m, float)
     if o_in.ndim == 2:
-        return _intersect_many(o_in.reshape(-1, 3), d, grid, max_range_m=max_range_m, tol_m=tol_m)
-    o = o_in
-    h0 = grid.height_at(o[0], o[1])
-    if np.isnan(h0):
-        raise OutOfCoverageError("the camera position is outside the height grid. Hint: build the grid around the pose.")
-    if o[2] < h0 - 1e-6:
-        raise CameraError(
-            f"camera altitude {o[2]:.1f} m AMSL is below the terrain ({float(h0):.1f} m) at its position. "
-            "Hint: check the altitude datum (AMSL vs above home) of the pose."
-        )
-    hmax = float(grid.heights_m.max())
-    hmin = float(grid.heights_m.min())
-    dz = d[:, 2]
-    dxy = np.hypot(d[:, 0], d[:, 1])
-    lip = grid.max_gradient
-    t = np.zeros(n)
-    # Start where the ray comes down to the highest terrain: nothing can be hit before.
-    down = dz < 0
-    t[down] = np.maximum(0.0, (o[2] - hmax) / (-dz[down]))
-    # Rays that point level or up and start above every peak never hit.
-    active = ~((dz >= 0) & (o[2] >= hmax))
-    t_end = np.full(n, max_range_m)
-    t_end[down] = np.minimum(max_range_m, (o[2] - hmin) / (-dz[down]) + 1e-6)
-    t_hit = np.full(n, np.nan)
-    rate = np.maximum(-dz + dxy * lip, 1e-9)
-
-    idx = np.flatnonzero(active)
-    tt = t[idx]
-    dxa, dya, dza, ra, te = d[idx, 0], d[idx, 1], d[idx, 2], rate[idx], t_end[idx]
-    for _ in range(28):
-        if idx.size == 0:
-            break
-        f, inside = grid._height_above(o[0] + tt * dxa, o[1] + tt * dya, o[2] + tt * dza)
-        gone = ~inside | (tt > te)
-        done = inside & (f < tol_m)
-        if np.any(done):
-            t_hit[idx[done]] = tt[done]
-        keep = ~(gone | done)
-        if not np.all(keep):
-            idx, tt, f, dxa, dya, dza, ra, te = (a[keep] for a in (idx, tt, f, dxa, dya, dza, ra, te))
-        tt = tt + f / ra
-    if idx.size:
-        # Grazing rays: fixed march at half the grid spacing, then bisection.
-        step = 0.5 * grid.res_m / np.maximum(dxy[idx], 0.05)
-        step = np.minimum(step, 0.5 * grid.res_m / np.maximum(-dz[idx], 1e-3))
-        lo = tt.copy()
-        while idx.size:
-            hi = lo + step
-            p = o + hi[:, None] * d[idx]
-            f = p[:, 2] - grid.height_at(p[:, 0], p[:, 1])
-            gone = np.isnan(f) | (hi > t_end[idx] + step)
-            cross = (~gone) & (f <= 0)
-            if np.any(cross):
-                a = lo[cross].copy()
-                b = hi[cross].copy()
-                di = d[idx[cross]]
-                for _ in range(24):
-                    m = 0.5 * (a + b)
-                    pm = o + m[:, None] * di
-                    fm = pm[:, 2] - grid.height_at(pm[:, 0], pm[:, 1])
-                    below = fm <= 0
-                    b = np.where(below, m, b)
-                    a = np.where(below, a, m)
-                t_hit[idx[cross]] = 0.5 * (a + b)
-            keep = ~(gone | cross)
-            idx, lo, step = idx[keep], hi[keep], step[keep]
-    hit = ~np.isnan(t_hit)
-    xyz = o + t_hit[:, None] * d
-    return GroundHits(xyz, hit, t_hit)
+        o = o_in.reshape(-1, 3)
+        if o.shape[0] != n:
+            raise CameraError(f"origin_m has {o.shape[0]} rows but dirs has {n}: give one origin or one per ray.")
+    else:
+        h0 = grid.height_at(o_in[0], o_in[1])
+        if np.isnan(h0):
+            raise OutOfCoverageError(
+                "the camera position is outside the height grid. Hint: build the grid around the pose.")
+        if o_in[2] < h0 - 1e-6:
+            raise CameraError(
+                f"camera altitude {o_in[2]:.1f} m AMSL is below the terrain ({float(h0):.1f} m) at its position. "
+                "Hint: check the altitude datum (AMSL vs above home) of the pose."
+            )
+        o = np.broadcast_to(o_in, (n, 3))
+    return _march(o, d, grid, max_range_m=max_range_m, tol_m=tol_m)
 
 
-def _intersect_many(o: np.ndarray, d: np.ndarray, grid: HeightGrid, *, max_range_m: float,
-                    tol_m: float) -> GroundHits:
-    """:func:`intersect_rays` with one origin per ray (same Lipschitz march, then bisection).
-
-    Rays whose origin is outside the grid or below the terrain are misses (not errors):
-    one bad pose in a batch of frames must not lose the others.
-    """
+def _march(o: np.ndarray, d: np.ndarray, grid: HeightGrid, *, max_range_m: float, tol_m: float) -> GroundHits:
+    """Safe-step ray marching (local Lipschitz bound and block maxima), then a fixed march for grazing rays."""
     n = d.shape[0]
-    if o.shape[0] != n:
-        raise CameraError(f"origin_m has {o.shape[0]} rows but dirs has {n}: give one origin or one per ray.")
     h0 = grid.height_at(o[:, 0], o[:, 1])
     ok = ~np.isnan(h0) & (o[:, 2] >= np.nan_to_num(h0, nan=np.inf) - 1e-6)
     hmax = float(grid.heights_m.max())
@@ -269,45 +281,62 @@ def _intersect_many(o: np.ndarray, d: np.ndarray, grid: HeightGrid, *, max_range
     dxy = np.hypot(d[:, 0], d[:, 1])
     down = dz < 0
     safe_dz = np.where(down, -dz, 1.0)
+    # Nothing can be hit before the ray comes down to the highest terrain, nor after the lowest.
     t = np.where(down, np.maximum(0.0, (o[:, 2] - hmax) / safe_dz), 0.0)
     t_end = np.where(down, np.minimum(max_range_m, (o[:, 2] - hmin) / safe_dz + 1e-6), max_range_m)
-    rate = np.maximum(-dz + dxy * grid.max_gradient, 1e-9)
     active = ok & ~((dz >= 0) & (o[:, 2] >= hmax))
     t_hit = np.full(n, np.nan)
+    blocks = grid._blocks()
+    reach = blocks.reach_m
+
     idx = np.flatnonzero(active)
     tt = t[idx]
-    for _ in range(28):
+    ox, oy, oz = o[idx, 0].copy(), o[idx, 1].copy(), o[idx, 2].copy()
+    dxa, dya, dza, dxya, te = d[idx, 0], d[idx, 1], d[idx, 2], dxy[idx], t_end[idx]
+    t_lim = reach / np.maximum(dxya, 1e-9)
+    for _ in range(40):
         if idx.size == 0:
             break
-        oi, di = o[idx], d[idx]
-        f, inside = grid._height_above(oi[:, 0] + tt * di[:, 0], oi[:, 1] + tt * di[:, 1], oi[:, 2] + tt * di[:, 2])
-        gone = ~inside | (tt > t_end[idx])
+        z = oz + tt * dza
+        f, inside, b = grid._probe(ox + tt * dxa, oy + tt * dya, z, blocks.size)
+        gone = ~inside | (tt > te)
         done = inside & (f < tol_m)
-        t_hit[idx[done]] = tt[done]
+        if np.any(done):
+            t_hit[idx[done]] = tt[done]
         keep = ~(gone | done)
-        idx, tt, f = idx[keep], tt[keep], f[keep]
-        tt = tt + f / rate[idx]
+        if not np.all(keep):
+            idx, tt, f, z, b, ox, oy, oz, dxa, dya, dza, dxya, te, t_lim = (
+                a[keep] for a in (idx, tt, f, z, b, ox, oy, oz, dxa, dya, dza, dxya, te, t_lim))
+        # Two safe steps; take the longer. (1) local Lipschitz bound of the terrain
+        # within `reach` of the point; (2) the ray is above every peak within reach.
+        step_lip = f / np.maximum(-dza + dxya * blocks.lip.ravel()[b], 1e-9)
+        above = z - blocks.hmax.ravel()[b]
+        step_max = np.where(above > 0, np.where(dza < 0, above / np.maximum(-dza, 1e-12), np.inf), 0.0)
+        tt = tt + np.minimum(np.maximum(step_lip, step_max), t_lim)
     if idx.size:
-        step = np.minimum(0.5 * grid.res_m / np.maximum(dxy[idx], 0.05), 0.5 * grid.res_m / np.maximum(-dz[idx], 1e-3))
+        # Grazing rays: fixed march at half the grid spacing, then bisection.
+        step = np.minimum(0.5 * grid.res_m / np.maximum(dxya, 0.05), 0.5 * grid.res_m / np.maximum(-dza, 1e-3))
+        oo = np.column_stack([ox, oy, oz])
+        dd = np.column_stack([dxa, dya, dza])
         lo = tt.copy()
         while idx.size:
             hi = lo + step
-            p = o[idx] + hi[:, None] * d[idx]
+            p = oo + hi[:, None] * dd
             f = p[:, 2] - grid.height_at(p[:, 0], p[:, 1])
-            gone = np.isnan(f) | (hi > t_end[idx] + step)
+            gone = np.isnan(f) | (hi > te + step)
             cross = (~gone) & (f <= 0)
             if np.any(cross):
-                a, b = lo[cross].copy(), hi[cross].copy()
-                oc, dc = o[idx[cross]], d[idx[cross]]
+                a, bb = lo[cross].copy(), hi[cross].copy()
+                oc, dc = oo[cross], dd[cross]
                 for _ in range(24):
-                    m = 0.5 * (a + b)
+                    m = 0.5 * (a + bb)
                     pm = oc + m[:, None] * dc
                     below = pm[:, 2] - grid.height_at(pm[:, 0], pm[:, 1]) <= 0
-                    b = np.where(below, m, b)
+                    bb = np.where(below, m, bb)
                     a = np.where(below, a, m)
-                t_hit[idx[cross]] = 0.5 * (a + b)
+                t_hit[idx[cross]] = 0.5 * (a + bb)
             keep = ~(gone | cross)
-            idx, lo, step = idx[keep], hi[keep], step[keep]
+            idx, lo, step, oo, dd, te = idx[keep], hi[keep], step[keep], oo[keep], dd[keep], te[keep]
     hit = ~np.isnan(t_hit)
     return GroundHits(o + t_hit[:, None] * d, hit, t_hit)
 
