@@ -1,0 +1,73 @@
+"""Search progress: how much of the search area the camera has covered, and the POD so far.
+
+Pure computation in a local equirectangular metric frame centred on the area
+(distortion < 0.1 % across 20 km, far below footprint uncertainty).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import shapely
+from shapely.geometry import Polygon, shape
+from shapely.ops import transform, unary_union
+
+from geo.errors import InputError
+
+__all__ = ["SearchProgress", "search_progress", "area_polygons"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchProgress:
+    """``covered_fraction``: share of the area seen at least once (0..1); ``pod``: probability of detection so far.
+
+    ``pod`` = covered fraction x the single-pass detection probability of the
+    sensor (a lower bound: a second pass over the same ground is not counted).
+    """
+
+    area_m2: float
+    covered_m2: float
+    covered_fraction: float
+    pod: float
+
+
+def area_polygons(mission_geojson: dict) -> tuple[list[dict], list[dict]]:
+    """(areas, holes) GeoJSON geometries of a mission FeatureCollection."""
+    from maps.features import parse_mission
+
+    feats = parse_mission(mission_geojson)
+    return ([f.geometry for f in feats if f.kind == "area"], [f.geometry for f in feats if f.kind in ("hole", "no_fly")])
+
+
+def search_progress(areas: Sequence[dict], holes: Sequence[dict], footprints: Sequence[Sequence[Sequence[float]]],
+                    *, single_pass_pod: float = 0.8) -> SearchProgress | None:
+    """Coverage of ``areas`` minus ``holes`` by camera ``footprints`` ([[lat, lon], ...] rings).
+
+    Returns None when there is no area to search.
+    """
+    if not 0.0 <= single_pass_pod <= 1.0:
+        raise InputError(f"single_pass_pod={single_pass_pod} is out of range: allowed 0..1.")
+    if not areas:
+        return None
+    area_ll = unary_union([shape(g) for g in areas])
+    if holes:
+        area_ll = area_ll.difference(unary_union([shape(g) for g in holes]))
+    c = area_ll.centroid
+    kx = 111_320.0 * math.cos(math.radians(c.y))
+    ky = 111_132.0
+
+    def to_m(x, y, z=None):
+        return ((x - c.x) * kx, (y - c.y) * ky)
+
+    area_m = transform(to_m, area_ll)
+    polys = []
+    for ring in footprints:
+        if len(ring) >= 3:
+            polys.append(Polygon([((lon - c.x) * kx, (lat - c.y) * ky) for lat, lon in ring]).buffer(0))
+    seen = shapely.union_all(polys) if polys else Polygon()
+    covered = area_m.intersection(seen).area
+    total = area_m.area
+    frac = covered / total if total > 0 else 0.0
+    return SearchProgress(float(total), float(covered), float(frac), float(frac * single_pass_pod))

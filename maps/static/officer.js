@@ -1,0 +1,156 @@
+/* The command post: live drone, detections to review, teams to send. */
+"use strict";
+(function () {
+  const S = SAR.S, CFG = SAR.CFG;
+  const map = SAR.makeMap("map");
+  const dets = {};          // id -> {d, marker}
+  const teams = {};         // username -> {t, marker}
+  let drone = null, track = null, footprint = null, missionLayer = null;
+  const list = document.getElementById("detections");
+  const readonly = document.body.classList.contains("readonly");
+
+  function statusWord(d) {
+    let s = S["status_" + d.status] || d.status;
+    if (d.assigned_team) { s += " → " + d.assigned_team + " (" + (S["status_" + (d.field_status || "assigned")] || d.field_status) + ")"; }
+    return s;
+  }
+
+  function teamOptions(d) {
+    const names = Object.keys(teams).sort();
+    const sug = (d.suggestions || []).map(function (s) { return s.username; });
+    const order = sug.concat(names.filter(function (n) { return sug.indexOf(n) < 0; }));
+    return order.map(function (n, i) {
+      const s = (d.suggestions || []).find(function (x) { return x.username === n; });
+      const extra = s ? " – " + SAR.fmtDist(s.distance_m) + ", " + S.walk_time + " " + SAR.fmtTime(s.walk_time_s) + (i === 0 ? " (" + S.suggested + ")" : "") : "";
+      return '<option value="' + SAR.esc(n) + '">' + SAR.esc(n + extra) + "</option>";
+    }).join("");
+  }
+
+  function card(d) {
+    const li = document.createElement("li");
+    li.className = "det st-" + d.status;
+    li.id = "det-" + d.id;
+    li.dataset.id = d.id;
+    const img = d.thumbnail_url ? '<img src="' + SAR.esc(d.thumbnail_url) + '" alt="">' : '<div class="nothumb"></div>';
+    let buttons = "";
+    if (!readonly) {
+      if (d.status === "new") {
+        buttons += '<button class="confirm good">' + SAR.esc(S.confirm) + '</button><button class="reject bad">' + SAR.esc(S.reject) + "</button>";
+        buttons += '<button class="merge">' + SAR.esc(S.merge) + "</button>";
+      }
+      if (d.status === "confirmed") {
+        buttons += '<select class="team" aria-label="' + SAR.esc(S.assign_to) + '">' + teamOptions(d) + '</select><button class="assign primary">' + SAR.esc(S.assign) + "</button>";
+      }
+    }
+    li.innerHTML = img + '<div><div class="title">#' + d.id + " " + SAR.esc(d.class_name) + " " + Math.round(100 * d.confidence) + ' %</div>' +
+      '<div class="meta">' + SAR.clock(d.t_s) + " · CEP " + Math.round(d.cep_m) + " m · " + d.lat_deg.toFixed(5) + ", " + d.lon_deg.toFixed(5) + "</div>" +
+      '<div class="meta status">' + SAR.esc(statusWord(d)) + '</div><div class="buttons">' + buttons + "</div></div>";
+    li.addEventListener("click", function (ev) {
+      const b = ev.target.closest("button");
+      if (!b) { const e = dets[d.id]; if (e) { map.panTo(e.marker.getLatLng()); e.marker.openPopup(); } return; }
+      ev.stopPropagation();
+      let p;
+      if (b.classList.contains("confirm")) { p = SAR.api("POST", "/api/detections/" + d.id + "/review", { action: "confirm" }); }
+      else if (b.classList.contains("reject")) { p = SAR.api("POST", "/api/detections/" + d.id + "/review", { action: "reject" }); }
+      else if (b.classList.contains("merge")) {
+        const into = window.prompt(S.merge + " #", "");
+        if (!into) { return; }
+        p = SAR.api("POST", "/api/detections/" + d.id + "/merge", { into_id: parseInt(into, 10) });
+      } else if (b.classList.contains("assign")) {
+        const team = li.querySelector("select.team").value;
+        if (!team) { return; }
+        p = SAR.api("POST", "/api/detections/" + d.id + "/assign", { team: team });
+      }
+      if (p) { p.then(upsertDet).catch(function (e) { alert(e.message); }); }
+    });
+    return li;
+  }
+
+  function upsertDet(d) {
+    const colour = SAR.CLASS_COLOURS[d.class_name] || "#555";
+    let e = dets[d.id];
+    const hidden = d.status === "rejected" || d.status === "merged";
+    if (!e) {
+      const m = L.circleMarker(d.pos, { radius: 9, color: "#000", weight: 2, fillColor: colour, fillOpacity: 0.95, className: "det-marker det-marker-" + d.id });
+      const cep = L.circle(d.pos, { radius: Math.max(d.cep_m, 1), color: colour, weight: 1, fillOpacity: 0.1, interactive: false });
+      m.addTo(map); cep.addTo(map);
+      e = dets[d.id] = { d: d, marker: m, cep: cep };
+      if (!SAR.fitted) { map.setView(d.pos, Math.max(map.getZoom(), 15)); SAR.fitted = true; }
+    }
+    e.d = d;
+    e.marker.setLatLng(d.pos); e.cep.setLatLng(d.pos); e.cep.setRadius(Math.max(d.cep_m, 1));
+    e.marker.setStyle({ opacity: hidden ? 0.3 : 1, fillOpacity: hidden ? 0.2 : 0.95, fillColor: colour, color: d.status === "confirmed" ? "#1e88e5" : "#000" });
+    e.marker.bindPopup("<b>#" + d.id + " " + SAR.esc(d.class_name) + "</b> " + Math.round(100 * d.confidence) + " %<br>" +
+      (d.thumbnail_url ? '<img src="' + SAR.esc(d.thumbnail_url) + '" width="128" style="image-rendering:pixelated"><br>' : "") +
+      SAR.esc(statusWord(d)));
+    const old = document.getElementById("det-" + d.id);
+    const li = card(d);
+    if (old) { list.replaceChild(li, old); } else { list.insertBefore(li, list.firstChild); }
+    document.getElementById("det-count").textContent = Object.keys(dets).length;
+  }
+
+  function upsertTeam(t) {
+    let e = teams[t.username];
+    if (!e) { e = teams[t.username] = { t: t, marker: null }; }
+    e.t = t;
+    if (t.pos) {
+      if (!e.marker) {
+        e.marker = L.marker(t.pos, { icon: L.divIcon({ className: "", html: '<span class="team-icon">' + SAR.esc(t.username) + "</span>", iconSize: null }) }).addTo(map);
+      } else { e.marker.setLatLng(t.pos); }
+    }
+    const ul = document.getElementById("teams");
+    ul.innerHTML = Object.keys(teams).sort().map(function (n) {
+      const x = teams[n].t;
+      return "<li>" + SAR.esc(n) + ' <span class="muted">' + (x.pos ? x.lat_deg.toFixed(5) + ", " + x.lon_deg.toFixed(5) + " · " + SAR.clock(x.t_s) : "–") + "</span></li>";
+    }).join("");
+  }
+
+  function onTelemetry(t) {
+    const icon = L.divIcon({ className: "", html: '<div class="drone-icon" style="transform: rotate(' + (t.heading_deg || 0) + 'deg)">▲</div>', iconSize: [22, 22], iconAnchor: [11, 11] });
+    if (!drone) { drone = L.marker(t.pos, { icon: icon, zIndexOffset: 1000 }).addTo(map); track = L.polyline([], { color: "#212121", weight: 2, opacity: 0.7 }).addTo(map); }
+    else { drone.setLatLng(t.pos); drone.setIcon(icon); }
+    track.addLatLng(t.pos);
+    const pts = track.getLatLngs(); if (pts.length > 3000) { pts.splice(0, pts.length - 3000); track.setLatLngs(pts); }
+    if (t.footprint_disp) {
+      if (!footprint) { footprint = L.polygon(t.footprint_disp, { color: "#6a1b9a", weight: 1, fillOpacity: 0.15, interactive: false }).addTo(map); }
+      else { footprint.setLatLngs(t.footprint_disp); }
+    }
+    document.getElementById("drone").textContent = t.vehicle + " · " + (t.alt_amsl_m != null ? Math.round(t.alt_amsl_m) + " m AMSL · " : "") + SAR.clock(t.t_s);
+    if (!SAR.fitted) { map.setView(t.pos, 15); SAR.fitted = true; }
+  }
+
+  function onProgress(p) {
+    if (!p) { return; }
+    document.getElementById("covered").textContent = (100 * p.covered_fraction).toFixed(1) + " % of " + (p.area_m2 / 1e6).toFixed(2) + " km²";
+    document.getElementById("pod").textContent = (100 * p.pod).toFixed(0) + " %";
+  }
+
+  function onMission(fc) {
+    if (missionLayer) { map.removeLayer(missionLayer); }
+    if (!fc) { return; }
+    missionLayer = L.geoJSON(fc, {
+      style: function (f) {
+        const k = (f.properties && (f.properties.kind || f.properties.role)) || "";
+        if (k === "no_fly") { return { color: "#b71c1c", weight: 2, fillOpacity: 0.25 }; }
+        if (k === "hole") { return { color: "#455a64", weight: 1, dashArray: "4 4", fillOpacity: 0.3 }; }
+        if (f.geometry.type.indexOf("Line") >= 0) { return { color: "#1f77b4", weight: 1.5, opacity: 0.6 }; }
+        return { color: "#0d47a1", weight: 2, fillOpacity: 0.05 };
+      },
+      pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 2, weight: 1 }); },
+      interactive: false,
+    }).addTo(map);
+    missionLayer.bringToBack();
+  }
+
+  SAR.live({
+    detection: upsertDet, team: upsertTeam, telemetry: onTelemetry, progress: onProgress, mission: onMission,
+  }, function (st) {
+    st.teams.forEach(upsertTeam);
+    st.detections.forEach(upsertDet);
+    if (st.mission) { onMission(st.mission); }
+    if (st.track.length) {
+      st.track.forEach(onTelemetry);
+    }
+    onProgress(st.progress);
+  });
+})();

@@ -1,0 +1,158 @@
+"""Wiring for ``thermal-sar map``, ``serve`` and ``users``: files -> maps; store + app -> uvicorn."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from geo.errors import FormatError, InputError, SarIOError
+
+__all__ = ["MapResult", "write_map", "load_terrain_or_default", "run_server", "add_user"]
+
+
+@dataclass(frozen=True)
+class MapResult:
+    path: Path
+    size_bytes: int
+    missions: int
+    targets: int
+    track_points: int
+    basemap: str
+
+
+def load_terrain_or_default(dem: Sequence[str | Path] | None, *, synthetic: bool = True):
+    """The DEM files given (a mosaic for several), else the embedded synthetic mountain (or None)."""
+    from geo.terrain import load_terrain, synthetic_mountain
+
+    if dem:
+        return load_terrain([Path(p) for p in dem])
+    return synthetic_mountain() if synthetic else None
+
+
+def _read_json(p: Path) -> object:
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise SarIOError(f"cannot read {str(p)!r}: {exc.strerror or exc}. Hint: check the path.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{p.name}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+
+
+def write_map(inputs: Sequence[str | Path], out: str | Path, *, dem: Sequence[str | Path] | None = None,
+              basemap: str = "dem", tianditu_key: str | None = None, tiles_url: str | None = None,
+              contour_interval_m: float = 20.0, title: str = "") -> MapResult:
+    """Write one offline HTML map of the given files.
+
+    Inputs by content: ``.plan``/``.waypoints`` (mission items), GeoJSON of a
+    mission plan, of fused targets, or of a drone track. Terrain: ``dem``
+    files, else the embedded synthetic mountain when the features lie on it,
+    else no terrain layer.
+    """
+    from maps.basemaps import get_basemap
+    from maps.features import (classify_feature_collection, items_to_mission_geojson, parse_mission, parse_targets,
+                               parse_track)
+    from maps.static import MapOptions, build_map
+
+    if not inputs:
+        raise InputError("no input file. Hint: thermal-sar map mission.plan or thermal-sar map targets.geojson.")
+    mission, targets, track = [], [], []
+    n_missions = 0
+    for raw in inputs:
+        p = Path(raw)
+        if not p.is_file():
+            raise SarIOError(f"input {str(p)!r} does not exist. Hint: check the path.")
+        ext = p.suffix.lower()
+        if ext in (".plan", ".waypoints", ".txt"):
+            from mission.formats import load_mission_items
+
+            items = load_mission_items(p)
+            home = None
+            if items and items[0].seq == 0 and items[0].is_global:
+                h = items[0]
+                home = (h.lat_deg, h.lon_deg, float(h.z))
+                items = items[1:]
+            mission.extend(parse_mission(items_to_mission_geojson(items, home=home)))
+            n_missions += 1
+            continue
+        obj = _read_json(p)
+        kind = classify_feature_collection(obj)
+        if kind == "targets":
+            targets.extend(parse_targets(obj))
+        elif kind == "track":
+            track.extend(parse_track(obj))
+        else:
+            mission.extend(parse_mission(obj))
+            n_missions += 1
+    bm = get_basemap(basemap, tianditu_key=tianditu_key, mbtiles_url=tiles_url)
+    terrain = load_terrain_or_default(dem)
+    if not dem:
+        # The synthetic mountain only makes sense under features that lie on it.
+        pts = [(t.lat_deg, t.lon_deg) for t in targets] + [(q.lat_deg, q.lon_deg) for q in track]
+        for f in mission:
+            c = f.geometry.get("coordinates")
+            while isinstance(c, list) and c and isinstance(c[0], list):
+                c = c[0]
+            if isinstance(c, list) and len(c) >= 2:
+                pts.append((float(c[1]), float(c[0])))
+        if pts and not any(bool(terrain.contains(a, b)) for a, b in pts):
+            terrain = None
+    m = build_map(mission=mission, targets=targets, track=track,
+                  options=MapOptions(basemap=bm, terrain=terrain, contour_interval_m=contour_interval_m, title=title))
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        m.save(str(out))
+    except OSError as exc:
+        raise SarIOError(f"cannot write {str(out)!r}: {exc.strerror or exc}.") from None
+    return MapResult(out, out.stat().st_size, n_missions, len(targets), len(track), basemap)
+
+
+def add_user(db: str, username: str, role: str, password: str | None) -> tuple[dict, str | None]:
+    """Create a user; returns ``(user, token)`` where ``token`` is set for role ``ingest``."""
+    from maps.security import hash_password, new_token, token_hash
+    from maps.store import open_store
+
+    with open_store(db) as store:
+        if role == "ingest":
+            tok = new_token()
+            return store.add_user(username, role, token_hash=token_hash(tok)), tok
+        if not password:
+            raise InputError(f"user {username!r} with role {role!r} needs a password.")
+        return store.add_user(username, role, password_hash=hash_password(password)), None
+
+
+def run_server(*, db: str, host: str, port: int, dem: Sequence[str] | None, synthetic_terrain: bool,
+               basemap: str, tianditu_key: str | None, mbtiles: str | None, session_ttl_s: float,
+               secure_cookies: bool, log_level: str = "info") -> None:
+    """Open the store, build the app and run uvicorn until interrupted."""
+    import uvicorn
+
+    from maps.basemaps import get_basemap
+    from maps.server import ServerConfig, create_app
+    from maps.store import open_store
+
+    tiles_url = "/tiles/{z}/{x}/{y}" if mbtiles else None
+    if mbtiles:
+        from maps.mbtiles import check_mbtiles
+
+        check_mbtiles(mbtiles)
+        if basemap == "dem":
+            basemap = "mbtiles"
+    bm = get_basemap(basemap, tianditu_key=tianditu_key, mbtiles_url=tiles_url)
+    terrain = load_terrain_or_default(dem, synthetic=synthetic_terrain)
+    store = open_store(db)
+    try:
+        if not store.list_users():
+            raise InputError(f"the database {db!r} has no users, so nobody could sign in. "
+                             "Hint: thermal-sar users add NAME --role officer --db " + str(db))
+        cfg = ServerConfig(terrain=terrain, basemap=bm, mbtiles_path=mbtiles, session_ttl_s=session_ttl_s,
+                           secure_cookies=secure_cookies)
+        app = create_app(store, cfg)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=3,
+                    proxy_headers=False)
+    finally:
+        store.close()
