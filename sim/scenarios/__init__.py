@@ -1,0 +1,1 @@
+"""Bundled scenario files (YAML data, read by :func:`sim.load_scenario`)."""
