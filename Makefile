@@ -28,3 +28,20 @@ bench: install
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
+
+# Training environment (torch + ultralytics), kept apart from .venv: inference needs only onnxruntime.
+# torch/torchvision first and pinned as a pair (torch 2.13.0 + PyPI torchvision fails: torchvision::nms).
+# ultralytics goes in without its deps so it cannot pull opencv-python (GUI); the project's headless build serves.
+# ultralytics runs offline from .yolo/ and needs a font there, or it tries to download Arial.ttf.
+TRAIN_VENV := .venv-train
+train-env:
+	test -x $(TRAIN_VENV)/bin/python || $(PY) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(TRAIN_VENV)/bin/python -m pip install -q -e .
+	$(TRAIN_VENV)/bin/python -m pip install -q --no-deps ultralytics==8.4.190
+	$(TRAIN_VENV)/bin/python -m pip install -q onnx==1.23.2 ultralytics-thop==2.2.3 ultralytics-platform==0.1.99 \
+		matplotlib==3.11.2 polars==2.1.0 psutil==7.2.2 requests==2.34.2 nvidia-ml-py==13.615.71
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || (apt-get update -q && apt-get install -y -q fonts-dejavu-core)
+	mkdir -p .yolo
+	cp /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf .yolo/Arial.ttf
+	cp /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf .yolo/Arial.Unicode.ttf

@@ -1,0 +1,78 @@
+"""``thermal-sar train``: train the YOLO detector offline and export it to ONNX.
+
+torch and ultralytics are imported only when the command runs (they live in
+the ``train`` extra, in ``.venv-train``); without them the command stops with
+one line saying how to install them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--data", "data", multiple=True, type=click.Path(exists=True),
+              help="A data.yaml, a folder holding one (`thermal-sar sim dataset` output), or a HIT-UAV folder "
+                   "(train.json + images/train/, converted to Person only). Repeat to merge datasets.")
+@click.option("--out", "out_onnx", type=click.Path(dir_okay=False), default="vision/models/thermal_sar_yolo.onnx",
+              show_default=True, help="ONNX model to write (a .json sidecar with class names goes beside it).")
+@click.option("--epochs", type=int, default=30, show_default=True)
+@click.option("--imgsz", "imgsz_px", type=int, default=640, show_default=True, help="Square training size, pixels.")
+@click.option("--batch", type=int, default=16, show_default=True, help="Batch size (nbs is set equal to it).")
+@click.option("--model", "model_yaml", default="yolo11n.yaml", show_default=True,
+              help="Model yaml to build from scratch (no pretrained weights are downloaded).")
+@click.option("--lr0", type=float, default=0.002, show_default=True, help="Initial AdamW learning rate.")
+@click.option("--threads", type=int, default=None, help="torch CPU threads [default: every core].")
+@click.option("--keep-negatives", type=float, default=1.0, show_default=True,
+              help="Fraction of training images without targets to keep (seeded choice); val is never thinned.")
+@click.option("--drop-unknown", is_flag=True, help="Drop boxes of classes other than person, sheep, cow, dog.")
+@click.option("--work-dir", type=click.Path(file_okay=False), default="datasets", show_default=True,
+              help="Where converted and merged datasets are written.")
+@click.option("--project", type=click.Path(file_okay=False), default="runs/train", show_default=True)
+@click.option("--name", default="thermal_sar_yolo", show_default=True, help="Run name under --project.")
+@click.option("--resume", "resume_from", type=click.Path(exists=True, dir_okay=False),
+              help="Continue an interrupted run from its weights/last.pt (other training options are ignored).")
+@click.option("--export-only", "export_only", type=click.Path(exists=True, dir_okay=False),
+              help="Only export these weights (.pt) to --out; no training.")
+def train(
+    data: tuple[str, ...],
+    out_onnx: str,
+    epochs: int,
+    imgsz_px: int,
+    batch: int,
+    model_yaml: str,
+    lr0: float,
+    threads: int | None,
+    keep_negatives: float,
+    drop_unknown: bool,
+    work_dir: str,
+    project: str,
+    name: str,
+    resume_from: str | None,
+    export_only: str | None,
+) -> None:
+    """Train YOLO on sim and HIT-UAV data, offline, then export ONNX for onnxruntime.
+
+    Example: thermal-sar train --data ../shared/data/thermal/hit_uav --data sim-set/ --epochs 30
+    """
+    from geo.errors import InputError
+    from vision.training import TrainConfig, export_onnx, require_training_stack, train_and_export
+
+    require_training_stack()
+    if export_only:
+        ex = export_onnx(Path(export_only), Path(out_onnx))
+        click.echo(f"exported {ex.onnx_path} ({ex.size_bytes / 1e6:.1f} MB, imgsz {ex.imgsz_px}, classes {', '.join(ex.names)})")
+        return
+    if not data and not resume_from:
+        raise InputError("--data is missing: allowed one or more datasets. Hint: --data ../shared/data/thermal/hit_uav")
+    config = TrainConfig(model=model_yaml, imgsz_px=imgsz_px, epochs=epochs, batch=batch, lr0=lr0,
+                         threads=threads, project=project, name=name)
+    outcome = train_and_export(data, Path(out_onnx), config=config, work_dir=Path(work_dir),
+                               keep_negatives=keep_negatives, drop_unknown=drop_unknown, resume_from=resume_from)
+    if outcome.merge is not None:
+        counts = ", ".join(f"{k} {v}" for k, v in outcome.merge.boxes_per_class.items())
+        click.echo(f"trained on {outcome.merge.images_per_split.get('train', 0)} images (boxes: {counts})")
+    ex = outcome.exported
+    click.echo(f"weights in {outcome.weights_dir}; exported {ex.onnx_path} ({ex.size_bytes / 1e6:.1f} MB, imgsz {ex.imgsz_px})")

@@ -1,0 +1,628 @@
+"""Train the thermal-sar YOLO detector with ultralytics, offline, and export it to ONNX.
+
+Training is a development-time job: torch and ultralytics come from the
+``train`` extra (``make train-env`` builds ``.venv-train``) and are imported
+only inside :func:`run_training` and :func:`export_onnx`. Everything else here
+(dataset merging, argument building, the offline environment) is plain Python
+that the main environment and its tests can use.
+
+Offline rules (no hub, no downloads):
+
+* ``YOLO_OFFLINE=1`` and ``YOLO_AUTOINSTALL=false`` are set before ultralytics
+  is imported, and ``YOLO_CONFIG_DIR`` points at a project-local folder
+  (``.yolo/``) holding ``Arial.ttf``/``Arial.Unicode.ttf`` copied from a local
+  font, so plotting never tries to download one.
+* The network is built from a model yaml (``yolo11n.yaml``): training starts
+  from scratch, no ``*.pt`` is fetched. On the CPU ultralytics does not run its
+  AMP check (the one that would download ``yolo11n.pt``); :func:`train_kwargs`
+  also sets ``amp=False`` so no device can trigger it.
+* ``nbs`` (the nominal batch size that scales gradient accumulation and weight
+  decay) is set to the batch size: with the default 64 and a batch of 16,
+  ultralytics accumulates 4 batches per step, which a small dataset cannot afford.
+
+Class ids are fixed project-wide by :data:`CLASS_NAMES`; :func:`merge_datasets`
+maps every source dataset onto them by class *name*, so HIT-UAV (``person``)
+and ``thermal-sar sim dataset`` output (person, sheep, cow, dog) train together.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo.errors import FormatError, InputError, SarError, SarIOError
+
+__all__ = [
+    "CLASS_NAMES",
+    "MODEL_FORMAT",
+    "TRAIN_EXTRA_HINT",
+    "TrainingUnavailableError",
+    "YoloDataset",
+    "MergeSummary",
+    "TrainConfig",
+    "ExportSummary",
+    "read_data_yaml",
+    "class_id_map",
+    "remap_label_text",
+    "merge_datasets",
+    "offline_env",
+    "prepare_config_dir",
+    "train_kwargs",
+    "require_training_stack",
+    "run_training",
+    "export_onnx",
+    "write_sidecar",
+    "TrainOutcome",
+    "resolve_sources",
+    "train_and_export",
+]
+
+# Project-wide YOLO class ids. The order is part of the shipped model's contract.
+CLASS_NAMES: tuple[str, ...] = ("person", "sheep", "cow", "dog")
+
+# Written into the sidecar json beside the ONNX file; vision/yolo.py checks it.
+MODEL_FORMAT = "ultralytics-yolo11-onnx"
+
+TRAIN_EXTRA_HINT = (
+    "Hint: training needs torch and ultralytics, kept out of the main environment. "
+    "Run `make train-env` (builds .venv-train with torch==2.14.1, torchvision==0.29.1, "
+    "ultralytics==8.4.190, onnx==1.23.2) and use `.venv-train/bin/thermal-sar train ...`."
+)
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+
+
+class TrainingUnavailableError(SarError, ImportError):
+    """torch/ultralytics (the ``train`` extra) are not installed in this environment."""
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+@dataclass(frozen=True, slots=True)
+class YoloDataset:
+    """A parsed ultralytics ``data.yaml``: class names and, per split, image folders or list files."""
+
+    data_yaml: Path
+    names: tuple[str, ...]
+    splits: Mapping[str, tuple[Path, ...]] = field(default_factory=dict)
+
+
+def _names_from_yaml(raw: Any, where: str) -> tuple[str, ...]:
+    if isinstance(raw, Mapping):
+        try:
+            ids = sorted(int(k) for k in raw)
+        except (TypeError, ValueError) as exc:
+            raise FormatError(f"{where}: 'names' keys must be class ids 0..n-1, got {list(raw)!r}.") from exc
+        if ids != list(range(len(ids))):
+            raise FormatError(f"{where}: 'names' ids must be 0..{len(ids) - 1} without gaps, got {ids}.")
+        lookup = {int(k): v for k, v in raw.items()}
+        names = [lookup[i] for i in ids]
+    elif isinstance(raw, list):
+        names = raw
+    else:
+        raise FormatError(f"{where}: 'names' must be a list or an id -> name mapping, got {type(raw).__name__}.")
+    if not names or not all(isinstance(n, str) and n.strip() for n in names):
+        raise FormatError(f"{where}: 'names' must be non-empty strings, got {names!r}.")
+    return tuple(n.strip() for n in names)
+
+
+def read_data_yaml(path: str | os.PathLike[str]) -> YoloDataset:
+    """Parse an ultralytics ``data.yaml``; split entries become absolute paths.
+
+    Relative split paths are taken against the yaml's ``path`` key (itself
+    relative to the yaml's folder) or, without it, the yaml's folder.
+    ``path`` may also be a dataset folder holding ``data.yaml``.
+    """
+    import yaml
+
+    p = Path(path)
+    if p.is_dir():
+        p = p / "data.yaml"
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SarIOError(
+            f"cannot read dataset {str(p)!r}: {exc.strerror or exc}. "
+            "Hint: pass a data.yaml or a folder holding one (e.g. the output of `thermal-sar sim dataset`)."
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise FormatError(f"dataset {str(p)!r} is not valid YAML: {exc}.") from exc
+    if not isinstance(doc, Mapping):
+        raise FormatError(f"dataset {str(p)!r}: expected a mapping with 'names' and 'train'.")
+    names = _names_from_yaml(doc.get("names"), str(p))
+    base = p.parent.resolve()
+    if doc.get("path"):
+        base = (base / str(doc["path"])).resolve()
+    splits: dict[str, tuple[Path, ...]] = {}
+    for split in ("train", "val", "test"):
+        entry = doc.get(split)
+        if not entry:
+            continue
+        items = entry if isinstance(entry, list) else [entry]
+        splits[split] = tuple((base / str(e)).resolve() for e in items)
+    if "train" not in splits:
+        raise FormatError(f"dataset {str(p)!r} has no 'train' entry.")
+    return YoloDataset(p.resolve(), names, splits)
+
+
+def class_id_map(
+    source_names: Sequence[str], target_names: Sequence[str] = CLASS_NAMES, *, drop_unknown: bool = False
+) -> dict[int, int | None]:
+    """Source class id -> target class id, matched by name (case-insensitive).
+
+    A source class absent from ``target_names`` raises InputError, or maps to
+    None (its boxes are dropped) with ``drop_unknown=True``.
+    """
+    lookup = {n.lower(): i for i, n in enumerate(target_names)}
+    out: dict[int, int | None] = {}
+    for i, name in enumerate(source_names):
+        j = lookup.get(name.lower())
+        if j is None and not drop_unknown:
+            raise InputError(
+                f"class name {name!r} is not one of the model's classes {list(target_names)}. "
+                "Hint: rename it in the dataset's data.yaml, or pass --drop-unknown to drop its boxes."
+            )
+        out[i] = j
+    return out
+
+
+def remap_label_text(text: str, id_map: Mapping[int, int | None], *, source: str = "label") -> tuple[str, int]:
+    """Rewrite a YOLO label file's class ids; return (new text, boxes dropped).
+
+    Each line is ``class cx cy w h`` (or a polygon: ``class x1 y1 x2 y2 ...``);
+    only the class id changes. Blank lines are skipped.
+    """
+    lines: list[str] = []
+    dropped = 0
+    for n, line in enumerate(text.splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            cls = int(parts[0])
+            coords = [float(v) for v in parts[1:]]
+        except ValueError as exc:
+            raise FormatError(f"{source}:{n}: {line!r} is not 'class cx cy w h' numbers.") from exc
+        if len(coords) < 4 or (len(coords) > 4 and len(coords) % 2):
+            raise FormatError(f"{source}:{n}: {line!r} needs 4 box numbers (or an even polygon list).")
+        if cls not in id_map:
+            raise FormatError(f"{source}:{n}: class id {cls} is not in the dataset's names (ids 0..{len(id_map) - 1}).")
+        new = id_map[cls]
+        if new is None:
+            dropped += 1
+            continue
+        lines.append(" ".join([str(new), *parts[1:]]))
+    return "".join(ln + "\n" for ln in lines), dropped
+
+
+def _label_path(image: Path) -> Path:
+    # ultralytics' rule: the last "images" folder in the path becomes "labels", suffix -> .txt
+    parts = list(image.parts)
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def _split_images(entry: Path) -> list[Path]:
+    if entry.is_dir():
+        return sorted(p for p in entry.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if entry.is_file() and entry.suffix == ".txt":
+        out = []
+        for line in entry.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                q = Path(line.strip())
+                out.append(q if q.is_absolute() else (entry.parent / q).resolve())
+        return out
+    raise SarIOError(f"dataset split {str(entry)!r} is neither a folder of images nor a .txt list of images.")
+
+
+@dataclass(frozen=True, slots=True)
+class MergeSummary:
+    """What :func:`merge_datasets` wrote: the data.yaml, image counts per split, boxes per class."""
+
+    data_yaml: Path
+    names: tuple[str, ...]
+    images_per_split: Mapping[str, int]
+    boxes_per_class: Mapping[str, int]
+    boxes_dropped: int
+
+
+def merge_datasets(
+    sources: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    names: Sequence[str] = CLASS_NAMES,
+    drop_unknown: bool = False,
+    link: bool = True,
+    keep_negatives: float = 1.0,
+    seed: int = 0,
+) -> MergeSummary:
+    """Merge YOLO datasets into one with the project's class ids; write ``out_dir/data.yaml``.
+
+    Each source (a data.yaml or a folder holding one) contributes its train,
+    val and test splits; images are symlinked (``link=True``) or copied as
+    ``images/<split>/<source-tag>__<name>`` and their labels rewritten with
+    ids from ``names``. An image without a label file is a negative. A source
+    without a val split contributes to train only. Rebuilding into the same
+    ``out_dir`` replaces its previous content.
+
+    ``keep_negatives`` in [0, 1] is the fraction of *training* images without
+    any kept box that are merged (picked with a RNG seeded by ``seed``): on a
+    CPU budget an epoch of mostly-empty frames teaches little, while mosaic
+    still shows plenty of background around the positives. Val and test
+    splits are never thinned, so metrics stay comparable.
+    """
+    if not (0.0 <= keep_negatives <= 1.0):
+        raise InputError(f"keep_negatives={keep_negatives!r} is out of range: allowed 0 <= keep_negatives <= 1.")
+    import random
+
+    rng = random.Random(seed)
+    srcs = [read_data_yaml(s) for s in sources]
+    if not srcs:
+        raise InputError("sources=[] is empty: allowed one or more datasets. Hint: --data path/to/data.yaml.")
+    out = Path(out_dir).resolve()
+    for sub in ("images", "labels"):
+        if (out / sub).exists():
+            shutil.rmtree(out / sub)
+    tags: set[str] = set()
+    images_per_split: dict[str, int] = {}
+    boxes = dict.fromkeys(names, 0)
+    dropped = 0
+    for src in srcs:
+        id_map = class_id_map(src.names, names, drop_unknown=drop_unknown)
+        tag = src.data_yaml.parent.name or "data"
+        k = 1
+        while tag in tags:
+            k += 1
+            tag = f"{src.data_yaml.parent.name}{k}"
+        tags.add(tag)
+        for split, entries in src.splits.items():
+            img_dir, lab_dir = out / "images" / split, out / "labels" / split
+            img_dir.mkdir(parents=True, exist_ok=True)
+            lab_dir.mkdir(parents=True, exist_ok=True)
+            for entry in entries:
+                for image in _split_images(entry):
+                    if not image.is_file():
+                        raise SarIOError(f"image {str(image)!r} listed in {str(src.data_yaml)!r} does not exist.")
+                    flat = "__".join(image.relative_to(entry).parts) if entry.is_dir() else image.name
+                    dst = img_dir / f"{tag}__{flat}"
+                    lab = _label_path(image)
+                    text = lab.read_text(encoding="utf-8") if lab.is_file() else ""
+                    new, d = remap_label_text(text, id_map, source=str(lab))
+                    if not new and split == "train" and keep_negatives < 1.0 and rng.random() >= keep_negatives:
+                        continue
+                    dropped += d
+                    if link:
+                        dst.symlink_to(image.resolve())
+                    else:
+                        shutil.copy2(image, dst)
+                    for line in new.splitlines():
+                        boxes[names[int(line.split()[0])]] += 1
+                    _label_path(dst).write_text(new, encoding="utf-8")
+                    images_per_split[split] = images_per_split.get(split, 0) + 1
+    if not images_per_split.get("train"):
+        raise InputError("the merged dataset has no training images. Hint: check the sources' 'train' entries.")
+    import yaml
+
+    doc: dict[str, Any] = {"path": str(out)}
+    for split in ("train", "val", "test"):
+        if images_per_split.get(split):
+            doc[split] = f"images/{split}"
+    if "val" not in doc:
+        doc["val"] = "images/train"  # ultralytics needs a val split; say so in the summary instead of failing
+    doc["names"] = dict(enumerate(names))
+    data_yaml = out / "data.yaml"
+    data_yaml.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return MergeSummary(data_yaml, tuple(names), images_per_split, boxes, dropped)
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """Training hyper-parameters (ultralytics names where they exist).
+
+    The defaults are the recipe of the shipped model: YOLO11n from scratch at
+    the native 640 px (HIT-UAV people are ~12x19 px; shrinking to 512 puts
+    many under 8 px, the finest stride), mosaic on with a gentler scale jitter
+    (0.3 instead of 0.5) for the same reason, no vertical flips (oblique views
+    show people upright), AdamW at 2e-3 with a one-epoch warm-up (a short
+    schedule cannot spend three), RAM cache (the CPU is the bottleneck, not
+    the disk), and ``nbs`` equal to ``batch``.
+    """
+
+    model: str = "yolo11n.yaml"
+    imgsz_px: int = 640
+    epochs: int = 40
+    batch: int = 16
+    nbs: int | None = None  # None: equal to batch
+    workers: int = 2
+    cache: str | bool = "ram"
+    device: str = "cpu"
+    optimizer: str = "AdamW"
+    lr0: float = 0.002
+    lrf: float = 0.01
+    warmup_epochs: float = 1.0
+    close_mosaic: int = 5
+    mosaic: float = 1.0
+    scale: float = 0.3
+    fliplr: float = 0.5
+    flipud: float = 0.0
+    hsv_h: float = 0.0  # grey thermal frames: hue and saturation jitter mean nothing
+    hsv_s: float = 0.0
+    hsv_v: float = 0.4
+    patience: int = 100
+    seed: int = 0
+    project: str = "runs/train"
+    name: str = "thermal_sar_yolo"
+    threads: int | None = None  # torch CPU threads; None: every core (ultralytics would use cores - 1)
+
+    def __post_init__(self) -> None:
+        if self.imgsz_px < 32 or self.imgsz_px % 32:
+            raise InputError(f"imgsz_px={self.imgsz_px!r} is out of range: allowed a multiple of 32, >= 32.")
+        for name in ("epochs", "batch"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name}={getattr(self, name)!r} is out of range: allowed >= 1.")
+        if self.nbs is not None and self.nbs < self.batch:
+            raise InputError(f"nbs={self.nbs!r} is out of range: allowed nbs >= batch={self.batch}.")
+        if not (0.0 < self.lr0 < 1.0):
+            raise InputError(f"lr0={self.lr0!r} is out of range: allowed 0 < lr0 < 1.")
+        if self.threads is not None and self.threads < 1:
+            raise InputError(f"threads={self.threads!r} is out of range: allowed >= 1 or None (every core).")
+        if self.workers < 0:
+            raise InputError(f"workers={self.workers!r} is out of range: allowed >= 0.")
+
+
+def train_kwargs(config: TrainConfig, data_yaml: str | os.PathLike[str]) -> dict[str, Any]:
+    """The keyword arguments for ``YOLO(config.model).train(**kwargs)``."""
+    kw = asdict(config)
+    kw.pop("model")
+    kw["imgsz"] = kw.pop("imgsz_px")
+    kw.pop("threads")
+    kw["nbs"] = config.nbs or config.batch
+    kw.update(
+        data=str(Path(data_yaml).resolve()),
+        project=str(Path(config.project).resolve()),
+        pretrained=False,  # from scratch: nothing to download
+        amp=False,  # the AMP check downloads yolo11n.pt; AMP is CUDA-only anyway
+        exist_ok=False,
+        plots=False,  # saves CPU; `thermal-sar eval` draws the PR curve
+        val=True,  # per-epoch val mAP is the progress log the model card quotes
+        verbose=True,
+    )
+    return kw
+
+
+def _font_candidates() -> list[Path]:
+    out = [Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")]
+    try:  # matplotlib (an ultralytics dependency) ships DejaVuSans in its package data
+        import matplotlib
+
+        out.append(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+    except ImportError:
+        pass
+    return out
+
+
+def prepare_config_dir(config_dir: str | os.PathLike[str] = ".yolo") -> Path:
+    """Make ``config_dir`` with the fonts ultralytics wants, so it never downloads them."""
+    d = Path(config_dir).resolve()
+    d.mkdir(parents=True, exist_ok=True)
+    wanted = [d / "Arial.ttf", d / "Arial.Unicode.ttf"]
+    if all(p.is_file() for p in wanted):
+        return d
+    font = next((p for p in _font_candidates() if p.is_file()), None)
+    if font is None:
+        raise SarIOError(
+            f"no local TrueType font to place in {str(d)!r} (ultralytics would try to download Arial.ttf). "
+            "Hint: apt-get install fonts-dejavu-core, or copy any .ttf to .yolo/Arial.ttf."
+        )
+    for p in wanted:
+        if not p.is_file():
+            shutil.copyfile(font, p)
+    return d
+
+
+def offline_env(config_dir: str | os.PathLike[str] = ".yolo") -> dict[str, str]:
+    """Environment variables that keep ultralytics offline and inside the project."""
+    return {
+        "YOLO_OFFLINE": "1",
+        "YOLO_AUTOINSTALL": "false",
+        "YOLO_CONFIG_DIR": str(Path(config_dir).resolve()),
+        "MPLBACKEND": "Agg",
+    }
+
+
+def require_training_stack() -> None:
+    """Raise :class:`TrainingUnavailableError` with the install hint when torch/ultralytics are absent."""
+    import importlib.util
+
+    missing = [m for m in ("torch", "ultralytics", "onnx") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise TrainingUnavailableError(f"the 'train' extra is not installed here (missing: {', '.join(missing)}). {TRAIN_EXTRA_HINT}")
+
+
+def _import_ultralytics(config_dir: str | os.PathLike[str], threads: int | None = None) -> Any:
+    require_training_stack()
+    prepare_config_dir(config_dir)
+    os.environ.update(offline_env(config_dir))  # must precede the first ultralytics import
+    import ultralytics
+    from ultralytics.utils import torch_utils
+
+    # ultralytics pins CPU training to cores - 1 threads (1 on a 2-core machine, half the compute);
+    # its select_device() reads this module global.
+    torch_utils.NUM_THREADS = threads or os.cpu_count() or 1
+    return ultralytics
+
+
+def run_training(
+    config: TrainConfig,
+    data_yaml: str | os.PathLike[str] | None = None,
+    *,
+    resume_from: str | os.PathLike[str] | None = None,
+    config_dir: str | os.PathLike[str] = ".yolo",
+) -> Path:
+    """Train (or resume from a ``last.pt``); return the run's ``weights/`` folder.
+
+    ultralytics writes ``last.pt`` after every epoch (and ``best.pt`` when val
+    mAP improves), so an interrupted run resumes with ``resume_from=.../last.pt``
+    and loses at most the epoch in progress.
+    """
+    ul = _import_ultralytics(config_dir, config.threads)
+    if resume_from is not None:
+        last = Path(resume_from)
+        if not last.is_file():
+            raise SarIOError(f"resume_from={str(last)!r} does not exist. Hint: runs/train/<name>/weights/last.pt.")
+        model = ul.YOLO(str(last))
+        model.train(resume=True)
+    else:
+        if data_yaml is None:
+            raise InputError("data_yaml=None: a dataset is needed unless resuming.")
+        model = ul.YOLO(config.model)
+        model.train(**train_kwargs(config, data_yaml))
+    return Path(model.trainer.save_dir) / "weights"
+
+
+# --------------------------------------------------------------------------- export
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    """The exported model: ONNX file, sidecar json, size and class names."""
+
+    onnx_path: Path
+    sidecar_path: Path
+    size_bytes: int
+    names: tuple[str, ...]
+    imgsz_px: int
+
+
+def write_sidecar(onnx_path: str | os.PathLike[str], names: Sequence[str], imgsz_px: int) -> Path:
+    """Write ``<model>.json`` beside the ONNX file: names, input size, format."""
+    p = Path(onnx_path).with_suffix(".json")
+    p.write_text(json.dumps({"names": list(names), "imgsz": int(imgsz_px), "format": MODEL_FORMAT}, indent=2) + "\n", encoding="utf-8")
+    return p
+
+
+def export_onnx(
+    weights: str | os.PathLike[str],
+    out_onnx: str | os.PathLike[str],
+    *,
+    imgsz_px: int | None = None,
+    opset: int = 17,
+    config_dir: str | os.PathLike[str] = ".yolo",
+) -> ExportSummary:
+    """Export a trained ``.pt`` to ONNX at ``out_onnx`` (fixed 1x3xNxN input, no NMS) plus its sidecar.
+
+    ``imgsz_px=None`` exports at the size the weights were trained at.
+
+    The graph is left unsimplified unless onnxslim is installed (it cannot be
+    fetched offline). Opset 17 runs on onnxruntime >= 1.14.
+    """
+    import importlib.util
+
+    ul = _import_ultralytics(config_dir)
+    w = Path(weights)
+    if not w.is_file():
+        raise SarIOError(f"weights={str(w)!r} does not exist. Hint: runs/train/<name>/weights/best.pt.")
+    model = ul.YOLO(str(w))
+    if imgsz_px is None:
+        train_args = (getattr(model, "ckpt", None) or {}).get("train_args", {})
+        imgsz_px = int(train_args.get("imgsz", 640))
+    simplify = importlib.util.find_spec("onnxslim") is not None
+    exported = Path(model.export(format="onnx", imgsz=imgsz_px, opset=opset, simplify=simplify, dynamic=False, half=False, device="cpu"))
+    out = Path(out_onnx)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if exported.resolve() != out.resolve():
+        shutil.copyfile(exported, out)
+    names_raw = model.names
+    names = tuple(names_raw[i] for i in sorted(names_raw)) if isinstance(names_raw, Mapping) else tuple(names_raw)
+    sidecar = write_sidecar(out, names, imgsz_px)
+    return ExportSummary(out, sidecar, out.stat().st_size, names, imgsz_px)
+
+
+
+
+# --------------------------------------------------------------------------- the whole job
+
+
+def _is_hituav_dir(p: Path) -> bool:
+    return p.is_dir() and (p / "train.json").is_file() and (p / "images" / "train").is_dir() and not (p / "data.yaml").exists()
+
+
+def resolve_sources(
+    data: Sequence[str | os.PathLike[str]], work_dir: str | os.PathLike[str], *, link: bool = True
+) -> list[Path]:
+    """Turn ``--data`` arguments into YOLO data.yaml paths.
+
+    Each item is a data.yaml, a folder holding one (e.g. ``thermal-sar sim
+    dataset`` output), or a HIT-UAV folder (``train.json``, ``val.json``,
+    ``images/<split>/``), which is converted (Person only) into
+    ``work_dir/hituav``.
+    """
+    from vision.hituav import convert_hituav
+
+    out: list[Path] = []
+    for item in data:
+        p = Path(item)
+        if _is_hituav_dir(p):
+            splits = tuple(s for s in ("train", "val") if (p / f"{s}.json").is_file() and (p / "images" / s).is_dir())
+            yaml_path, _ = convert_hituav(p, Path(work_dir) / "hituav", splits=splits, link=link)
+            out.append(yaml_path)
+        elif p.is_file() or (p / "data.yaml").is_file():
+            out.append(p if p.is_file() else p / "data.yaml")
+        else:
+            raise SarIOError(
+                f"--data {str(p)!r} is neither a data.yaml, a folder holding one, nor a HIT-UAV folder "
+                "(train.json + images/train/). Hint: `thermal-sar sim dataset` writes a folder with data.yaml."
+            )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TrainOutcome:
+    """The result of :func:`train_and_export`."""
+
+    merge: MergeSummary | None
+    weights_dir: Path
+    exported: ExportSummary
+
+
+def train_and_export(
+    data: Sequence[str | os.PathLike[str]],
+    out_onnx: str | os.PathLike[str],
+    *,
+    config: TrainConfig = TrainConfig(),
+    work_dir: str | os.PathLike[str] = "datasets",
+    keep_negatives: float = 1.0,
+    drop_unknown: bool = False,
+    resume_from: str | os.PathLike[str] | None = None,
+    config_dir: str | os.PathLike[str] = ".yolo",
+) -> TrainOutcome:
+    """Convert and merge the datasets, train (or resume), export the best weights to ONNX.
+
+    The training stack is checked first, so a missing ``train`` extra fails
+    before any file is written.
+    """
+    require_training_stack()
+    merge = None
+    if resume_from is None:
+        sources = resolve_sources(data, work_dir)
+        merge = merge_datasets(
+            sources, Path(work_dir) / "merged", drop_unknown=drop_unknown, keep_negatives=keep_negatives, seed=config.seed
+        )
+        weights = run_training(config, merge.data_yaml, config_dir=config_dir)
+    else:
+        weights = run_training(config, resume_from=resume_from, config_dir=config_dir)
+    best = weights / "best.pt" if (weights / "best.pt").is_file() else weights / "last.pt"
+    exported = export_onnx(best, out_onnx, config_dir=config_dir)
+    return TrainOutcome(merge, weights, exported)
