@@ -241,7 +241,7 @@ def _draw_features(scene: Scene, t: np.ndarray, xg, yg, rg, sky, fine: np.ndarra
             d = np.where((u < 0) & (v < 0), np.maximum(u, v), np.hypot(np.maximum(u, 0), np.maximum(v, 0)))
         gsd = np.maximum(rg.ravel()[idx] * ifocal, 0.02)  # metres per pixel at each ground point
         alpha = np.clip(0.5 - d / gsd, 0.0, 1.0).astype(np.float32)
-        val = ft.apparent_c + ft.texture_c * fine.ravel()[idx]
+        val = ft.apparent_c + 0.5 * ft.texture_c * fine.ravel()[idx]
         flat = t.reshape(-1)
         flat[idx] = (1 - alpha) * flat[idx] + alpha * val
 

@@ -292,8 +292,8 @@ class VehicleModel:
         if v_h > 0.5:
             want = math.degrees(math.atan2(ve, vn)) % 360.0
             diff = (want - self.yaw_deg + 180.0) % 360.0 - 180.0
-            self.yaw_deg = (self.yaw_deg + max(-1, min(1, diff / (self.cfg.yaw_rate_deg_s * dt_s + 1e-9)))
-                            * min(abs(diff), self.cfg.yaw_rate_deg_s * dt_s)) % 360.0
+            max_step = self.cfg.yaw_rate_deg_s * dt_s
+            self.yaw_deg = (self.yaw_deg + max(-max_step, min(max_step, diff))) % 360.0
         # Tilt into the air velocity (ground velocity minus wind), ~2.5 deg per m/s, as a small copter does.
         air_n = vn - self.cfg.wind_north_m_s
         air_e = ve - self.cfg.wind_east_m_s
