@@ -1,0 +1,144 @@
+"""Stage 4: route. Order cells and swaths, and keep transitions out of no-fly zones."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Polygon
+
+from mission.swaths import Cell, Swath
+
+__all__ = ["order_cells", "Avoider", "swath_polyline"]
+
+
+def _traversals(cell: Cell) -> list[list[Swath]]:
+    """The four boustrophedon traversals of a cell (first/last line first x forward/back)."""
+    out = []
+    for lines in (list(cell.swaths), list(cell.swaths)[::-1]):
+        for flip in (False, True):
+            seq = []
+            for k, s in enumerate(lines):
+                rev = (k % 2 == 1) != flip
+                seq.append(s.reversed() if rev else s)
+            out.append(seq)
+    return out
+
+
+def order_cells(cells: tuple[Cell, ...], start_xy: tuple[float, float]) -> tuple[Swath, ...]:
+    """Greedy nearest-entry order of cells from ``start_xy``; returns oriented swaths in flight order."""
+    remaining = list(range(len(cells)))
+    trav = [_traversals(c) for c in cells]
+    px, py = start_xy
+    out: list[Swath] = []
+    while remaining:
+        best = None
+        for ci in remaining:
+            for t in trav[ci]:
+                d = math.hypot(t[0].ax_m - px, t[0].ay_m - py)
+                if best is None or d < best[0]:
+                    best = (d, ci, t)
+        _, ci, t = best
+        remaining.remove(ci)
+        out.extend(t)
+        px, py = t[-1].bx_m, t[-1].by_m
+    return tuple(out)
+
+
+def swath_polyline(swaths: tuple[Swath, ...] | list[Swath], start_xy, end_xy) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (N, 2) start -> swaths -> end and per-leg kind (N-1,): 1 on a swath, 0 between."""
+    pts = [start_xy]
+    kinds = []
+    for s in swaths:
+        pts.append((s.ax_m, s.ay_m))
+        kinds.append(0)
+        pts.append((s.bx_m, s.by_m))
+        kinds.append(1)
+    pts.append(end_xy)
+    kinds.append(0)
+    return np.asarray(pts, float), np.asarray(kinds, np.int8)
+
+
+@dataclass(frozen=True)
+class Avoider:
+    """Shortest detours around no-fly zones (visibility graph on inflated outlines).
+
+    ``zones`` are the no-fly polygons; a transition may not pass within
+    ``margin_m / 2`` of them and detours run ``0.75 * margin_m`` outside.
+    """
+
+    zones: tuple[Polygon, ...]
+    margin_m: float = 20.0
+
+    def __post_init__(self) -> None:
+        keep = shapely.union_all([z.buffer(0.5 * self.margin_m) for z in self.zones]) if self.zones else Polygon()
+        object.__setattr__(self, "_keep_out", keep)
+        shapely.prepare(keep)
+        nodes = []
+        for z in self.zones:
+            ring = z.buffer(0.75 * self.margin_m, quad_segs=2).exterior
+            nodes.extend(np.asarray(ring.coords)[:-1].tolist())
+        object.__setattr__(self, "_nodes", np.asarray(nodes, float).reshape(-1, 2))
+
+    def blocked(self, a, b) -> bool:
+        if not self.zones:
+            return False
+        if a[0] == b[0] and a[1] == b[1]:
+            return False
+        return bool(self._keep_out.intersects(LineString([a, b])))  # type: ignore[attr-defined]
+
+    def path(self, a, b) -> list[tuple[float, float]]:
+        """Vertices from a to b (both included) that keep out of every zone."""
+        a = (float(a[0]), float(a[1]))
+        b = (float(b[0]), float(b[1]))
+        if not self.blocked(a, b):
+            return [a, b]
+        pts = [a, b] + [tuple(p) for p in self._nodes]
+        n = len(pts)
+        dist = [math.inf] * n
+        prev = [-1] * n
+        dist[0] = 0.0
+        heap = [(0.0, 0)]
+        done = [False] * n
+        while heap:
+            d, i = heapq.heappop(heap)
+            if done[i]:
+                continue
+            done[i] = True
+            if i == 1:
+                break
+            for j in range(n):
+                if done[j] or j == i:
+                    continue
+                w = math.dist(pts[i], pts[j])
+                if d + w < dist[j] and not self.blocked(pts[i], pts[j]):
+                    dist[j] = d + w
+                    prev[j] = i
+                    heapq.heappush(heap, (dist[j], j))
+        if prev[1] < 0:
+            return [a, b]  # unreachable around the zones: caller checks and reports
+        path = [1]
+        while path[-1] != 0:
+            path.append(prev[path[-1]])
+        return [pts[i] for i in path[::-1]]
+
+    def route(self, vertices: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Insert detours into every transition leg (kind 0) that crosses a zone."""
+        if not self.zones:
+            return vertices, kinds
+        pts = [tuple(vertices[0])]
+        ks: list[int] = []
+        for i in range(len(kinds)):
+            a, b = vertices[i], vertices[i + 1]
+            if kinds[i] == 0:
+                p = self.path(a, b)
+                for q in p[1:]:
+                    pts.append(q)
+                    ks.append(0)
+            else:
+                pts.append(tuple(b))
+                ks.append(int(kinds[i]))
+        return np.asarray(pts, float), np.asarray(ks, np.int8)
