@@ -470,7 +470,10 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
     if not swaths:
         raise InputError("the area is too narrow for a single search line. Hint: check the area file.")
     alternatives = []
-    for name, b in (("longest-edge", longest_edge_bearing_deg(region)), ("contour-parallel", contour_b)):
+    cands = [("longest-edge", longest_edge_bearing_deg(region)), ("contour-parallel", contour_b)]
+    if legs_fn is None and len(bearings) == 1:
+        cands.insert(0, ("chosen", bearings[0]))
+    for name, b in cands:
         sw = _route_for([region], [b], geom.line_spacing_m, launch_xy)
         v, _ = swath_polyline(list(sw), launch_xy, launch_xy)
         pr = profile(v, hf, step_m=est_step, agl_band_m=alt.tolerance_m)

@@ -14,8 +14,8 @@ _NS = "{http://www.opengis.net/kml/2.2}"
 
 def _coords(points, alt=None) -> str:
     if alt is None:
-        return " ".join(f"{lon!r},{lat!r}" for lat, lon in points)
-    return " ".join(f"{lon!r},{lat!r},{a!r}" for (lat, lon), a in zip(points, alt))
+        return " ".join(f"{float(lon)!r},{float(lat)!r}" for lat, lon in points)
+    return " ".join(f"{float(lon)!r},{float(lat)!r},{float(a)!r}" for (lat, lon), a in zip(points, alt))
 
 
 def _closed(r):
