@@ -12,7 +12,7 @@ from typing import Sequence
 
 import shapely
 from shapely.geometry import Polygon, shape
-from shapely.ops import transform, unary_union
+from shapely.ops import unary_union
 
 from geo.errors import InputError
 
@@ -58,10 +58,7 @@ def search_progress(areas: Sequence[dict], holes: Sequence[dict], footprints: Se
     kx = 111_320.0 * math.cos(math.radians(c.y))
     ky = 111_132.0
 
-    def to_m(x, y, z=None):
-        return ((x - c.x) * kx, (y - c.y) * ky)
-
-    area_m = transform(to_m, area_ll)
+    area_m = shapely.transform(area_ll, lambda xy: (xy - [c.x, c.y]) * [kx, ky])
     polys = []
     for ring in footprints:
         if len(ring) >= 3:

@@ -182,6 +182,23 @@ class EventHub:
                 q.put_nowait_closed = True  # type: ignore[attr-defined]
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """Fields of a urlencoded form post (our forms post nothing else; no multipart parser needed)."""
+    from urllib.parse import parse_qs
+
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith("application/x-www-form-urlencoded"):
+        raise ApiError(415, f"content-type {ctype!r} is not allowed here: send application/x-www-form-urlencoded.")
+    body = await request.body()
+    if len(body) > 16_384:
+        raise ApiError(413, "form too large.")
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "the form is not valid UTF-8 urlencoded data.") from None
+    return {k: v[0] for k, v in fields.items()}
+
+
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "?"
 
@@ -325,14 +342,29 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
             return None
         return {"area_m2": p.area_m2, "covered_m2": p.covered_m2, "covered_fraction": p.covered_fraction, "pod": p.pod}
 
-    async def maybe_progress(force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - cache["progress_t"] < 2.0:
-            return
-        cache["progress_t"] = now
+    async def refresh_progress() -> None:
+        cache["dirty"] = False
+        cache["progress_t"] = time.monotonic()
         cache["progress"] = await db(compute_progress)
         if cache["progress"] is not None:
             hub.publish("progress", cache["progress"])
+
+    async def maybe_progress(force: bool = False) -> None:
+        """Recompute coverage at most every 2 s; a change inside the quiet time is applied at its end."""
+        cache["dirty"] = True
+        wait = 2.0 - (time.monotonic() - cache["progress_t"])
+        if force or wait <= 0:
+            await refresh_progress()
+        elif not cache.get("pending"):
+            cache["pending"] = True
+
+            async def later():
+                await asyncio.sleep(wait)
+                cache["pending"] = False
+                if cache["dirty"]:
+                    await refresh_progress()
+
+            cache["task"] = asyncio.ensure_future(later())
 
     def suggestions(d: dict, teams: list[dict]) -> list[dict]:
         ranked = rank_teams(teams, d["lat_deg"], d["lon_deg"], cfg.terrain)
@@ -364,7 +396,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
 
     @app.post("/login")
     async def login(request: Request):
-        form = await request.form()
+        form = await _form(request)
         username = str(form.get("username", ""))[:64]
         password = str(form.get("password", ""))[:1024]
         if not same_token(str(form.get("csrf_token", "")), request.cookies.get(LOGIN_CSRF_COOKIE)):
@@ -391,7 +423,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
 
     @app.post("/logout")
     async def logout(request: Request):
-        form = await request.form()
+        form = await _form(request)
         user = await require(request, form_csrf=str(form.get("csrf_token", "")))
         th = token_hash(request.cookies.get(SESSION_COOKIE, ""))
         sessions.pop(th, None)
@@ -503,8 +535,8 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     @app.get("/api/state")
     async def api_state(request: Request):
         user = await require(request, "officer", "viewer", "ground")
-        if cache["progress"] is None:
-            cache["progress"] = await db(compute_progress)
+        if cache["progress"] is None or cache.get("dirty"):
+            await refresh_progress()
         return await db(state_for, user)
 
     @app.get("/api/events")

@@ -1,0 +1,208 @@
+"""The live server's API over loopback: auth, CSRF, roles, ingest, review, assignment, guidance, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+import httpx
+import pytest
+
+from tests.maps.conftest import PASSWORD, png_b64
+
+
+_CLIENTS: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
+def client(base: str) -> httpx.Client:
+    c = httpx.Client(base_url=base, timeout=10)
+    _CLIENTS.append(c)
+    return c
+
+
+def login(base: str, username: str, password: str = PASSWORD) -> tuple[httpx.Client, str]:
+    c = client(base)
+    page = c.get("/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = c.post("/login", data={"username": username, "password": password, "csrf_token": csrf})
+    assert r.status_code == 303
+    if r.headers["location"].startswith("/login"):
+        return c, ""
+    page = c.get("/officer" if "officer" in username or "viewer" in username else "/ground").text
+    cfg = json.loads(re.search(r'<script id="sar-config" type="application/json">(.*?)</script>', page, re.S).group(1))
+    return c, cfg["csrf"]
+
+
+def det(uid: str, lat: float = 30.3800, lon: float = 119.4500, **kw) -> dict:
+    return {"uid": uid, "lat_deg": lat, "lon_deg": lon, "confidence": 0.8, "class_name": "person", "cep_m": 6.0, **kw}
+
+
+def test_anonymous_gets_nothing(live_server):
+    base = live_server.url
+    assert httpx.get(base + "/api/state").status_code == 401
+    assert httpx.get(base + "/api/events").status_code == 401
+    r = httpx.get(base + "/officer")
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    r = httpx.post(base + "/api/ingest/detections", json=det("x"))
+    assert r.status_code == 401 and "sign in" in r.json()["detail"]
+    r = httpx.post(base + "/api/ingest/detections", json=det("x"), headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401 and "token" in r.json()["detail"]
+
+
+def test_login_wrong_password_and_csrf(live_server):
+    c, csrf = login(live_server.url, "officer1", "not the password")
+    assert csrf == ""
+    c = client(live_server.url)
+    c.get("/login")
+    r = c.post("/login", data={"username": "officer1", "password": PASSWORD, "csrf_token": "forged"})
+    assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+    actions = [a["action"] for a in live_server.store.list_audit()]
+    assert "login_failed" in actions
+
+
+def test_login_rate_limited(live_server):
+    c = client(live_server.url)
+    statuses = []
+    for _ in range(7):
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+        statuses.append(c.post("/login", data={"username": "ground2", "password": "wrong password!", "csrf_token": csrf}).status_code)
+    assert statuses[:5] == [303] * 5 and 429 in statuses[5:]
+
+
+def test_review_assign_guidance_gpx(live_server):
+    base = live_server.url
+    officer, ocsrf = login(base, "officer1")
+    ground, gcsrf = login(base, "ground1")
+    r = live_server.ingest("/api/ingest/detections", det("d1", alt_amsl_m=None, thumbnail_png_b64=png_b64()))
+    did = r["stored"][0]["id"]
+    # A retry with the same uid is acknowledged and not stored twice.
+    assert live_server.ingest("/api/ingest/detections", det("d1"))["stored"][0] == {"uid": "d1", "id": did, "created": False}
+    st = officer.get("/api/state").json()
+    assert [d["uid"] for d in st["detections"]] == ["d1"] and st["detections"][0]["thumbnail_url"]
+    assert officer.get(st["detections"][0]["thumbnail_url"]).content.startswith(b"\x89PNG")
+    # No CSRF header: refused; with it: confirmed.
+    assert officer.post(f"/api/detections/{did}/review", json={"action": "confirm"}).status_code == 403
+    h = {"X-CSRF-Token": ocsrf}
+    assert officer.post(f"/api/detections/{did}/review", json={"action": "confirm"}, headers=h).json()["status"] == "confirmed"
+    # The ground teams report positions; the nearer one is suggested first.
+    gh = {"X-CSRF-Token": gcsrf}
+    assert ground.post("/api/ground/position", json={"lat_deg": 30.3770, "lon_deg": 119.4500}, headers=gh).status_code == 200
+    g2, g2csrf = login(base, "ground2")
+    g2.post("/api/ground/position", json={"lat_deg": 30.3700, "lon_deg": 119.4400}, headers={"X-CSRF-Token": g2csrf})
+    sug = officer.get(f"/api/detections/{did}/suggest").json()
+    assert [s["username"] for s in sug] == ["ground1", "ground2"]
+    assert sug[0]["distance_m"] == pytest.approx(332.5, abs=2.0)
+    r = officer.post(f"/api/detections/{did}/assign", json={"team": "ground1"}, headers=h)
+    assert r.json()["assigned_team"] == "ground1"
+    assert officer.post(f"/api/detections/{did}/assign", json={"team": "viewer1"}, headers=h).status_code == 400
+    g = ground.get("/api/ground/guidance").json()
+    assert g["target"]["id"] == did
+    assert g["guidance"]["bearing_deg"] == pytest.approx(0.0, abs=0.5) and g["guidance"]["compass"] == "N"
+    assert g["guidance"]["distance_m"] == pytest.approx(332.5, abs=2.0)
+    assert g["guidance"]["height_diff_m"] is not None and g["guidance"]["walk_time_s"] > 332 / 1.7
+    gpx = ground.get("/api/ground/target.gpx")
+    root = ET.fromstring(gpx.content)
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    wpt = root.find("g:wpt", ns)
+    assert float(wpt.get("lat")) == pytest.approx(30.38) and float(wpt.get("lon")) == pytest.approx(119.45)
+    assert ET.fromstring(ground.get("/api/ground/target.kml").content).tag.endswith("kml")
+    r = ground.post("/api/ground/status", json={"status": "found"}, headers=gh)
+    assert r.json()["target"]["field_status"] == "found"
+    # Roles: the ground team cannot review, the viewer cannot assign.
+    assert ground.post(f"/api/detections/{did}/review", json={"action": "reject"}, headers=gh).status_code == 403
+    viewer, vcsrf = login(base, "viewer1")
+    assert viewer.post(f"/api/detections/{did}/assign", json={"team": "ground1"},
+                       headers={"X-CSRF-Token": vcsrf}).status_code == 403
+    actions = [a["action"] for a in live_server.store.list_audit()]
+    assert {"confirm", "assign", "field_found", "login"} <= set(actions)
+
+
+@pytest.mark.parametrize("body,status,word", [
+    ({"uid": "x", "lat_deg": 91, "lon_deg": 0, "confidence": 0.5}, 422, "lat_deg"),
+    ({"uid": "x", "lat_deg": 30, "lon_deg": 119, "confidence": 2}, 422, "confidence"),
+    ({"lat_deg": 30, "lon_deg": 119, "confidence": 0.5}, 422, "uid"),
+    ({"uid": "x", "lat_deg": 30, "lon_deg": 119, "confidence": 0.5, "thumbnail_png_b64": "bm90IGEgcG5n"}, 422, "PNG"),
+    ("not json", 422, ""),
+])
+def test_bad_ingest_is_4xx_with_a_message(live_server, body, status, word):
+    h = {"Authorization": f"Bearer {live_server.token}"}
+    if isinstance(body, str):
+        r = httpx.post(live_server.url + "/api/ingest/detections", content=body, headers={**h, "Content-Type": "application/json"})
+    else:
+        r = httpx.post(live_server.url + "/api/ingest/detections", json=body, headers=h)
+    assert r.status_code == status and word in r.json()["detail"]
+    assert "Traceback" not in r.text
+
+
+def test_other_bad_requests(live_server):
+    h = {"Authorization": f"Bearer {live_server.token}"}
+    base = live_server.url
+    r = httpx.post(base + "/api/ingest/targets", json={"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [200, 30]}, "properties": {}}]}, headers=h)
+    assert r.status_code == 400 and "lon" in r.json()["detail"]
+    r = httpx.put(base + "/api/ingest/detections/nope/thumbnail", content=b"GIF89a", headers=h)
+    assert r.status_code == 415
+    officer, ocsrf = login(base, "officer1")
+    assert officer.post("/api/detections/999/review", json={"action": "confirm"}, headers={"X-CSRF-Token": ocsrf}).status_code == 404
+    assert officer.post("/api/detections/abc/review", json={"action": "confirm"}, headers={"X-CSRF-Token": ocsrf}).status_code == 422
+    assert officer.get("/api/ground/target.gpx?id=x").status_code == 400
+
+
+def test_targets_mission_telemetry_progress_and_events(live_server):
+    base = live_server.url
+    officer, _ = login(base, "officer1")
+    got: list[tuple[str, dict]] = []
+    ready = threading.Event()
+
+    def listen():
+        with officer.stream("GET", "/api/events", timeout=10) as r:
+            ev = None
+            for line in r.iter_lines():
+                ready.set()
+                if line.startswith("event: "):
+                    ev = line[7:]
+                elif line.startswith("data: "):
+                    got.append((ev, json.loads(line[6:])))
+                    if len(got) >= 4:
+                        return
+
+    th = threading.Thread(target=listen, daemon=True)
+    th.start()
+    assert ready.wait(5)
+    d = 0.002
+    area = [[119.45 - d, 30.38 - d], [119.45 + d, 30.38 - d], [119.45 + d, 30.38 + d], [119.45 - d, 30.38 + d], [119.45 - d, 30.38 - d]]
+    live_server.ingest("/api/ingest/mission", {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [area]}, "properties": {"kind": "area"}}]})
+    # A footprint covering the western half of the area.
+    fp = [[30.38 - d, 119.45 - d], [30.38 + d, 119.45 - d], [30.38 + d, 119.45], [30.38 - d, 119.45]]
+    live_server.ingest("/api/ingest/telemetry", {"lat_deg": 30.38, "lon_deg": 119.449, "alt_amsl_m": 700, "footprint": fp})
+    live_server.ingest("/api/ingest/targets", {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [119.4501, 30.3801]},
+         "properties": {"id": "F1", "class_name": "sheep", "confidence": 0.6, "cep_m": 9.0, "sightings": 3}}]})
+    th.join(10)
+    kinds = [k for k, _ in got]
+    assert {"mission", "telemetry", "detection"} <= set(kinds), kinds
+    st = officer.get("/api/state").json()
+    assert st["progress"]["covered_fraction"] == pytest.approx(0.5, abs=0.01)
+    assert st["progress"]["pod"] == pytest.approx(0.4, abs=0.01)
+    assert st["detections"][0]["kind"] == "target" and st["detections"][0]["sightings"] == 3
+    assert len(st["track"]) == 1
+
+
+def test_ingest_rate_limit(live_server):
+    from maps.security import RateLimiter
+
+    t = [0.0]
+    rl = RateLimiter(10.0, 3, clock=lambda: t[0])
+    assert [rl.allow("k")[0] for _ in range(4)] == [True, True, True, False]
+    t[0] += 0.1
+    assert rl.allow("k")[0] and not rl.allow("k")[0]
