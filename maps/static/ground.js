@@ -34,7 +34,7 @@
       document.getElementById("walk").textContent = SAR.fmtTime(gd.walk_time_s);
       const line = [g.me.pos, t.pos];
       if (!route) { route = L.polyline(line, { color: "#e53935", weight: 3, dashArray: "8 6" }).addTo(map); } else { route.setLatLngs(line); }
-      map.fitBounds(L.latLngBounds(line).pad(0.3));
+      map.fitBounds(L.latLngBounds(line).pad(0.3), { maxZoom: 17 });
     } else { map.setView(t.pos, 16); }
     SAR.fitted = true;
   }
