@@ -323,7 +323,7 @@ class SimVehicle:
                                  round(md.alt_amsl_m * 1000), 80, 120, 0, 0, 12 if md.gps_fix >= 3 else 3)
         elif msg_id == 42:
             total = len(self.missions.items)
-            mav.mission_current_send(md.mission_index if md.mode == "AUTO" else 0, total, 0, 0)
+            mav.mission_current_send(min(md.mission_index, max(0, total - 1)) if md.mode == "AUTO" else 0, total, 0, 0)
         elif msg_id == 242:
             if md.position_ok:
                 c = self.config

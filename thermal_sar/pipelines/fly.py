@@ -1,0 +1,106 @@
+"""Fly a mission: connect, upload and verify, arm, start, follow progress until it ends."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from geo.errors import LinkError, LinkTimeout
+from mission.items import MavCmd
+from telemetry.control import MissionProgress, Vehicle
+from telemetry.link import LinkEvent, MavlinkLink
+from telemetry.mission_protocol import UploadReport
+from telemetry.terrain_server import TerrainServer
+
+__all__ = ["FlyReport", "fly_mission", "MissionNotVerified"]
+
+
+class MissionNotVerified(LinkError):
+    """The mission read back from the vehicle differs from the one uploaded: we do not fly it."""
+
+
+@dataclass(frozen=True)
+class FlyReport:
+    items: int
+    upload: UploadReport
+    verified: bool
+    flown: bool
+    reached: tuple[int, ...]
+    duration_s: float
+    tlog_path: Path | None
+    link_events: tuple[LinkEvent, ...] = field(repr=False, default=())
+    terrain_blocks_sent: int = 0
+
+    def summary(self) -> str:
+        s = [f"uploaded {self.items} items (home + {self.items - 1}) in {self.upload.duration_s:.1f} s "
+             f"({self.upload.legacy_requests} MISSION_REQUEST, {self.upload.int_requests} MISSION_REQUEST_INT, "
+             f"{self.upload.resends} resends); verified by download: {'yes' if self.verified else 'NO'}"]
+        if self.flown:
+            s.append(f"flew: items reached {list(self.reached)} in {self.duration_s:.0f} s")
+        lost = [e for e in self.link_events if e.kind == "lost"]
+        if lost:
+            s.append(f"link lost {len(lost)} time(s), reconnected each time" if all(
+                e.kind != "lost" for e in self.link_events[-1:]) else f"link lost {len(lost)} time(s)")
+        if self.terrain_blocks_sent:
+            s.append(f"terrain server: {self.terrain_blocks_sent} blocks sent")
+        if self.tlog_path:
+            s.append(f"tlog: {self.tlog_path}")
+        return "\n".join(s)
+
+
+def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, terrain=None, fly: bool = True,
+                takeoff_alt_m: float | None = None, position_timeout_s: float = 120.0, arm_timeout_s: float = 90.0,
+                mission_timeout_s: float = 3600.0, on_progress: Callable[[MissionProgress], None] | None = None,
+                on_event: Callable[[LinkEvent], None] | None = None, baud: int = 57600) -> FlyReport:
+    """Upload ``items`` (seq 0 = home, as :func:`mission.formats.load_mission_items` gives) and fly them.
+
+    Sequence: heartbeat, data streams, wait for a position estimate, upload,
+    download and compare (raise :class:`MissionNotVerified` on a difference),
+    then unless ``fly`` is False: GUIDED, arm (retrying while the EKF
+    converges), takeoff when the mission does not start with one, MISSION_START,
+    and progress until the last item is reached or the vehicle lands and disarms.
+    """
+    body = list(items)[1:] if items and items[0].seq == 0 else list(items)
+    if not body:
+        raise LinkError("the mission has no items after home. Hint: plan a mission first (thermal-sar plan).")
+    t0 = time.monotonic()
+    with MavlinkLink(connect, tlog_path=tlog_path, on_event=on_event, baud=baud) as link:
+        v = Vehicle(link)
+        server = None
+        if terrain is not None:
+            server = TerrainServer(link, terrain)
+            v.handlers.append(server.handle)
+        v.connect()
+        v.wait_until(lambda s: s.has_position and s.home_lat_deg is not None, position_timeout_s,
+                     "a position estimate and a home position")
+        full, report, mism = v.upload_mission(body)
+        if mism:
+            raise MissionNotVerified("the mission on the vehicle differs from the one uploaded: " + "; ".join(mism[:5])
+                                     + ". Not flying. Hint: upload again; check the items' frames.")
+        if not fly:
+            return FlyReport(len(full), report, True, False, (), time.monotonic() - t0, link.tlog_path,
+                             tuple(link.events), server.blocks_sent if server else 0)
+        v.set_mode("GUIDED")
+        v.arm(timeout_s=arm_timeout_s)
+        if body[0].command != MavCmd.NAV_TAKEOFF:
+            alt = takeoff_alt_m or next((it.z for it in body if it.command < 80 and it.z > 0), 20.0)
+            v.takeoff(alt)
+        v.start_mission()
+        last = None
+        deadline = time.monotonic() + mission_timeout_s
+        while True:
+            st = v.pump(0.2)
+            p = v.progress(len(full))
+            key = (p.current_seq, p.reached, p.mode, p.armed)
+            if key != last and on_progress is not None:
+                on_progress(p)
+            last = key
+            if p.done or (not st.armed and p.reached):
+                break
+            if time.monotonic() > deadline:
+                raise LinkTimeout(f"the mission did not finish within {mission_timeout_s:.0f} s (at item "
+                                  f"{p.current_seq}). The vehicle is still flying it: take control.")
+        return FlyReport(len(full), report, True, True, v.state.mission_reached, time.monotonic() - t0,
+                         link.tlog_path, tuple(link.events), server.blocks_sent if server else 0)

@@ -1,0 +1,148 @@
+"""Post-flight geotagging: a flight log plus detections -> fused targets as GeoJSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from geo.camera import CameraModel, camera_preset
+from geo.errors import FormatError, InputError, SarIOError
+from geo.frames import LocalFrame
+from geo.raycast import HeightGrid
+from geo.terrain import FlatTerrain, load_terrain
+from telemetry.fusion import FusedTarget, Sighting, fuse_sightings, targets_geojson
+from telemetry.geotag import ErrorModel, geotag_pixels
+from telemetry.glitch import estimate_clock_offset
+from telemetry.logs import LogSummary, read_log
+from vision.detection import Detection
+
+__all__ = ["GeotagReport", "geotag_flight", "read_detections"]
+
+
+@dataclass(frozen=True)
+class GeotagReport:
+    out_path: Path
+    detections: int
+    geotagged: int
+    outside_log: int
+    no_ground: int
+    clock_offset_s: float
+    clock_offset_source: str
+    terrain_name: str
+    log: LogSummary
+    targets: tuple[FusedTarget, ...] = field(repr=False)
+
+    def summary(self) -> str:
+        lines = [
+            self.log.describe(),
+            f"clock offset {self.clock_offset_s:+.3f} s ({self.clock_offset_source}); terrain: {self.terrain_name}",
+            f"{self.detections} detections: {self.geotagged} on the ground, {self.outside_log} outside the log's "
+            f"time span, {self.no_ground} whose ray met no ground",
+            f"{len(self.targets)} targets -> {self.out_path}",
+        ]
+        for t in self.targets[:10]:
+            lines.append(f"  {t.id} {t.class_name:8s} {t.lat_deg:.6f},{t.lon_deg:.6f} CEP {t.cep_m:.1f} m, "
+                         f"{t.sightings} sighting(s), confidence {t.confidence:.2f}")
+        if len(self.targets) > 10:
+            lines.append(f"  ... and {len(self.targets) - 10} more")
+        return "\n".join(lines)
+
+
+def read_detections(path: str | Path) -> tuple[Detection, ...]:
+    """Detections from JSON: a list of Detection dicts, or ``{"detections": [...]}``."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SarIOError(f"cannot read detections {str(p)!r}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{p.name}: not JSON ({exc.msg} at line {exc.lineno}).") from None
+    rows = data.get("detections") if isinstance(data, dict) else data
+    if not isinstance(rows, list):
+        raise FormatError(f"{p.name}: expected a list of detections or an object with a 'detections' list.")
+    out = []
+    for i, r in enumerate(rows):
+        try:
+            out.append(Detection.from_dict(r))
+        except (TypeError, KeyError) as exc:
+            raise FormatError(f"{p.name}: detection {i} is not a detection ({exc}). Hint: fields top_px, left_px, "
+                              "bottom_px, right_px, score, class_name, frame_time_s.") from None
+    return tuple(out)
+
+
+def geotag_flight(log_path: str | Path, detections_path: str | Path, out_path: str | Path, *,
+                  camera: str | CameraModel = "h20t", dem_paths=(), clock_offset_s: float | None = None,
+                  errors: ErrorModel | None = None, max_time_gap_s: float = 0.5) -> GeotagReport:
+    """Geotag the detections of a flight, fuse repeated sightings, write targets GeoJSON.
+
+    ``clock_offset_s`` is added to detection frame times to put them on the
+    autopilot's clock; None estimates it from camera trigger events in the
+    log when there are enough, else uses 0. Without a DEM the ground is flat
+    at the home altitude (say so to the user: fine on a plain, wrong in hills).
+    """
+    cam = camera if isinstance(camera, CameraModel) else camera_preset(camera)
+    log = read_log(log_path)
+    track = log.track
+    dets = read_detections(detections_path)
+    if any(d.frame_time_s is None for d in dets):
+        raise InputError("every detection needs frame_time_s to be geotagged from a log. Hint: run the detector "
+                         "on a video or on frames with timestamps.")
+    times = np.array([d.frame_time_s for d in dets], float)
+    if clock_offset_s is not None:
+        off, source = float(clock_offset_s), "given"
+    else:
+        events = [e.time_s for e in track.camera_events]
+        off, source = 0.0, "none: no camera trigger events, assumed 0"
+        if len(events) >= 2 and np.unique(times).size >= 2:
+            try:
+                off, n = estimate_clock_offset(np.unique(times), events)
+                source = f"estimated from {n} camera trigger events"
+            except InputError:
+                source = "none: frames do not match trigger events, assumed 0"
+    if dem_paths:
+        terrain = load_terrain([Path(p) for p in dem_paths])
+        tname = terrain.name
+    else:
+        h = log.home_alt_amsl_m if log.home_alt_amsl_m is not None else float(np.min(track.alt_amsl_m))
+        terrain = FlatTerrain(h)
+        tname = f"flat at {h:.1f} m AMSL (no DEM given: wrong in hilly terrain, pass --dem)"
+    t = times + off
+    inside = (t >= track.start_s - max_time_gap_s) & (t <= track.end_s + max_time_gap_s)
+    sight: list[Sighting] = []
+    n_hit = 0
+    if inside.any():
+        idx = np.flatnonzero(inside)
+        poses = track.poses_at(np.clip(t[idx], track.start_s, track.end_s))
+        frame = LocalFrame.at(float(np.mean(track.lat_deg)), float(np.mean(track.lon_deg)))
+        xs, ys = frame.to_local(track.lat_deg, track.lon_deg)
+        agl = float(np.max(track.alt_amsl_m) - np.min(track.alt_amsl_m)) + 300.0
+        radius = 0.5 * max(float(np.ptp(xs)), float(np.ptp(ys))) + min(5000.0, 8 * agl)
+        grid = HeightGrid.around(terrain, frame, float(np.mean(xs)), float(np.mean(ys)), radius,
+                                 res_m=max(terrain.resolution_m, radius / 2000.0))
+        res = geotag_pixels([dets[i].row_px for i in idx], [dets[i].col_px for i in idx], poses, cam, grid,
+                            errors=errors, velocity_enu_m_s=track.velocity_m_s(poses.time_s),
+                            yaw_rate_deg_s=track.yaw_rate_deg_s(poses.time_s))
+        for k, i in enumerate(idx):
+            if not res.hit[k]:
+                continue
+            d = dets[i]
+            c = res.cov_en_m2[k]
+            sight.append(Sighting(float(res.lat_deg[k]), float(res.lon_deg[k]), float(res.alt_amsl_m[k]),
+                                  ((float(c[0, 0]), float(c[0, 1])), (float(c[1, 0]), float(c[1, 1]))),
+                                  d.class_name, float(d.score), float(t[i]), d.frame_index))
+        n_hit = len(sight)
+    targets = fuse_sightings(sight)
+    out = Path(out_path)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(targets_geojson(targets, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise SarIOError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
+    n_out = int(np.count_nonzero(~inside))
+    return GeotagReport(out, len(dets), n_hit, n_out, len(dets) - n_out - n_hit, off, source, tname, log.summary,
+                        targets)
+
+
