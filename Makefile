@@ -20,8 +20,13 @@ install: $(STAMP)
 demo: install
 	$(BIN)/thermal-sar demo --out demo-output
 
-test: install
+test: install system-packages
 	$(BIN)/python -m pytest -q
+
+# Debian packages the tests need (chromium for the browser tests, postgresql for the storage tests).
+.PHONY: system-packages
+system-packages:
+	bash scripts/install-system-packages.sh
 
 bench: install
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
