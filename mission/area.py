@@ -87,7 +87,7 @@ _WHERE = re.compile(r"\[([-0-9.e+]+)\s+([-0-9.e+]+)\]")
 def _poly(frame: LocalFrame, ring: Ring, what: str, repair: bool, notes: list[str]) -> BaseGeometry:
     xy = frame.to_local_xy(np.asarray(ring))
     poly = Polygon(xy)
-    if poly.area < 1.0:
+    if shapely.area(shapely.make_valid(poly)) < 1.0:
         raise GeometryError(
             f"{what} has an area of {poly.area:.2f} m^2: allowed >= 1 m^2 (its points are collinear or repeated). "
             "Hint: check the file; a line or a point is not a search area.")

@@ -325,15 +325,49 @@ def _items(ctx: _Ctx, fp: FollowedPath, lat: np.ndarray, lon: np.ndarray) -> tup
     return tuple(items), tuple(wps)
 
 
-def _footprint(w: Swath, geom: SwathGeometry) -> Polygon:
+def _footprint(w: Swath, size_m: tuple[float, float]) -> Polygon:
+    """Ground swept by the camera along a swath: ``size_m`` = (cross, along) footprint."""
     d = np.array([w.bx_m - w.ax_m, w.by_m - w.ay_m])
     L = float(np.hypot(*d))
     u = d / L if L > 0 else np.array([1.0, 0.0])
     n = np.array([-u[1], u[0]])
-    a = np.array([w.ax_m, w.ay_m]) - u * geom.footprint_along_m / 2
-    b = np.array([w.bx_m, w.by_m]) + u * geom.footprint_along_m / 2
-    h = n * geom.footprint_cross_m / 2
+    a = np.array([w.ax_m, w.ay_m]) - u * size_m[1] / 2
+    b = np.array([w.bx_m, w.by_m]) + u * size_m[1] / 2
+    h = n * size_m[0] / 2
     return Polygon([a - h, b - h, b + h, a + h])
+
+
+def _fill_gaps(region: BaseGeometry, swaths: tuple[Swath, ...], size_m: tuple[float, float], bearing_deg: float,
+               *, max_gap: float = 0.002, max_patches: int = 60) -> tuple[Swath, ...]:
+    """Add short patch lines where the footprints of ``swaths`` leave parts of ``region`` uncovered.
+
+    Narrow tips and slivers of a concave outline can fall between the ends of
+    lines that must stay inside the area; each patch is a 1 m line at the
+    centre of the largest gap left (inside the area), inserted where it adds
+    the least detour. Stops when gaps are under ``max_gap`` of the area.
+    """
+    gaps = region.difference(shapely.union_all([_footprint(w, size_m) for w in swaths]))
+    d = np.array([math.sin(math.radians(bearing_deg)), math.cos(math.radians(bearing_deg))])
+    out = list(swaths)
+    for _ in range(max_patches):
+        if gaps.is_empty or gaps.area <= max_gap * region.area:
+            break
+        piece = max(getattr(gaps, "geoms", [gaps]), key=lambda g: g.area)
+        if piece.area < 1.0:
+            break
+        c = piece.centroid
+        p = c if piece.contains(c) else piece.representative_point()
+        a, b = np.array([p.x, p.y]) - 0.5 * d, np.array([p.x, p.y]) + 0.5 * d
+        if not region.contains(shapely.LineString([a, b])):
+            a = b = np.array([p.x, p.y])
+        patch = Swath(float(a[0]), float(a[1]), float(b[0]), float(b[1]))
+        ends = np.array([[w.bx_m, w.by_m] for w in out])
+        starts = np.array([[w.ax_m, w.ay_m] for w in out[1:]] + [[out[-1].bx_m, out[-1].by_m]])
+        q = np.array([p.x, p.y])
+        extra = np.hypot(*(ends - q).T) + np.hypot(*(starts - q).T) - np.hypot(*(ends - starts).T)
+        out.insert(int(np.argmin(extra)) + 1, patch)
+        gaps = gaps.difference(_footprint(patch, size_m))
+    return tuple(out)
 
 
 def _ring_ll(frame: LocalFrame, geom: BaseGeometry) -> tuple[tuple[float, float], ...]:
@@ -469,6 +503,9 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
         swaths = _route_for(regions, bearings, geom.line_spacing_m, launch_xy)
     if not swaths:
         raise InputError("the area is too narrow for a single search line. Hint: check the area file.")
+    if legs_fn is None:
+        low = (geom.footprint_cross_m, geom.footprint_along_m)
+        swaths = _fill_gaps(region, swaths, low, bearings[-1] if bearings else 0.0)
     alternatives = []
     cands = [("longest-edge", longest_edge_bearing_deg(region)), ("contour-parallel", contour_b)]
     if legs_fn is None and len(bearings) == 1:
@@ -517,10 +554,13 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
     all_fp_polys = []
     climb_total = 0.0
     agl_lo, agl_hi = math.inf, -math.inf
+    bands = [_band_check(fp, ground, follow_step) for _, fp, _, _, _ in flown]
+    # Footprints at the lowest height flown anywhere (the narrowest): conservative on hills, exact on flat ground.
+    fp_size = cam.footprint_size_m(max(min(b[0] for b in bands), 1.0))
     for k, (grp, fp, t, slowed, drone) in enumerate(flown):
         ll = frame.to_lat_lon(fp.xy_m)
         items, wps = _items(ctx, fp, ll[:, 0], ll[:, 1])
-        lo_h, hi_h = _band_check(fp, ground, follow_step)
+        lo_h, hi_h = bands[k]
         agl_lo, agl_hi = min(agl_lo, lo_h), max(agl_hi, hi_h)
         d = np.diff(fp.xy_m, axis=0)
         dz = np.diff(fp.alt_amsl_m)
@@ -531,7 +571,7 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
             a = frame.to_lat_lon(np.array([[w.ax_m, w.ay_m], [w.bx_m, w.by_m]]))
             lines.append(((round(float(a[0, 0]), 8), round(float(a[0, 1]), 8)),
                           (round(float(a[1, 0]), 8), round(float(a[1, 1]), 8))))
-            poly = _footprint(w, geom)
+            poly = _footprint(w, fp_size)
             all_fp_polys.append(poly)
             footprints.append((k, _ring_ll(frame, poly.exterior)))
         sorties.append(Sortie(k, drone, items, wps, tuple(lines), round(t, 1),
