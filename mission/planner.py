@@ -307,7 +307,8 @@ def _items(ctx: _Ctx, fp: FollowedPath, lat: np.ndarray, lon: np.ndarray) -> tup
             kind = "transit"
         seq = len(items)
         items.append(MissionItem.at(seq, MavCmd.NAV_WAYPOINT, float(lat[m]), float(lon[m]), z, frame=frame))
-        wps.append(PlannedWaypoint(float(lat[m]), float(lon[m]), round(alt, 2), round(gnd, 2), round(alt - gnd, 2),
+        wps.append(PlannedWaypoint(round(float(lat[m]), 8), round(float(lon[m]), 8), round(alt, 2), round(gnd, 2),
+                                   round(alt - gnd, 2),
                                    kind, seq))
         if kind == "line-start":
             if s.stills:
