@@ -1,0 +1,342 @@
+"""The classical heat-signature detector (the default): fast, no model, explainable.
+
+Pipeline, all in pixels of the frame (row, col):
+
+1. **Background**: a grey-level opening (erosion then dilation) on a 4x
+   downsampled copy removes everything smaller than the structuring element
+   (people, animals) and keeps the terrain; the result is smoothed and
+   brought back to full size. ``residual = frame - background``.
+2. **Contrast normalisation**: the residual is divided by a local clutter
+   scale (mean absolute residual in a wide window, also at low resolution),
+   floored by the global noise: ``z`` is unit-free, so the same thresholds
+   work on 8-bit AGC video, raw counts and degrees Celsius.
+3. **Candidates**: hysteresis threshold (pixels above ``low_z`` connected to
+   a pixel above ``high_z``), connected components with statistics.
+4. **Features**: area in pixels and, with a ground sample distance, in m^2;
+   aspect ratio, fill ratio (compactness of the box), peak and mean contrast.
+5. **Gates and scoring**: noise (too small), roads and roof edges (too long or
+   too thin), buildings (too large) are rejected. With ``gsd_m`` each blob is
+   given the class (person, sheep, cow) whose metric size fits best, or
+   rejected when none does; without it the class is ``hotspot``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from geo.errors import InputError, out_of_range
+from vision.detection import Detection
+from vision.frame import ThermalFrame, ValueKind
+
+__all__ = ["ClassGate", "DEFAULT_GATES", "ClassicalParams", "ClassicalDetector", "BlobFeatures", "blob_features",
+           "contrast_map", "score_features", "blob_score"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassGate:
+    """Metric size range of one class's warm area seen from above.
+
+    ``typical_m2`` is the most likely hot area, ``min_m2``/``max_m2`` the
+    plausible range; ``max_aspect`` the longest/shortest side ratio allowed.
+    """
+
+    name: str
+    min_m2: float
+    typical_m2: float
+    max_m2: float
+    max_aspect: float = 4.0
+
+    def __post_init__(self) -> None:
+        if not (0 < self.min_m2 <= self.typical_m2 <= self.max_m2):
+            raise InputError(f"gate {self.name}: need 0 < min_m2 <= typical_m2 <= max_m2, "
+                             f"got {self.min_m2}, {self.typical_m2}, {self.max_m2}.")
+
+    def fit(self, area_m2: float) -> float:
+        """Plausibility 0..1 of ``area_m2`` for this class (1 at the typical size, 0 outside the range)."""
+        if not (self.min_m2 <= area_m2 <= self.max_m2):
+            return 0.0
+        lo, hi = math.log(self.min_m2), math.log(self.max_m2)
+        x, t = math.log(area_m2), math.log(self.typical_m2)
+        half = (t - lo) if x < t else (hi - t)
+        return 1.0 - 0.8 * ((x - t) / half) ** 2 if half > 0 else 1.0
+
+
+# Warm area visible from the air (the hot part, not the whole body outline):
+# a standing person shows head and shoulders (~0.1-0.3 m^2), a lying one up to
+# ~0.8 m^2; a sheep's back ~0.3-1.2 m^2; a cow's back ~1.2-4 m^2.
+DEFAULT_GATES: tuple[ClassGate, ...] = (
+    ClassGate("person", 0.06, 0.25, 1.2, max_aspect=4.0),
+    ClassGate("sheep", 0.25, 0.6, 1.6, max_aspect=3.5),
+    ClassGate("cow", 1.0, 2.2, 5.5, max_aspect=3.5),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassicalParams:
+    """Tuning of the classical detector (pixels unless a unit says otherwise).
+
+    Tuned on the HIT-UAV *train* split (never on val); see docs/vision.md.
+    """
+
+    background_px: int = 40          # structuring element: larger than any target
+    background_m: float = 4.0        # ... in metres when the GSD is known (clamped to 16..120 px)
+    high_z: float = 4.0              # seed threshold, in local-clutter units
+    low_z: float = 3.5               # growth threshold
+    min_area_px: int = 4             # smaller blobs are noise
+    max_area_px: int = 2500          # larger blobs are buildings, roads, water (without GSD)
+    max_aspect: float = 4.0          # longer/thinner blobs are roads, pipes, roof edges
+    min_fill: float = 0.2            # blob area / box area below this is a line or ring
+    box_pad_px: float = 1.5          # the hot blob lies inside the object's outline
+    split_px: int = 4                # peaks closer than this are one body (without GSD)
+    split_m: float = 0.35            # ... in metres with a GSD
+    split_min_area_px: int = 30      # only blobs this large are tried for splitting
+    min_score: float = 0.05
+    # Logistic weights of score_features(): log peak z, log mean z, fill,
+    # log aspect, size fit, log(1 + global z), bias. Fitted on HIT-UAV train.
+    score_weights: tuple[float, ...] = (-4.426, 10.08, -1.713, 2.045, 3.123, 2.579, -17.6)
+    max_detections: int = 200
+    gates: tuple[ClassGate, ...] = field(default=DEFAULT_GATES)
+
+    def __post_init__(self) -> None:
+        if not (0 < self.low_z <= self.high_z):
+            raise InputError(out_of_range("low_z, high_z", (self.low_z, self.high_z), "0 < low_z <= high_z"))
+        if not (8 <= self.background_px <= 400):
+            raise InputError(out_of_range("background_px", self.background_px, "8..400 pixels"))
+        if self.min_area_px < 1 or self.max_area_px <= self.min_area_px:
+            raise InputError(out_of_range("min_area_px, max_area_px", (self.min_area_px, self.max_area_px),
+                                          "1 <= min_area_px < max_area_px"))
+
+
+@dataclass(frozen=True, slots=True)
+class BlobFeatures:
+    """Features of one candidate blob (documented columns of :func:`blob_features`)."""
+
+    top_px: int
+    left_px: int
+    height_px: int
+    width_px: int
+    area_px: int
+    peak_z: float
+    mean_z: float
+    aspect: float
+    fill: float
+    area_m2: float | None
+    global_z: float = 0.0
+
+
+# Unit floors of the noise scale: quantisation of grey levels, counts, or a
+# typical 50 mK NETD for calibrated temperatures.
+_NOISE_FLOOR = {ValueKind.GREY: 1.0, ValueKind.COUNTS: 2.0, ValueKind.TEMPERATURE_C: 0.05}
+_DOWN = 4
+
+
+def _as_image(frame: ThermalFrame | np.ndarray) -> tuple[np.ndarray, ValueKind, bool]:
+    if isinstance(frame, ThermalFrame):
+        return frame.data, frame.kind, frame.usable
+    a = np.asarray(frame)
+    if a.ndim != 2 or min(a.shape) < 8:
+        raise InputError(f"frame has shape {a.shape}: expected a 2-D (rows, cols) image of at least 8x8.")
+    if a.dtype == np.uint8:
+        kind = ValueKind.GREY
+    elif a.dtype.kind in "ui":
+        kind = ValueKind.COUNTS
+    elif a.dtype.kind == "f":
+        kind = ValueKind.TEMPERATURE_C
+    else:
+        raise InputError(f"frame dtype {a.dtype} is not a thermal image type (uint8, uint16, float).")
+    return a, kind, True
+
+
+def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int) -> np.ndarray:
+    """Local contrast ``z`` (float32, same shape): residual over background in clutter units."""
+    h, w = img.shape
+    f = img.astype(np.float32, copy=False)
+    if not np.isfinite(f[::7, ::7]).all():
+        f = np.nan_to_num(f, nan=float(np.nanmedian(f)), posinf=0.0, neginf=0.0)
+    hs, ws = max(2, h // _DOWN), max(2, w // _DOWN)
+    small = cv2.resize(f, (ws, hs), interpolation=cv2.INTER_AREA)
+    k = max(3, int(round(background_px / _DOWN)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    bg_small = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
+    bg_small = cv2.blur(bg_small, (3, 3))
+    res_small = small - bg_small
+    noise = max(float(np.median(np.abs(res_small - np.median(res_small)))) * 1.4826, _NOISE_FLOOR[kind])
+    clutter = cv2.blur(np.minimum(np.abs(res_small), 4 * noise), (k * 2 + 1, k * 2 + 1)) * 1.25
+    scale_small = np.maximum(clutter, noise)
+    bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
+    scale = cv2.resize(scale_small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return (f - bg) / scale
+
+
+def blob_features(z: np.ndarray, params: ClassicalParams, gsd_m: float | None,
+                  img: np.ndarray | None = None) -> list[BlobFeatures]:
+    """Hysteresis-thresholded blobs of the contrast map with their features (before gating).
+
+    A blob with several separate contrast peaks (people standing in a group,
+    animals in a flock) is split by a watershed from those peaks, so each
+    body gets its own box. ``global_z`` (with ``img``) is the blob's peak
+    over the frame median in robust frame-wide spreads: warm bodies at night
+    stand out of the whole frame, texture and noise only locally.
+    """
+    low = (z > params.low_z).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    if n <= 1:
+        return []
+    seeds = np.unique(labels[z > params.high_z])
+    seeds = seeds[seeds > 0]
+    if seeds.size == 0:
+        return []
+    if img is not None:
+        sub = img[::4, ::4].astype(np.float32)
+        med = float(np.median(sub))
+        spread = max(float(np.median(np.abs(sub - med))) * 1.4826, 1e-6)
+    # Peaks closer than this belong to one body (head and shoulders).
+    r = int(min(10, max(2, round(params.split_m / gsd_m)))) if gsd_m else params.split_px
+    too_big = 8 * params.max_area_px
+    out: list[BlobFeatures] = []
+    for lab in seeds:
+        x, y, bw, bh, a = (int(v) for v in stats[lab])
+        if a < params.min_area_px or a > too_big:
+            continue
+        zs = z[y:y + bh, x:x + bw]
+        m = labels[y:y + bh, x:x + bw] == lab
+        parts = _split(zs, m, r, params) if a >= params.split_min_area_px else [m]
+        for pm in parts:
+            rows = np.flatnonzero(pm.any(axis=1))
+            cols = np.flatnonzero(pm.any(axis=0))
+            if rows.size == 0:
+                continue
+            t, b_, l_, r_ = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+            area = int(pm.sum())
+            if area < params.min_area_px:
+                continue
+            vals = zs[pm]
+            pk = float(vals.max())
+            if pk <= params.high_z:
+                continue
+            h_, w_ = int(b_ - t), int(r_ - l_)
+            gz = 0.0
+            if img is not None:
+                gz = (float(img[y:y + bh, x:x + bw][pm].max()) - med) / spread
+            out.append(BlobFeatures(
+                top_px=y + int(t), left_px=x + int(l_), height_px=h_, width_px=w_, area_px=area,
+                peak_z=pk, mean_z=float(vals.mean()), aspect=max(w_, h_) / max(1, min(w_, h_)),
+                fill=area / float(h_ * w_), area_m2=area * gsd_m * gsd_m if gsd_m else None, global_z=gz,
+            ))
+    return out
+
+
+def _split(zs: np.ndarray, m: np.ndarray, r: int, params: ClassicalParams) -> list[np.ndarray]:
+    """Masks of the bodies inside one blob: a watershed from peaks at least ``r`` px apart."""
+    zsm = cv2.GaussianBlur(zs, (3, 3), 0)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    peaks = (zsm >= cv2.dilate(zsm, k)) & m & (zsm > params.high_z)
+    n, markers = cv2.connectedComponents(peaks.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return [m]
+    from skimage.segmentation import watershed
+
+    ws = watershed(-zsm, markers, mask=m)
+    return [ws == i for i in range(1, n)]
+
+
+class ClassicalDetector:
+    """Background-subtraction detector; see the module docstring.
+
+    ``targets`` restricts the classes it may report (e.g. ``("person",)``
+    when searching for a missing walker: a warm blob of sheep size is then
+    scored as an unlikely person rather than labelled sheep).
+
+    >>> det = ClassicalDetector()
+    >>> det.detect(np.zeros((64, 64), np.uint8))
+    []
+    """
+
+    name = "classical"
+
+    def __init__(self, params: ClassicalParams | None = None, *, targets: tuple[str, ...] | None = None) -> None:
+        self.params = params or ClassicalParams()
+        gates = self.params.gates
+        if targets is not None:
+            known = {g.name for g in gates}
+            bad = [t for t in targets if t not in known]
+            if bad or not targets:
+                raise InputError(f"targets={targets!r}: allowed a non-empty subset of {sorted(known)}.")
+            gates = tuple(g for g in gates if g.name in targets)
+        self.gates = gates
+
+    def detect(self, frame: ThermalFrame | np.ndarray, *, gsd_m: float | None = None,
+               frame_index: int | None = None, frame_time_s: float | None = None) -> list[Detection]:
+        p = self.params
+        if gsd_m is not None and not (math.isfinite(gsd_m) and 0.001 <= gsd_m <= 20.0):
+            raise InputError(out_of_range("gsd_m", gsd_m, "0.001..20 metres per pixel", "ground sample distance"))
+        img, kind, usable = _as_image(frame)
+        if isinstance(frame, ThermalFrame):
+            frame_index = frame.frame_index if frame_index is None else frame_index
+            frame_time_s = frame.time_s if frame_time_s is None else frame_time_s
+        if not usable:
+            return []
+        bg_px = p.background_px
+        if gsd_m:
+            bg_px = int(min(120, max(16, p.background_m / gsd_m)))
+        z = contrast_map(img, kind, bg_px)
+        h, w = img.shape
+        dets: list[Detection] = []
+        for b in blob_features(z, p, gsd_m, img):
+            if b.aspect > p.max_aspect or b.fill < p.min_fill:
+                continue
+            if gsd_m is None:
+                if b.area_px > p.max_area_px:
+                    continue
+                cls, fit = "hotspot", _PIXEL_GATE.fit(float(b.area_px))
+            else:
+                cls, fit = _best_class(b, self.gates)
+                if fit <= 0.0:
+                    continue
+            score = blob_score(b, fit, p.score_weights)
+            if score < p.min_score:
+                continue
+            pad = p.box_pad_px
+            dets.append(Detection(
+                top_px=max(0.0, b.top_px - pad), left_px=max(0.0, b.left_px - pad),
+                bottom_px=min(float(h), b.top_px + b.height_px + pad), right_px=min(float(w), b.left_px + b.width_px + pad),
+                score=score, class_name=cls, frame_index=frame_index,
+                frame_time_s=frame_time_s, source=self.name, area_m2=b.area_m2, peak_contrast=b.peak_z,
+            ))
+        dets.sort(key=lambda d: -d.score)
+        return dets[: p.max_detections]
+
+
+# Without a GSD the size prior is in pixels: a person or animal seen by a
+# 640x512 camera from the usual 40-120 m search heights (HIT-UAV: 44-220 px
+# of warm area for people at 60-130 m).
+_PIXEL_GATE = ClassGate("hotspot", 6.0, 90.0, 1500.0)
+
+
+def score_features(b: BlobFeatures, size_fit: float) -> np.ndarray:
+    """The feature vector the score weights apply to (last entry the bias)."""
+    return np.array([
+        math.log(max(b.peak_z, 1e-3)), math.log(max(b.mean_z, 1e-3)), b.fill, math.log(max(b.aspect, 1.0)),
+        size_fit, math.log1p(max(b.global_z, 0.0)), 1.0,
+    ])
+
+
+def blob_score(b: BlobFeatures, size_fit: float, weights: tuple[float, ...]) -> float:
+    """Logistic score 0..1 of a blob from its contrast, shape and size plausibility."""
+    x = float(np.dot(score_features(b, size_fit), weights))
+    return float(1.0 / (1.0 + math.exp(-min(max(x, -50.0), 50.0))))
+
+
+def _best_class(b: BlobFeatures, gates: tuple[ClassGate, ...]) -> tuple[str, float]:
+    best, best_fit = "hotspot", 0.0
+    for g in gates:
+        if b.aspect > g.max_aspect or b.area_m2 is None:
+            continue
+        f = g.fit(b.area_m2)
+        if f > best_fit:
+            best, best_fit = g.name, f
+    return best, best_fit

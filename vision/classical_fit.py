@@ -1,0 +1,99 @@
+"""Fitting the classical detector's score weights on labelled frames.
+
+The score is a logistic function of :func:`vision.classical.score_features`.
+:func:`fit_score_weights` collects candidate blobs on labelled frames, marks
+each positive when its box matches a labelled box of ``target`` at IoU >= 0.5
+(the evaluation criterion), leaves out near misses (0.2 <= IoU < 0.5, neither
+right nor wrong), and fits the weights by L2-regularised Newton steps (IRLS).
+The shipped weights came from::
+
+    python -m vision.classical_fit ../shared/data/thermal/hit_uav train
+
+i.e. the HIT-UAV *train* split only; the val split is kept for measuring.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from vision.classical import ClassicalDetector, ClassicalParams, _PIXEL_GATE, _best_class, blob_features, \
+    contrast_map, score_features
+from vision.evaluate import iou_matrix
+from vision.labels import LabelledFrame
+
+__all__ = ["candidate_table", "fit_score_weights"]
+
+
+def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *, target: str = "person",
+                    use_gsd: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y): score features of every gated candidate and its label (1, 0, or -1 = near miss)."""
+    import cv2
+
+    det = ClassicalDetector(params, targets=(target,))
+    xs, ys = [], []
+    for fr in frames:
+        img = cv2.imread(str(fr.path), cv2.IMREAD_UNCHANGED)
+        if img is None or img.ndim != 2:
+            continue
+        gsd = fr.gsd_m if use_gsd else None
+        from vision.frame import ValueKind
+
+        kind = ValueKind.GREY if img.dtype == np.uint8 else ValueKind.COUNTS
+        bg_px = int(min(120, max(16, params.background_m / gsd))) if gsd else params.background_px
+        z = contrast_map(img, kind, bg_px)
+        truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes if g.class_name == target],
+                         float).reshape(-1, 4)
+        for b in blob_features(z, params, gsd, img):
+            if b.aspect > params.max_aspect or b.fill < params.min_fill:
+                continue
+            if gsd is None:
+                if b.area_px > params.max_area_px:
+                    continue
+                fit = _PIXEL_GATE.fit(float(b.area_px))
+            else:
+                _, fit = _best_class(b, det.gates)
+                if fit <= 0:
+                    continue
+            pad = params.box_pad_px
+            box = np.array([[b.top_px - pad, b.left_px - pad, b.top_px + b.height_px + pad,
+                             b.left_px + b.width_px + pad]])
+            iou = float(iou_matrix(box, truth).max()) if len(truth) else 0.0
+            xs.append(score_features(b, fit))
+            ys.append(1 if iou >= 0.5 else (-1 if iou >= 0.2 else 0))
+    return np.array(xs).reshape(-1, 7), np.array(ys)
+
+
+def fit_score_weights(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, iterations: int = 60) -> np.ndarray:
+    """Logistic regression weights (IRLS) on rows with y in {0, 1}."""
+    keep = y >= 0
+    x, t = x[keep], y[keep].astype(float)
+    w = np.zeros(x.shape[1])
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -50, 50)))
+        wt = p * (1 - p) + 1e-9
+        h = x.T @ (x * wt[:, None]) + l2 * np.eye(len(w))
+        g = x.T @ (t - p) - l2 * w
+        step = np.linalg.solve(h, g)
+        w += step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def main(argv: list[str]) -> int:  # pragma: no cover - a maintenance tool
+    from vision.labels import load_hit_uav
+
+    root, split = argv[0], argv[1] if len(argv) > 1 else "train"
+    frames = load_hit_uav(root, split)
+    x, y = candidate_table(frames, ClassicalParams())
+    w = fit_score_weights(x, y)
+    print(f"{len(y)} candidates, {(y == 1).sum()} positive, {(y == -1).sum()} near misses")
+    print("score_weights =", tuple(round(float(v), 3) for v in w))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))
