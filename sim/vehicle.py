@@ -75,6 +75,7 @@ class SimVehicle:
         self._parser = mavlink2.MAVLink(None, srcSystem=self.system_id, srcComponent=1)
         self._parser.robust_parsing = True
         self._rates = dict(_DEFAULT_RATES_HZ)
+        self._custom_rates: set[int] = set()
         self._next_due: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -209,7 +210,8 @@ class SimVehicle:
         elif typ == "REQUEST_DATA_STREAM":
             if m.start_stop and m.req_message_rate > 0:
                 for k in (33, 30, 1, 24, 42, 158, 74):
-                    self._rates[k] = float(m.req_message_rate)
+                    if k not in self._custom_rates:  # SET_MESSAGE_INTERVAL wins over streams
+                        self._rates[k] = float(m.req_message_rate)
         elif typ == "PARAM_REQUEST_LIST":
             for i, (name, val) in enumerate(self._params().items()):
                 self.mav.param_value_send(name.encode(), val, 9, len(self._params()), i)
@@ -237,6 +239,7 @@ class SimVehicle:
         model = self.model
         if c == 511:  # SET_MESSAGE_INTERVAL
             msg_id, interval_us = int(m.param1), m.param2
+            self._custom_rates.add(msg_id)
             if interval_us < 0:
                 self._rates.pop(msg_id, None)
             elif interval_us > 0:
@@ -367,6 +370,7 @@ class SimVehicle:
             if ev[0] == "reached":
                 self.mav.mission_item_reached_send(ev[1])
                 self._text(f"Reached command #{ev[1]}", 6)
+                self._send_message(42)  # the new current item, at once
             elif ev[0] == "trigger":
                 self._trigger()
             elif ev[0] == "landed":

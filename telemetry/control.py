@@ -102,11 +102,12 @@ class Vehicle:
     def request_streams(self, rates_hz: dict[int, float] | None = None) -> None:
         """SET_MESSAGE_INTERVAL per message, and REQUEST_DATA_STREAM for older ArduPilot (fire and forget)."""
         mav = self.link.mav
+        # MAV_DATA_STREAM_ALL at 4 Hz first, for ArduPilot before 4.0 which ignores SET_MESSAGE_INTERVAL;
+        # then per-message intervals, which take precedence where supported.
+        self.link.send(mav.request_data_stream_encode(self.link.target_system, self.link.target_component, 0, 4, 1))
         for msg_id, hz in (rates_hz or STREAM_RATES_HZ).items():
             self.link.send(mav.command_long_encode(self.link.target_system, self.link.target_component, 511, 0,
                                                    msg_id, int(1e6 / hz), 0, 0, 0, 0, 0))
-        # MAV_DATA_STREAM_ALL at 4 Hz: ArduPilot before 4.0 ignores SET_MESSAGE_INTERVAL.
-        self.link.send(mav.request_data_stream_encode(self.link.target_system, self.link.target_component, 0, 4, 1))
 
     def command(self, command: int, *params: float, timeout_s: float | None = None) -> int:
         """COMMAND_LONG with retries; returns the MAV_RESULT, raises :class:`CommandError` unless ACCEPTED/IN_PROGRESS."""

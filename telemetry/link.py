@@ -83,7 +83,7 @@ def parse_connection(text: str, *, baud: int = 57600) -> ConnectionSpec:
         scheme = m.group(1).lower()
         hp = _HOSTPORT.match(m.group(2))
         if not hp or not 0 < int(hp.group("port")) < 65536:
-            raise InputError(f"connect={text!r}: expected {scheme}:HOST:PORT with a port 1..65535, "
+            raise InputError(f"connect={text!r}: expected {scheme}:HOST:PORT, allowed ports 1..65535, "
                              "e.g. tcp:127.0.0.1:5760 or udp:0.0.0.0:14550.")
         host = hp.group("host") or ("0.0.0.0" if scheme in ("udp", "udpin", "tcpin") else "127.0.0.1")
         port = int(hp.group("port"))
