@@ -98,20 +98,21 @@ class RenderedFrame:
 
 
 @functools.lru_cache(maxsize=1)
-def _texture_tiles() -> tuple[np.ndarray, float, np.ndarray, float]:
-    """Two periodic unit-std noise tiles (fine grass/stones and crown-sized), with their metres per texel."""
+def _texture_tile() -> tuple[np.ndarray, float]:
+    """A periodic unit-std noise tile (grass tufts and stones ~0.3 m plus crown-sized ~1.5 m), metres per texel."""
     rng = np.random.default_rng(0x7E47)
+    n = 512
 
-    def tile(n: int, sigma: float) -> np.ndarray:
+    def band(sigma: float) -> np.ndarray:
         f = np.fft.fft2(rng.standard_normal((n, n)))
         k = np.fft.fftfreq(n)
         kk = np.hypot(*np.meshgrid(k, k))
-        t = np.real(np.fft.ifft2(f * np.exp(-0.5 * (kk * 2 * np.pi * sigma) ** 2))).astype(np.float32)
-        t = (t - t.mean()) / t.std()
-        t.setflags(write=False)
-        return t
+        t = np.real(np.fft.ifft2(f * np.exp(-0.5 * (kk * 2 * np.pi * sigma) ** 2)))
+        return (t - t.mean()) / t.std()
 
-    return tile(256, 1.2), 0.19, tile(256, 2.5), 0.53
+    t = (0.6 * band(1.2) + 0.8 * band(7.0)).astype(np.float32)
+    t.setflags(write=False)
+    return t, 0.19
 
 
 def _check_pose(scene: Scene, view: geo.CameraView) -> float:
@@ -185,6 +186,12 @@ def _ground(view: geo.CameraView, grid: geo.HeightGrid, h: int, w: int, step: in
     return xg, yg, rg, sky
 
 
+def _wrap(v: np.ndarray, n: int) -> np.ndarray:
+    """``v mod n`` for float32 texel coordinates (NaN stays NaN; those pixels are sky)."""
+    v = v.astype(np.float32, copy=False)
+    return v - np.floor(v * np.float32(1.0 / n)) * np.float32(n)
+
+
 def _background(scene: Scene, xg, yg, rg, sky, ifocal: float) -> np.ndarray:
     import cv2
 
@@ -193,15 +200,15 @@ def _background(scene: Scene, xg, yg, rg, sky, ifocal: float) -> np.ndarray:
     mr = ((yg - tm.y0_m) / tm.res_m).astype(np.float32)
     base = cv2.remap(tm.apparent_c, mc, mr, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     amp = cv2.remap(tm.texture_c, mc, mr, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    ta, ra, tb, rb = _texture_tiles()
-    na, nb = ta.shape[0], tb.shape[0]
-    fa = cv2.remap(ta, np.mod(xg / ra, na).astype(np.float32), np.mod(yg / ra, na).astype(np.float32),
-                   cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    fb = cv2.remap(tb, np.mod(xg / rb, nb).astype(np.float32), np.mod(yg / rb, nb).astype(np.float32),
-                   cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    t = base + amp * (0.6 * fa + 0.8 * fb)
+    tile, res_t = _texture_tile()
+    n = tile.shape[0]
+    # Wrap here: OpenCV's BORDER_WRAP is slow for coordinates far outside the tile.
+    fa = cv2.remap(tile, _wrap((xg - tm.x0_m) * np.float32(1 / res_t), n),
+                   _wrap((yg - tm.y0_m) * np.float32(1 / res_t), n), cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    t = base + amp * fa
     _draw_features(scene, t, xg, yg, rg, sky, fa, ifocal)
-    tau = np.exp(-np.nan_to_num(rg, nan=0.0) / _ATMOS_LENGTH_M).astype(np.float32)
+    with np.errstate(invalid="ignore"):
+        tau = np.exp(rg * np.float32(-1.0 / _ATMOS_LENGTH_M))  # NaN on sky pixels, overwritten below
     t = tau * t + (1.0 - tau) * np.float32(scene.air_c)
     t[sky] = scene.sky_c
     return t.astype(np.float32)
@@ -212,21 +219,35 @@ def _draw_features(scene: Scene, t: np.ndarray, xg, yg, rg, sky, fine: np.ndarra
     if not scene.features:
         return
     ok = ~sky
-    if not ok.any():
+    sx, sy = xg[::4, ::4], yg[::4, ::4]
+    if np.isnan(sx).all():
         return
-    gx, gy = xg[ok], yg[ok]
-    fx0, fx1, fy0, fy1 = float(gx.min()), float(gx.max()), float(gy.min()), float(gy.max())
+    # Footprint bounds from every 4th pixel, padded for what lies between them.
+    fx0, fx1 = float(np.nanmin(sx)) - 10.0, float(np.nanmax(sx)) + 10.0
+    fy0, fy1 = float(np.nanmin(sy)) - 10.0, float(np.nanmax(sy)) + 10.0
     for ft in scene.features:
         bx0, by0, bx1, by1 = ft.bbox_m
         if bx0 > fx1 or bx1 < fx0 or by0 > fy1 or by1 < fy0:
             continue
-        sel = ok & (xg >= bx0 - 1) & (xg <= bx1 + 1) & (yg >= by0 - 1) & (yg <= by1 + 1)
-        idx = np.flatnonzero(sel)
-        if idx.size == 0:
+        # Find the image window on every 8th pixel first, then test its pixels only.
+        step = 8
+        xs, ys = xg[::step, ::step], yg[::step, ::step]
+        pad = 2.0 * step * float(np.nanmax(rg[::step, ::step])) * ifocal + 1.0
+        cs = (xs >= bx0 - pad) & (xs <= bx1 + pad) & (ys >= by0 - pad) & (ys <= by1 + pad)
+        if not cs.any():
             continue
-        px = xg.ravel()[idx].astype(np.float64)
-        py = yg.ravel()[idx].astype(np.float64)
-        p = ft.params
+        rr, cc = np.nonzero(cs)
+        r0, r1 = max(0, (rr.min() - 1) * step), min(t.shape[0], (rr.max() + 2) * step)
+        c0, c1 = max(0, (cc.min() - 1) * step), min(t.shape[1], (cc.max() + 2) * step)
+        wx, wy = xg[r0:r1, c0:c1], yg[r0:r1, c0:c1]
+        sel = ok[r0:r1, c0:c1] & (wx >= bx0 - 1) & (wx <= bx1 + 1) & (wy >= by0 - 1) & (wy <= by1 + 1)
+        wr, wc = np.nonzero(sel)
+        if wr.size == 0:
+            continue
+        idx = (wr + r0) * t.shape[1] + (wc + c0)
+        px = xg[r0:r1, c0:c1][wr, wc]
+        py = yg[r0:r1, c0:c1][wr, wc]
+        p = tuple(np.float32(v) for v in ft.params)
         if ft.shape == "segment":
             x0, y0, x1, y1, hw = p
             dx, dy = x1 - x0, y1 - y0
@@ -235,13 +256,15 @@ def _draw_features(scene: Scene, t: np.ndarray, xg, yg, rg, sky, fine: np.ndarra
         elif ft.shape == "disk":
             d = np.hypot(px - p[0], py - p[1]) - p[2]
         else:
-            hd = math.radians(p[4])
-            u = np.abs((px - p[0]) * math.sin(hd) + (py - p[1]) * math.cos(hd)) - p[2]
-            v = np.abs(-(px - p[0]) * math.cos(hd) + (py - p[1]) * math.sin(hd)) - p[3]
+            hd = math.radians(float(p[4]))
+            sh, ch = np.float32(math.sin(hd)), np.float32(math.cos(hd))
+            ex, ey = px - p[0], py - p[1]
+            u = np.abs(ex * sh + ey * ch) - p[2]
+            v = np.abs(ey * sh - ex * ch) - p[3]
             d = np.where((u < 0) & (v < 0), np.maximum(u, v), np.hypot(np.maximum(u, 0), np.maximum(v, 0)))
-        gsd = np.maximum(rg.ravel()[idx] * ifocal, 0.02)  # metres per pixel at each ground point
-        alpha = np.clip(0.5 - d / gsd, 0.0, 1.0).astype(np.float32)
-        val = ft.apparent_c + 0.5 * ft.texture_c * fine.ravel()[idx]
+        gsd = np.maximum(rg[r0:r1, c0:c1][wr, wc] * np.float32(ifocal), np.float32(0.02))  # m per pixel
+        alpha = np.clip(np.float32(0.5) - d / gsd, 0.0, 1.0).astype(np.float32)
+        val = np.float32(ft.apparent_c) + np.float32(0.5 * ft.texture_c) * fine[r0:r1, c0:c1][wr, wc]
         flat = t.reshape(-1)
         flat[idx] = (1 - alpha) * flat[idx] + alpha * val
 
