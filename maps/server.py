@@ -46,7 +46,7 @@ from geo.terrain import Terrain
 from maps.assets import STATIC_DIR, TEMPLATE_DIR, leaflet_dir
 from maps.basemaps import Basemap, to_display
 from maps.guidance import gpx_text, guidance, kml_text, rank_teams
-from maps.progress import area_polygons, search_progress
+from maps.progress import CoverageTracker, area_polygons
 from maps.security import RateLimiter, new_token, same_token, token_hash, verify_password
 from maps.store import DETECTION_STATUSES, Store
 from maps.strings import STRINGS
@@ -333,11 +333,18 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         return out
 
     def compute_progress() -> dict | None:
-        raw = store.get_setting("mission")
-        if not raw:
-            return None
-        areas, holes = area_polygons(json.loads(raw))
-        p = search_progress(areas, holes, store.footprints(), single_pass_pod=cfg.single_pass_pod)
+        tr = cache.get("tracker")
+        if tr is None:
+            # First use, or a new mission: rebuild from the stored history once.
+            raw = store.get_setting("mission")
+            if not raw:
+                return None
+            areas, holes = area_polygons(json.loads(raw))
+            tr = CoverageTracker(areas, holes, single_pass_pod=cfg.single_pass_pod)
+            for ring in store.footprints():
+                tr.add(ring)
+            cache["tracker"] = tr
+        p = tr.result()
         if p is None:
             return None
         return {"area_m2": p.area_m2, "covered_m2": p.covered_m2, "covered_fraction": p.covered_fraction, "pod": p.pod}
@@ -721,6 +728,9 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
                      heading_deg=body.heading_deg, footprint=[list(p) for p in body.footprint] if body.footprint else None)
         hub.publish("telemetry", tel_out(t))
         if body.footprint:
+            tr = cache.get("tracker")
+            if tr is not None:
+                tr.add(t["footprint"])
             await maybe_progress()
         return {"ok": True, "id": t["id"]}
 
@@ -794,6 +804,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
 
         parse_mission(obj)  # validates
         await db(store.set_setting, "mission", json.dumps(obj))
+        cache.pop("tracker", None)
         await db(store.audit, user["username"], "mission", None, f"{len(obj.get('features', []))} features")
         hub.publish("mission", obj)
         await maybe_progress(force=True)
