@@ -6,7 +6,9 @@ chosen greedily with the "shrinking cone" of feasible slopes: from an
 anchor, the slopes that keep every sample between ``ground + agl - tol``
 and ``ground + agl + tol`` form an interval that only narrows; the segment
 ends where the interval would become empty (a densified waypoint) or at the
-leg's end. Slopes inside the vehicle's climb/descent gradients are
+leg's end. Within the interval the slope aims at the "rope", the profile
+that stays level until the band pushes it, so the aircraft climbs no more
+than the terrain forces it to. Slopes inside the vehicle's climb/descent gradients are
 preferred; where the terrain is steeper than those, the segment keeps the
 band and the vehicle slows down (ArduPilot scales horizontal speed to
 WPNAV_SPEED_UP/DN), which the time model charges.
@@ -47,6 +49,19 @@ def sample_path(xy: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
     frac = np.concatenate([np.arange(k) / k for k in n])
     pts = np.vstack([v[idx] + seg[idx] * frac[:, None], v[-1:]])
     return pts, np.append(idx, len(L) - 1)
+
+
+def _rope(a0: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Altitudes that stay level until the band forces them up or down (from a0)."""
+    out = np.empty(len(lo))
+    a = a0
+    for i, (l, h) in enumerate(zip(lo.tolist(), hi.tolist())):
+        if a < l:
+            a = l
+        elif a > h:
+            a = h
+        out[i] = a
+    return out
 
 
 def _leg(s: np.ndarray, lo: np.ndarray, hi: np.ndarray, tgt: np.ndarray, a0: float, climb: float, desc: float):
@@ -125,6 +140,12 @@ def follow_terrain(vertices: np.ndarray, kinds: np.ndarray, ground_fn: Callable[
             if k + 1 < len(kinds) and kinds[k + 1] == 1:
                 lo[-1] = gg[-1] + agl_m - tol
                 hi[-1] = gg[-1] + agl_m + tol
+        # Aim at the "rope": the profile that moves only when the band pushes it (least climbing).
+        tgt = _rope(alt_out[-1], lo, hi)
+        # Keep near the rope (half the band either side) so the segments cannot zigzag edge to edge.
+        e = 0.5 * (hi - lo) / 2.0
+        lo = np.maximum(lo, tgt - e)
+        hi = np.minimum(hi, tgt + e)
         bps = _leg(s, lo, hi, tgt, alt_out[-1], climb_gradient, descent_gradient)
         for idx, a in bps:
             xy_out.append(p[idx])

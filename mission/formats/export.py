@@ -23,7 +23,8 @@ def sortie_path(path: Path, index: int) -> Path:
 
 def plan_options(plan, sortie) -> PlanFileOptions:
     agl = tuple((w.seq, w.agl_m) for w in sortie.waypoints)
-    return PlanFileOptions(cruise_speed_m_s=15.0, hover_speed_m_s=float(sortie.items[2].param2),
+    speed = float(sortie.items[2].param2)
+    return PlanFileOptions(cruise_speed_m_s=speed, hover_speed_m_s=speed,
                            no_fly_polygons=plan.no_fly, agl_m=agl if plan.altitude_frame == "amsl" else ())
 
 
