@@ -206,3 +206,34 @@ def test_ingest_rate_limit(live_server):
     assert [rl.allow("k")[0] for _ in range(4)] == [True, True, True, False]
     t[0] += 0.1
     assert rl.allow("k")[0] and not rl.allow("k")[0]
+
+
+def test_sessions_expire_and_logout_ends_them(live_server):
+    from maps.security import new_token, token_hash
+
+    store = live_server.store
+    officer = store.get_user("officer1")
+    old = new_token()
+    store.create_session(token_hash(old), officer["id"], "csrf", time.time() - 1.0)
+    c = client(live_server.url)
+    c.cookies.set("sar_session", old)
+    assert c.get("/api/state").status_code == 401
+    assert c.get("/officer").headers["location"] == "/login"
+    c2, csrf = login(live_server.url, "officer1")
+    assert c2.get("/api/state").status_code == 200
+    assert c2.post("/logout", data={"csrf_token": "wrong"}).status_code == 403
+    r = c2.post("/logout", data={"csrf_token": csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert c2.get("/api/state").status_code == 401
+
+
+def test_pages_by_role_and_security_headers(live_server):
+    ground, _ = login(live_server.url, "ground1")
+    r = ground.get("/officer")
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert ground.get("/").headers["location"] == "/ground"
+    page = ground.get("/ground")
+    assert page.status_code == 200 and page.headers["x-frame-options"] == "DENY"
+    assert 'src="/static/leaflet/leaflet.js"' in page.text
+    assert ground.get("/static/leaflet/leaflet.js").status_code == 200
+    assert ground.get("/api/state").headers["cache-control"] == "no-store"
