@@ -1,0 +1,102 @@
+"""Reading real and synthetic flight logs: corrupt packets, unknown ids, GPS glitches."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from geo.errors import FormatError, SarIOError
+from telemetry import read_log, read_tlog
+from tests.conftest import shared_path
+
+
+def test_real_tlog_with_corrupt_packets():
+    log = read_log(shared_path("logs", "tlog", "real_copter_corrupt_packets.tlog"))
+    s = log.summary
+    assert s.corrupt_packets == 1314  # skipped and counted, not fatal
+    assert s.messages == 76_791
+    assert s.boot_segments == 2  # the autopilot rebooted during the 1,377 s log; the longest boot is kept
+    tr = log.track
+    assert 790 < tr.duration_s < 800 and len(tr) > 2000
+    assert np.all((tr.lat_deg > -35.37) & (tr.lat_deg < -35.36))
+    assert tr.gimbal_pitch_deg.min() >= -90.5  # MOUNT_STATUS read
+    assert s.gps_glitches < 0.02 * s.gps_samples
+
+
+def test_mission_planner_tlog_with_unknown_message_id():
+    log = read_log(shared_path("logs", "tlog", "sitl_mission_planner.tlog"))
+    assert log.summary.unknown_ids == {11030: 263}
+    assert log.summary.corrupt_packets == 0
+    assert len(log.track) == 256 and log.track.duration_s == pytest.approx(127.5, abs=0.5)
+
+
+def test_dataflash_gps_glitch_flagged_and_altitude_repaired():
+    log = read_log(shared_path("logs", "dataflash", "real_copter_gps_glitch.bin"))
+    s = log.summary
+    assert s.gps_glitches > 100  # the jumps to 1,0xx-1,892 m while the barometer stays under 12 m
+    assert s.gps_no_fix > 0
+    tr = log.track
+    assert tr.gps_glitch.sum() >= s.gps_no_fix
+    assert tr.alt_amsl_m.max() < log.home_alt_amsl_m + 15.0  # no 1,892 m climb in the track
+    assert tr.duration_s == pytest.approx(242.3, abs=1.0)
+
+
+def test_dataflash_copter_43_with_cmd_and_terr():
+    log = read_log(shared_path("logs", "dataflash", "real_copter_mission_terrain.bin"))
+    assert log.summary.counts["CMD"] == 21 and log.summary.counts["TERR"] == 98
+    assert log.track.duration_s == pytest.approx(97.8, abs=0.5)
+    assert abs(log.track.lat_deg.mean() - 52.807) < 0.01
+
+
+def test_dataflash_one_second_sitl():
+    log = read_log(shared_path("logs", "dataflash", "sitl_short.bin"))
+    assert len(log.track) == 5 and log.track.duration_s < 1.0
+
+
+def _packet(mav, msg):
+    return msg.pack(mav)
+
+
+def _write_tlog(path, records):
+    with open(path, "wb") as f:
+        for t, buf in records:
+            f.write(struct.pack(">Q", int(t * 1e6)) + buf)
+
+
+def test_synthetic_tlog_corrupt_and_unknown(tmp_path):
+    from pymavlink.dialects.v20 import ardupilotmega as mavlink2
+
+    mav = mavlink2.MAVLink(None, srcSystem=1, srcComponent=1)
+    recs = []
+    for i in range(20):
+        t = 1_700_000_000.0 + i * 0.2
+        recs.append((t, _packet(mav, mav.global_position_int_encode(i * 200, 465000000 + i, 80000000, 600000, 100000,
+                                                                         0, 0, 0, 0))))
+        recs.append((t, _packet(mav, mav.attitude_encode(i * 200, 0.0, 0.0, 0.1, 0, 0, 0))))
+    bad = bytearray(recs[4][1])  # a GLOBAL_POSITION_INT
+    bad[-1] ^= 0xFF  # broken CRC
+    recs[4] = (recs[4][0], bytes(bad))
+    # A well-framed MAVLink 2 packet of an id no dialect knows (60000); the CRC cannot be checked.
+    payload = bytes(range(20))
+    hdr = bytes([0xFD, len(payload), 0, 0, 7, 1, 1]) + (60000).to_bytes(3, "little")
+    recs.insert(10, (recs[9][0], hdr + payload + b"\x12\x34"))
+    p = tmp_path / "s.tlog"
+    _write_tlog(p, recs)
+    log = read_tlog(p)
+    assert log.summary.corrupt_packets == 1
+    assert log.summary.unknown_ids == {60000: 1}
+    assert len(log.track) == 19  # the corrupt position sample is dropped, the rest read
+    assert log.track.yaw_deg == pytest.approx(np.full(19, np.degrees(0.1)))
+
+
+def test_missing_and_unknown_files(tmp_path):
+    with pytest.raises(SarIOError, match="does not exist"):
+        read_log(tmp_path / "nope.tlog")
+    (tmp_path / "x.csv").write_text("a,b\n")
+    with pytest.raises(FormatError, match="allowed .tlog"):
+        read_log(tmp_path / "x.csv")
+    (tmp_path / "empty.tlog").write_bytes(b"")
+    with pytest.raises(FormatError, match="no GLOBAL_POSITION_INT"):
+        read_log(tmp_path / "empty.tlog")
