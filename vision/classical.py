@@ -94,6 +94,7 @@ class ClassicalParams:
     split_px: int = 4                # peaks closer than this are one body (without GSD)
     split_m: float = 0.35            # ... in metres with a GSD
     split_min_area_px: int = 30      # only blobs this large are tried for splitting
+    split_prominence: float = 0.25   # a second peak must rise this fraction of the peak above the saddle
     min_score: float = 0.05
     # Logistic weights of score_features(): log peak z, log mean z, fill,
     # log aspect, size fit, log(1 + global z), bias. Fitted on HIT-UAV train.
@@ -161,15 +162,17 @@ def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int) -> np.nda
     small = cv2.resize(f, (ws, hs), interpolation=cv2.INTER_AREA)
     k = max(3, int(round(background_px / _DOWN)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    bg_small = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
-    bg_small = cv2.blur(bg_small, (3, 3))
-    res_small = small - bg_small
-    noise = max(float(np.median(np.abs(res_small - np.median(res_small)))) * 1.4826, _NOISE_FLOOR[kind])
-    clutter = cv2.blur(np.minimum(np.abs(res_small), 4 * noise), (k * 2 + 1, k * 2 + 1)) * 1.25
-    scale_small = np.maximum(clutter, noise)
+    bg_small = cv2.blur(cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel), (3, 3))
     bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    scale = cv2.resize(scale_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    return (f - bg) / scale
+    res = f - bg
+    # Pixel noise from the full-resolution residual (downsampling would average it away).
+    sub = res[::3, ::3]
+    noise = max(float(np.median(np.abs(sub - np.median(sub)))) * 1.4826, _NOISE_FLOOR[kind])
+    # Clutter: mean absolute residual around each pixel (targets capped so they do not raise it).
+    absres = cv2.resize(np.minimum(np.abs(res), 4 * noise), (ws, hs), interpolation=cv2.INTER_AREA)
+    clutter = cv2.blur(absres, (k * 2 + 1, k * 2 + 1)) * 1.25
+    scale = cv2.resize(np.maximum(clutter, noise), (w, h), interpolation=cv2.INTER_LINEAR)
+    return res / scale
 
 
 def blob_features(z: np.ndarray, params: ClassicalParams, gsd_m: float | None,
@@ -231,11 +234,24 @@ def blob_features(z: np.ndarray, params: ClassicalParams, gsd_m: float | None,
 
 
 def _split(zs: np.ndarray, m: np.ndarray, r: int, params: ClassicalParams) -> list[np.ndarray]:
-    """Masks of the bodies inside one blob: a watershed from peaks at least ``r`` px apart."""
+    """Masks of the bodies inside one blob: a watershed from its prominent peaks.
+
+    A peak counts when it is a maximum within ``r`` px and rises above the
+    saddle to any higher peak by ``split_prominence`` of the blob's peak
+    contrast (h-maxima): noise on a warm flat body does not split it.
+    """
     zsm = cv2.GaussianBlur(zs, (3, 3), 0)
+    zsm = np.where(m, zsm, 0.0).astype(np.float32)
+    peak = float(zsm.max())
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    peaks = (zsm >= cv2.dilate(zsm, k)) & m & (zsm > params.high_z)
-    n, markers = cv2.connectedComponents(peaks.astype(np.uint8), connectivity=8)
+    local = (zsm >= cv2.dilate(zsm, k)) & m & (zsm > params.high_z)
+    if int(local.sum()) < 2:
+        return [m]
+    from skimage.morphology import h_maxima
+
+    h = max(params.low_z, params.split_prominence * peak)
+    prominent = h_maxima(zsm, h).astype(bool) & local
+    n, markers = cv2.connectedComponents(prominent.astype(np.uint8), connectivity=8)
     if n <= 2:
         return [m]
     from skimage.segmentation import watershed

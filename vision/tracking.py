@@ -114,6 +114,12 @@ class Tracker:
             raise InputError(f"frame_index={fi} is not after the previous frame {self._frame}: update in order.")
         gap = fi - self._frame if self._frame >= 0 else 1
         self._frame = fi
+        # Close tracks unseen for too long before associating anything with them.
+        alive = []
+        for t in self._tracks:
+            t.missed = fi - t.last_frame - 1
+            (alive if t.missed <= p.max_missed else self._closed).append(t)
+        self._tracks = alive
         preds = np.array([self._predict(t, gap, shift_px) for t in self._tracks]).reshape(-1, 4)
         dets = np.array([[d.top_px, d.left_px, d.bottom_px, d.right_px] for d in detections], float).reshape(-1, 4)
         pairs = _assign(preds, dets, p.iou_min, p.max_center_dist)
@@ -129,13 +135,6 @@ class Tracker:
             t.add(d)
             matched_t.add(ti)
             matched_d.add(di)
-        for ti, t in enumerate(self._tracks):
-            if ti not in matched_t:
-                t.missed = fi - t.last_frame
-        alive = []
-        for t in self._tracks:
-            (alive if t.missed <= p.max_missed else self._closed).append(t)
-        self._tracks = alive
         for di, d in enumerate(detections):
             if di not in matched_d:
                 st = _State(self._next_id, d, fi, fi, 1, math.log(max(1e-6, 1.0 - d.score)), {d.class_name: d.score})

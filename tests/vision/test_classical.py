@@ -1,0 +1,127 @@
+"""The classical detector on synthetic hot disks: position and size within stated tolerances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo.errors import InputError
+from tests.vision.conftest import hot_disks
+from vision.classical import ClassGate, ClassicalDetector, ClassicalParams
+from vision.detector import Detector
+from vision.frame import FrameFlag, ThermalFrame, ValueKind
+from vision.io import frame_from_array
+from vision.yolo import YoloDetector
+
+
+def test_both_detectors_implement_the_protocol():
+    assert isinstance(ClassicalDetector(), Detector)
+    assert all(hasattr(YoloDetector, a) for a in ("detect", "name"))
+
+
+def test_empty_frame_gives_empty_result():
+    det = ClassicalDetector()
+    assert det.detect(hot_disks(disks=(), seed=1)) == []
+    assert det.detect(np.zeros((64, 64), np.uint8)) == []
+
+
+def test_constant_shutter_frame_gives_empty_result():
+    fr = frame_from_array(np.full((512, 640), 100, np.uint8))
+    assert FrameFlag.CONSTANT in fr.flags
+    assert ClassicalDetector().detect(fr) == []
+
+
+DISKS = ((100, 120, 5, 60), (300, 500, 4, 50), (420, 200, 6, 70))
+
+
+def test_hot_disks_found_at_their_position_and_size():
+    """Centre within 1.0 px, box side within 2 px of the disk diameter plus padding."""
+    img = hot_disks(disks=DISKS, seed=2)
+    dets = ClassicalDetector().detect(img)
+    assert len(dets) == len(DISKS)
+    pad = ClassicalParams().box_pad_px
+    for r, c, rad, _ in DISKS:
+        d = min(dets, key=lambda d: (d.row_px - r) ** 2 + (d.col_px - c) ** 2)
+        assert abs(d.row_px - r) <= 1.0 and abs(d.col_px - c) <= 1.0
+        assert abs(d.height_px - (2 * rad + 1 + 2 * pad)) <= 2.0
+        assert abs(d.width_px - (2 * rad + 1 + 2 * pad)) <= 2.0
+        assert 0.0 < d.score <= 1.0 and d.class_name == "hotspot"
+
+
+def test_same_result_on_counts_and_temperatures():
+    """Contrast normalisation: a 16-bit counts frame and a Celsius frame give the same boxes."""
+    grey = hot_disks(disks=DISKS, seed=3, dtype=np.float32)
+    counts = (grey * 40 + 20000).astype(np.uint16)
+    temp_c = (grey * 0.05 - 5.0).astype(np.float32)
+    det = ClassicalDetector()
+    a = det.detect(ThermalFrame(counts, ValueKind.COUNTS))
+    b = det.detect(ThermalFrame(temp_c, ValueKind.TEMPERATURE_C))
+    assert len(a) == len(b) == len(DISKS)
+    for x, y in zip(sorted(a, key=lambda d: d.row_px), sorted(b, key=lambda d: d.row_px)):
+        assert abs(x.row_px - y.row_px) <= 1 and abs(x.col_px - y.col_px) <= 1
+
+
+def test_cold_disk_and_long_road_are_not_detected():
+    img = hot_disks(disks=((200, 200, 6, -60),), seed=4).astype(np.int16)
+    img[300:306, 50:600] += 60  # a warm road: 6 x 550 px
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    assert ClassicalDetector().detect(img) == []
+
+
+def test_metric_gates_classify_by_size():
+    """At 0.05 m/px a 0.28 m^2 disk is a person, a 2.8 m^2 one a cow; a 40 m^2 roof is nothing."""
+    gsd = 0.05
+    person_r = np.sqrt(0.28 / np.pi) / gsd   # ~6 px
+    cow_r = np.sqrt(2.8 / np.pi) / gsd       # ~19 px
+    img = hot_disks(disks=((150, 150, person_r, 60), (350, 450, cow_r, 60)), seed=5).astype(np.int16)
+    img[40:140, 400:600] += 50  # a sun-warmed roof, 40 m^2 at this GSD
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    dets = ClassicalDetector().detect(img, gsd_m=gsd)
+    by_class = {d.class_name: d for d in dets}
+    assert set(by_class) == {"person", "cow"}
+    assert by_class["person"].area_m2 == pytest.approx(0.28, rel=0.35)
+    assert by_class["cow"].area_m2 == pytest.approx(2.8, rel=0.25)
+    only_person = ClassicalDetector(targets=("person",)).detect(img, gsd_m=gsd)
+    assert [d.class_name for d in only_person] == ["person"]
+
+
+def test_group_of_touching_bodies_is_split():
+    img = hot_disks(disks=((200, 200, 5, 60), (200, 211, 5, 60), (200, 222, 5, 60)), seed=6)
+    dets = ClassicalDetector().detect(img)
+    assert len(dets) == 3
+    assert sorted(round(d.col_px) for d in dets) == pytest.approx([200, 211, 222], abs=1.5)
+
+
+def test_frame_index_and_time_are_carried():
+    fr = ThermalFrame(hot_disks(disks=DISKS[:1], seed=7), ValueKind.GREY, frame_index=12, time_s=3.5)
+    (d,) = ClassicalDetector().detect(fr)
+    assert d.frame_index == 12 and d.frame_time_s == 3.5 and d.source == "classical"
+
+
+def test_bad_input():
+    det = ClassicalDetector()
+    with pytest.raises(InputError):
+        det.detect(np.zeros((10,), np.uint8))
+    with pytest.raises(InputError):
+        det.detect(np.zeros((64, 64), np.uint8), gsd_m=0.0)
+    with pytest.raises(InputError):
+        det.detect(np.zeros((64, 64), bool))
+    with pytest.raises(InputError):
+        ClassicalParams(low_z=5.0, high_z=3.0)
+    with pytest.raises(InputError):
+        ClassicalDetector(targets=("unicorn",))
+    with pytest.raises(InputError):
+        ClassGate("x", 1.0, 0.5, 2.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(r=st.integers(20, 490), c=st.integers(20, 620), rad=st.integers(3, 8), contrast=st.integers(40, 120))
+def test_any_single_disk_is_found_once_where_it_is(r, c, rad, contrast):
+    img = hot_disks(disks=((r, c, rad, contrast),), seed=r * 1000 + c)
+    dets = ClassicalDetector().detect(img)
+    assert len(dets) == 1
+    d = dets[0]
+    assert abs(d.row_px - r) <= 1.0 and abs(d.col_px - c) <= 1.0
+    assert d.top_px >= 0 and d.left_px >= 0 and d.bottom_px <= 512 and d.right_px <= 640
