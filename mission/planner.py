@@ -62,6 +62,7 @@ class PlanSettings:
     max_launch_distance_m: float = 8000.0
     detection_prob: float = 0.8
     free_transit: bool = False  # transitions anywhere between the safe minimum and the ceiling
+    vertical_profile: str = "rope"  # "rope": least climbing; "target": follow ground + agl (QGC-style)
 
     def __post_init__(self) -> None:
         if self.altitude_frame not in ALT_FRAMES:
@@ -73,6 +74,8 @@ class PlanSettings:
         if not (0.05 <= self.detection_prob <= 1.0):
             raise InputError(out_of_range("detection_prob", self.detection_prob, "0.05..1",
                                           "chance of seeing a target inside the footprint"))
+        if self.vertical_profile not in ("rope", "target"):
+            raise InputError(f"vertical_profile={self.vertical_profile!r}: allowed 'rope' or 'target'.")
         if not (0.0 <= self.no_fly_margin_m <= 1000.0):
             raise InputError(out_of_range("no_fly_margin_m", self.no_fly_margin_m, "0..1000 m"))
 
@@ -187,7 +190,8 @@ def _fly(ctx: _Ctx, swaths: Sequence[Swath]) -> tuple[FollowedPath, float, int]:
     veh = ctx.settings.vehicle
     fp = follow_terrain(v, kinds, ctx.ground, agl_m=ctx.alt.agl_m, tolerance_m=ctx.alt.tolerance_m,
                         step_m=ctx.follow_step_m, climb_gradient=veh.climb_m_s / veh.speed_m_s,
-                        descent_gradient=veh.descent_m_s / veh.speed_m_s, transit_band_m=ctx.transit_band_m)
+                        descent_gradient=veh.descent_m_s / veh.speed_m_s, transit_band_m=ctx.transit_band_m,
+                        vertical=ctx.settings.vertical_profile)
     t, slowed = _time_of(fp, veh, ctx.alt.agl_m)
     return fp, t, slowed
 

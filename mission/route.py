@@ -15,34 +15,32 @@ from mission.swaths import Cell, Swath
 __all__ = ["order_cells", "Avoider", "swath_polyline"]
 
 
-def _traversals(cell: Cell) -> list[list[Swath]]:
-    """The four boustrophedon traversals of a cell (first/last line first x forward/back)."""
-    out = []
-    for lines in (list(cell.swaths), list(cell.swaths)[::-1]):
-        for flip in (False, True):
-            seq = []
-            for k, s in enumerate(lines):
-                rev = (k % 2 == 1) != flip
-                seq.append(s.reversed() if rev else s)
-            out.append(seq)
-    return out
+def _traverse(cell: Cell, from_last: bool, flip: bool) -> list[Swath]:
+    """Boustrophedon traversal of a cell: starting at its first or last line, first line forward or back."""
+    lines = cell.swaths[::-1] if from_last else cell.swaths
+    return [s.reversed() if ((k % 2 == 1) != flip) else s for k, s in enumerate(lines)]
 
 
 def order_cells(cells: tuple[Cell, ...], start_xy: tuple[float, float]) -> tuple[Swath, ...]:
-    """Greedy nearest-entry order of cells from ``start_xy``; returns oriented swaths in flight order."""
-    remaining = list(range(len(cells)))
-    trav = [_traversals(c) for c in cells]
+    """Greedy nearest-entry order of cells from ``start_xy``; returns oriented swaths in flight order.
+
+    Each cell can be entered at four corners (first or last line, either end).
+    """
+    if not cells:
+        return ()
+    # Entry points per cell and option: (first line a, first line b, last line a, last line b).
+    ent = np.array([[c.swaths[0].ax_m, c.swaths[0].ay_m, c.swaths[0].bx_m, c.swaths[0].by_m,
+                     c.swaths[-1].ax_m, c.swaths[-1].ay_m, c.swaths[-1].bx_m, c.swaths[-1].by_m] for c in cells])
+    ent = ent.reshape(-1, 4, 2)
+    todo = np.ones(len(cells), bool)
     px, py = start_xy
     out: list[Swath] = []
-    while remaining:
-        best = None
-        for ci in remaining:
-            for t in trav[ci]:
-                d = math.hypot(t[0].ax_m - px, t[0].ay_m - py)
-                if best is None or d < best[0]:
-                    best = (d, ci, t)
-        _, ci, t = best
-        remaining.remove(ci)
+    for _ in range(len(cells)):
+        d = np.hypot(ent[:, :, 0] - px, ent[:, :, 1] - py)
+        d[~todo] = np.inf
+        ci, opt = np.unravel_index(int(np.argmin(d)), d.shape)
+        todo[ci] = False
+        t = _traverse(cells[ci], from_last=opt >= 2, flip=opt % 2 == 1)
         out.extend(t)
         px, py = t[-1].bx_m, t[-1].by_m
     return tuple(out)

@@ -97,7 +97,7 @@ def _leg(s: np.ndarray, lo: np.ndarray, hi: np.ndarray, tgt: np.ndarray, a0: flo
 def follow_terrain(vertices: np.ndarray, kinds: np.ndarray, ground_fn: Callable[[np.ndarray], np.ndarray], *,
                    agl_m: float, tolerance_m: float, step_m: float, climb_gradient: float,
                    descent_gradient: float, start_alt_amsl_m: float | None = None,
-                   transit_band_m: tuple[float, float] | None = None) -> FollowedPath:
+                   transit_band_m: tuple[float, float] | None = None, vertical: str = "rope") -> FollowedPath:
     """Terrain-following waypoints along ``vertices`` (N, 2) with leg ``kinds`` (N-1,).
 
     ``ground_fn`` maps (K, 2) local xy to (K,) ground heights AMSL. The band
@@ -108,8 +108,13 @@ def follow_terrain(vertices: np.ndarray, kinds: np.ndarray, ground_fn: Callable[
     ``transit_band_m`` = (lowest, highest) height above ground for
     transitions (kind 0 legs), which need not keep the search band; it must
     contain the search band. A transition ending where a search line starts
-    ends inside the search band.
+    ends inside the search band. ``vertical="rope"`` aims at the least-climbing
+    profile; ``"target"`` aims at ground + agl at every segment end (what
+    QGroundControl's survey terrain following does: follow the ground and
+    drop points within the tolerance), kept for comparisons.
     """
+    if vertical not in ("rope", "target"):
+        raise ValueError(f"vertical={vertical!r}: allowed 'rope' or 'target'.")
     v = np.asarray(vertices, float)
     pts, leg = sample_path(v, step_m)
     g = np.asarray(ground_fn(pts), float)
@@ -141,11 +146,12 @@ def follow_terrain(vertices: np.ndarray, kinds: np.ndarray, ground_fn: Callable[
                 lo[-1] = gg[-1] + agl_m - tol
                 hi[-1] = gg[-1] + agl_m + tol
         # Aim at the "rope": the profile that moves only when the band pushes it (least climbing).
-        tgt = _rope(alt_out[-1], lo, hi)
-        # Keep near the rope (half the band either side) so the segments cannot zigzag edge to edge.
-        e = 0.5 * (hi - lo) / 2.0
-        lo = np.maximum(lo, tgt - e)
-        hi = np.minimum(hi, tgt + e)
+        if vertical == "rope":
+            tgt = _rope(alt_out[-1], lo, hi)
+            # Keep near the rope (half the band either side) so the segments cannot zigzag edge to edge.
+            e = 0.5 * (hi - lo) / 2.0
+            lo = np.maximum(lo, tgt - e)
+            hi = np.minimum(hi, tgt + e)
         bps = _leg(s, lo, hi, tgt, alt_out[-1], climb_gradient, descent_gradient)
         for idx, a in bps:
             xy_out.append(p[idx])
