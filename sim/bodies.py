@@ -100,12 +100,23 @@ TARGET_KINDS: tuple[str, ...] = tuple(_TARGETS)
 DECOY_KINDS: tuple[str, ...] = tuple(_DECOYS)
 
 
-def target_parts(kind: str, air_c: float, *, skin_c: float = SKIN_C) -> tuple[str, tuple[Part, ...]]:
-    """``(class_name, parts)`` of a target ``kind`` in air at ``air_c``."""
+# Sun on a body: clothing, fleece and fur absorb and hold it near the surface (they warm by about
+# 0.010 C per W/m2, ~7 C in full summer sun, as measured on clothed people and livestock); perfused
+# skin carries it away (0.004 C per W/m2).
+SOLAR_GAIN_INSULATED_C_PER_W_M2 = 0.010
+SOLAR_GAIN_SKIN_C_PER_W_M2 = 0.004
+
+
+def target_parts(kind: str, air_c: float, *, skin_c: float = SKIN_C,
+                 solar_w_m2: float = 0.0) -> tuple[str, tuple[Part, ...]]:
+    """``(class_name, parts)`` of a target ``kind`` in air at ``air_c`` under ``solar_w_m2`` of (lagged) sun."""
     cls, spec = _TARGETS[kind]
     parts = []
     for f, l, u, a, b, c, rule, v in spec:
         t = layer_temperature_c(air_c, v, skin_c) if rule == "layer" else (v if rule == "abs" else air_c + v)
+        if rule == "layer":
+            gain = SOLAR_GAIN_SKIN_C_PER_W_M2 if v >= 0.8 else SOLAR_GAIN_INSULATED_C_PER_W_M2
+            t += gain * max(0.0, solar_w_m2)
         parts.append(Part(f, l, u, a, b, c, float(t)))
     return cls, tuple(parts)
 

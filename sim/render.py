@@ -26,7 +26,7 @@ from geo.errors import CameraError, OutOfCoverageError
 from sim.bodies import CLASS_NAMES, Part
 from sim.palettes import colorize
 from sim.scene import Scene
-from sim.sensor import SensorModel, agc_linear, apply_sensor, counts_from_celsius
+from sim.sensor import SensorModel, apply_agc, apply_sensor, counts_from_celsius
 
 __all__ = ["TargetTruth", "DecoyTruth", "RenderedFrame", "render_frame", "MIN_VISIBLE_FRACTION"]
 
@@ -343,14 +343,15 @@ def _box(mask_rows: np.ndarray, mask_cols: np.ndarray) -> tuple[float, float, fl
 def render_frame(scene: Scene, camera: geo.CameraModel | str, pose: geo.CameraPose, *, seed: int = 0,
                  sensor: SensorModel | None = None, lattice_px: int = 8,
                  motion_blur_px: tuple[float, float] | None = None, time_s: float | None = None,
-                 min_visible_fraction: float = MIN_VISIBLE_FRACTION) -> RenderedFrame:
+                 min_visible_fraction: float = MIN_VISIBLE_FRACTION, agc: str = "plateau") -> RenderedFrame:
     """Render one frame of ``scene`` seen by ``camera`` at ``pose``.
 
     ``seed`` sets the temporal noise (the same seed gives the same frame);
     ``sensor`` the core's imperfections (default :class:`SensorModel` with the
     camera's NETD); ``motion_blur_px`` an optional (rows, cols) smear during
     the integration time; ``time_s`` the clock for the slow drift (default
-    ``pose.time_s`` or 0). Raises :class:`geo.CameraError` for a camera
+    ``pose.time_s`` or 0); ``agc`` the video's gain control ("plateau" histogram
+    equalisation like the cores' default, or "linear"). Raises :class:`geo.CameraError` for a camera
     below the ground or looking at the sky and :class:`geo.OutOfCoverageError`
     for a pose outside the scene.
     """
@@ -439,7 +440,7 @@ def render_frame(scene: Scene, camera: geo.CameraModel | str, pose: geo.CameraPo
 
     t_s = time_s if time_s is not None else (pose.time_s or 0.0)
     rad = apply_sensor(img, sensor, seed=seed, time_s=float(t_s), motion_blur_px=motion_blur_px)
-    video, span = agc_linear(rad)
+    video, span = apply_agc(rad, agc)
     ctr = rg[h // 2, w // 2]
     gsd = float(ctr) / math.sqrt(camera.fx_px * camera.fy_px) if np.isfinite(ctr) else float("nan")
     for a in (rad, video):

@@ -429,6 +429,9 @@ def build_scene(spec: ScenarioSpec, terrain: geo.Terrain | None = None) -> Scene
         rad = sp.spread_m * np.sqrt(rng.uniform(0, 1, sp.count))
         return [(x + r * math.cos(a), y + r * math.sin(a)) for a, r in zip(ang, rad)]
 
+    # Sun on bodies: a horizontal surface with a short memory (clothes and fleece warm in minutes).
+    body_flux = float(physics.lagged_flux(np.array(0.0), np.array(0.0), day_of_year=doy, utc_hour=hour,
+                                          lat_deg=lat0, lon_deg=lon0, cloud_fraction=spec.cloud_fraction, tau_h=0.3))
     targets: list[SceneTarget] = []
     for i, sp in enumerate(spec.targets):
         for x, y in place(i, sp, f"targets[{i}]"):
@@ -439,7 +442,7 @@ def build_scene(spec: ScenarioSpec, terrain: geo.Terrain | None = None) -> Scene
             z = float(grid.height_at(x, y))
             lat, lon = frame.to_geodetic(x, y)
             a_air = float(physics.air_temperature_c(air_ref, z, z_ref))
-            cls, parts = target_parts(sp.kind, a_air)
+            cls, parts = target_parts(sp.kind, a_air, solar_w_m2=body_flux)
             can = sp.canopy if sp.canopy is not None else float(thermal.sample("canopy", x, y))
             head = sp.heading_deg if sp.heading_deg is not None else float(rng.uniform(0, 360))
             targets.append(SceneTarget(len(targets), sp.kind, cls, x, y, z, float(lat), float(lon), head,

@@ -6,7 +6,10 @@
 * temporal noise: white Gaussian with sigma = NETD (50 mK for the DJI/FLIR 640 cores);
 * slow drift: an offset wandering with the frame time (period 15 min) between flat-field corrections;
 * counts: 16-bit linear in kelvin, :data:`COUNTS_PER_K` counts per kelvin from 0 K (FLIR "TLinear" 0.01 K);
-* AGC: linear stretch between low and high percentiles of the frame to 0..255 (what the video output shows).
+* AGC (what the video output shows): ``plateau`` histogram equalisation as thermal cores do it by
+  default (FLIR's "plateau equalization": a histogram of the frame whose bins are clipped at a plateau,
+  so large uniform areas do not take all grey levels, mixed with a linear stretch), or ``linear``
+  between percentiles.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["SensorModel", "COUNTS_PER_K", "counts_from_celsius", "celsius_from_counts", "agc_linear",
-           "apply_sensor", "fixed_pattern"]
+           "apply_sensor", "fixed_pattern", "agc_plateau", "apply_agc", "AGC_MODES"]
 
 COUNTS_PER_K = 100.0  # counts = round(T_K * 100): 0.01 K per count, 0..655.35 K
 
@@ -123,3 +126,44 @@ def agc_linear(t_c: np.ndarray, *, low_pct: float = 0.5, high_pct: float = 99.7,
     scale = 255.0 / (hi - lo)
     u8 = np.clip((np.asarray(t_c, np.float32) - lo) * scale + 0.5, 0, 255).astype(np.uint8)
     return u8, (float(lo), float(hi))
+
+
+def agc_plateau(t_c: np.ndarray, *, plateau: float = 2.0, linear_mix: float = 0.25, bin_c: float = 0.02,
+                min_span_c: float = 2.0) -> tuple[np.ndarray, tuple[float, float]]:
+    """8-bit video by plateau histogram equalisation; returns ``(u8, (lo_c, hi_c))``.
+
+    Bins of ``bin_c`` between the 0.02nd and 99.98th percentiles; each bin's count is clipped at
+    ``plateau`` times the mean count of the occupied bins; the cumulative histogram maps
+    temperature to grey, mixed with ``linear_mix`` of a linear stretch over the same span.
+    """
+    a = np.asarray(t_c, np.float32)
+    sub = a[::2, ::2].ravel()
+    lo, hi = (float(v) for v in np.percentile(sub, [0.02, 99.98]))
+    if hi - lo < min_span_c:
+        mid = 0.5 * (hi + lo)
+        lo, hi = mid - min_span_c / 2, mid + min_span_c / 2
+    nb = int(min(8192, max(64, math.ceil((hi - lo) / bin_c))))
+    scale = np.float32(nb / (hi - lo))
+    idx = np.clip(((sub - np.float32(lo)) * scale).astype(np.int32), 0, nb - 1)
+    hist = np.bincount(idx, minlength=nb).astype(np.float64)
+    occupied = hist[hist > 0]
+    cap = plateau * (occupied.mean() if occupied.size else 1.0)
+    cdf = np.cumsum(np.minimum(hist, cap))
+    cdf = (cdf - cdf[0]) / max(cdf[-1] - cdf[0], 1e-9)
+    lut = np.clip(255.0 * ((1 - linear_mix) * cdf + linear_mix * np.linspace(0, 1, nb)) + 0.5, 0, 255)
+    full = np.clip(((a - np.float32(lo)) * scale).astype(np.int32), 0, nb - 1)
+    return lut.astype(np.uint8)[full], (lo, hi)
+
+
+AGC_MODES = ("plateau", "linear")
+
+
+def apply_agc(t_c: np.ndarray, mode: str = "plateau") -> tuple[np.ndarray, tuple[float, float]]:
+    """Dispatch to :func:`agc_plateau` or :func:`agc_linear`."""
+    if mode == "plateau":
+        return agc_plateau(t_c)
+    if mode == "linear":
+        return agc_linear(t_c)
+    from geo.errors import InputError
+
+    raise InputError(f"agc={mode!r} is not known; allowed: {', '.join(AGC_MODES)}.")

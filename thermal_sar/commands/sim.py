@@ -74,3 +74,20 @@ def dataset_cmd(scenario: str, n: int, out_dir: str, camera: str, seed: int, val
                              palette=palette, radiometric=radiometric,
                              progress=lambda k, total: bar.update(task, completed=k))
     click.echo(res.summary())
+
+
+@sim.command("realism")
+@click.option("--hit-uav", "hit_uav", type=click.Path(file_okay=False, exists=True), required=True,
+              help="HIT-UAV folder (train.json, val.json, images/).")
+@click.option("--n", "n", type=int, default=160, show_default=True, help="Synthetic frames to render.")
+@click.option("--img-dir", type=click.Path(file_okay=False), default="docs/img", show_default=True,
+              help="Where to write realism_plot.png and realism_examples.png.")
+def realism_cmd(hit_uav: str, n: int, img_dir: str) -> None:
+    """Compare synthetic frames with HIT-UAV (sizes, contrast, noise, texture); print markdown tables."""
+    from thermal_sar.pipelines.sim import realism_compare, realism_examples, realism_markdown, realism_plot
+
+    res = realism_compare(Path(hit_uav), n_synth=n)
+    plot = realism_plot(res, Path(img_dir) / "realism_plot.png")
+    ex = realism_examples(Path(hit_uav), Path(img_dir) / "realism_examples.png")
+    click.echo(realism_markdown(res))
+    click.echo(f"\nwrote {plot} and {ex}")
