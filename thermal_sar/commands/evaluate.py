@@ -1,0 +1,46 @@
+"""``thermal-sar eval``: measure a detector on labelled frames."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command(name="eval")
+@click.option("--detector", type=click.Choice(["classical", "yolo"]), default="classical", show_default=True)
+@click.option("--data", required=True, type=click.Path(exists=True),
+              help="HIT-UAV folder (with val.json) or a YOLO-format folder (images/, labels/).")
+@click.option("--split", default="val", show_default=True, help="HIT-UAV split.")
+@click.option("--model", type=click.Path(dir_okay=False), default=None, help="YOLO ONNX model.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="eval", show_default=True,
+              help="Folder for the PR-curve PNG and eval JSON.")
+@click.option("--class", "classes", multiple=True, help="Classes to score (default: person/sheep/cow/dog present).")
+@click.option("--no-gsd", is_flag=True, help="Do not derive a GSD from HIT-UAV file names (class-agnostic run).")
+@click.option("--limit", type=int, default=None, help="Only the first N frames.")
+@click.option("--threads", type=int, default=2, show_default=True, help="onnxruntime threads (yolo).")
+def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, threads):
+    """Precision, recall and AP50 per class, speed, and a PR-curve PNG."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from thermal_sar.pipelines.detect import make_detector, run_eval
+
+    det = make_detector(detector, model=model, threads=threads,
+                        targets=[c.lower() for c in classes if c.lower() in ("person", "sheep", "cow")] or None,
+                        score_threshold=0.01)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("evaluating", total=None)
+        s = run_eval(data, out_dir, detector=det, split=split, classes=list(classes) or None, use_gsd=not no_gsd,
+                     limit=limit, progress=lambda n: bar.update(task, completed=n),
+                     on_total=lambda n: bar.update(task, total=n))
+    t = Table(title=f"{detector} on {data} ({split}, {s.n_frames} frames)")
+    for col in ("subset", "class", "truth", "detections", "precision", "recall", "AP50", "recall@P>=0.6"):
+        t.add_column(col, justify="right" if col not in ("subset", "class") else "left")
+    for row in (r for rep in s.reports for r in rep.summary_rows()):
+        t.add_row(row[0], row[1], str(row[2]), str(row[3]), f"{row[4]:.3f}", f"{row[5]:.3f}", f"{row[6]:.3f}",
+                  f"{row[7]:.3f}")
+    Console().print(t)
+    if s.reports:
+        r = s.reports[0]
+        click.echo(f"speed: {r.frames_per_s:.1f} frames/s ({r.ms_per_frame:.2f} ms/frame, detection only)")
+    click.echo(f"wrote {s.pr_png} and {s.json_path}")
