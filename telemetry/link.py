@@ -329,9 +329,11 @@ def wait_for(link, types, timeout_s: float, condition=None, sink=None):
         if left <= 0:
             raise LinkTimeout(f"no {'/'.join(sorted(wanted))} within {timeout_s:.1f} s. Hint: check the link and that "
                               "the vehicle is powered; a slow radio may need a longer timeout.")
-        for m in link.poll(min(left, 0.2)):
-            if sink is not None:
+        batch = link.poll(min(left, 0.2))
+        if sink is not None:  # every message reaches the sink, also those after the one awaited
+            for m in batch:
                 sink(m)
+        for m in batch:
             if m.get_type() in wanted and (condition is None or condition(m)):
                 return m
 

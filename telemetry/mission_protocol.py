@@ -149,9 +149,11 @@ def upload_mission(link, items_with_home, *, item_timeout_s: float = 1.5, max_re
             resends += 1
             retries += 1
             deadline = time.monotonic() + item_timeout_s
-        for m in link.poll(0.05):
-            if sink is not None:
+        batch = link.poll(0.05)
+        if sink is not None:  # every message reaches the sink, also those after the ACK
+            for m in batch:
                 sink(m)
+        for m in batch:
             typ = m.get_type()
             if not _from_target(link, m):
                 continue
@@ -201,9 +203,11 @@ def download_mission(link, *, item_timeout_s: float = 1.5, max_retries: int = 5,
         for _attempt in range(max_retries + 1):
             deadline = time.monotonic() + item_timeout_s
             while time.monotonic() < deadline:
-                for m in link.poll(0.05):
-                    if sink is not None:
+                batch = link.poll(0.05)
+                if sink is not None:
+                    for m in batch:
                         sink(m)
+                for m in batch:
                     if not _from_target(link, m):
                         continue
                     if m.get_type() == "MISSION_ACK" and int(m.type) not in (0,):
