@@ -81,13 +81,14 @@ class TrackPoint:
     t_s: float | None = None
 
 
-MISSION_KINDS = ("area", "hole", "no_fly", "flight_line", "waypoint", "footprint", "launch")
+MISSION_KINDS = ("area", "hole", "no_fly", "ring", "flight_line", "sweep", "waypoint", "footprint", "launch")
 _KIND_ALIASES = {
     "area": "area", "search_area": "area", "search-area": "area", "polygon": "area",
     "hole": "hole", "exclusion": "hole", "island": "hole",
     "no_fly": "no_fly", "nofly": "no_fly", "no-fly": "no_fly", "no_fly_zone": "no_fly", "nfz": "no_fly",
-    "flight_line": "flight_line", "flight-line": "flight_line", "line": "flight_line", "path": "flight_line",
-    "route": "flight_line", "transit": "flight_line", "sweep": "flight_line", "swath": "flight_line",
+    "ring": "ring", "priority-ring": "ring", "priority_ring": "ring",
+    "flight_line": "flight_line", "flight-line": "flight_line", "path": "flight_line", "route": "flight_line",
+    "line": "sweep", "sweep": "sweep", "swath": "sweep", "sweep_line": "sweep",
     "waypoint": "waypoint", "wp": "waypoint", "camera_trigger": "waypoint",
     "footprint": "footprint", "camera_footprint": "footprint",
     "launch": "launch", "home": "launch", "takeoff": "launch", "take_off": "launch",
@@ -193,7 +194,8 @@ def parse_targets(obj: Any) -> list[Target]:
 
 def _kind_of(f: dict) -> str | None:
     props = f.get("properties") or {}
-    for key in ("kind", "role", "feature", "layer", "type"):
+    # "role" first: mission.formats.geojson puts a waypoint's own kind ("line-start", ...) in "kind".
+    for key in ("role", "kind", "feature", "layer", "type"):
         v = props.get(key)
         if isinstance(v, str) and v.strip().lower() in _KIND_ALIASES:
             return _KIND_ALIASES[v.strip().lower()]
@@ -249,20 +251,11 @@ def classify_feature_collection(obj: Any) -> str:
     return "mission"
 
 
-def _ring_area_m2(ring: Sequence[Sequence[float]]) -> float:
-    lons = [float(c[0]) for c in ring]
-    lats = [float(c[1]) for c in ring]
-    area, _ = _GEOD.polygon_area_perimeter(lons, lats)
+def _geod_area_m2(geom) -> float:
+    if geom.is_empty:
+        return 0.0
+    area, _ = _GEOD.geometry_area_perimeter(geom)
     return abs(area)
-
-
-def _polygon_area_m2(geom: dict) -> float:
-    polys = [geom["coordinates"]] if geom.get("type") == "Polygon" else geom.get("coordinates", [])
-    total = 0.0
-    for rings in polys:
-        if rings:
-            total += _ring_area_m2(rings[0]) - sum(_ring_area_m2(r) for r in rings[1:])
-    return total
 
 
 def _line_length_m(geom: dict) -> float:
@@ -275,17 +268,31 @@ def _line_length_m(geom: dict) -> float:
 
 
 def mission_stats(features: Sequence[MissionFeature]) -> dict[str, float | int]:
-    """Figures for the statistics panel: area (km2, holes subtracted), flight length (km), counts, AGL range."""
-    area = sum(_polygon_area_m2(f.geometry) for f in features if f.kind == "area")
-    holes = sum(_polygon_area_m2(f.geometry) for f in features if f.kind == "hole")
-    length = sum(_line_length_m(f.geometry) for f in features if f.kind == "flight_line")
+    """Figures for the statistics panel: area (km2, holes and no-fly zones out), flight length (km), counts, AGL range.
+
+    Holes may come both as interior rings of the area and as separate
+    features (``MissionPlan.to_geojson`` gives both): the area is the union of
+    the areas minus the union of the holes, so nothing is subtracted twice.
+    The flight length is that of the flight paths, or of the sweep lines when
+    a file has no path.
+    """
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    areas = [shape(f.geometry) for f in features if f.kind == "area"]
+    cut = [shape(f.geometry) for f in features if f.kind in ("hole", "no_fly")]
+    region = unary_union(areas) if areas else None
+    if region is not None and cut:
+        region = region.difference(unary_union(cut))
+    paths = [f for f in features if f.kind == "flight_line"] or [f for f in features if f.kind == "sweep"]
+    length = sum(_line_length_m(f.geometry) for f in paths)
     wps = [f for f in features if f.kind == "waypoint"]
     agl = [float(f.properties["agl_m"]) for f in wps if isinstance(f.properties.get("agl_m"), (int, float))]
     stats: dict[str, float | int] = {
-        "area_km2": round(max(0.0, area - holes) / 1e6, 3),
+        "area_km2": round(_geod_area_m2(region) / 1e6, 3) if region is not None else 0.0,
         "flight_length_km": round(length / 1000.0, 2),
         "waypoints": len(wps),
-        "sorties": len({f.sortie for f in features if f.kind in ("flight_line", "waypoint")}) or 0,
+        "sorties": len({f.sortie for f in features if f.kind in ("flight_line", "sweep", "waypoint")}),
         "no_fly_zones": sum(1 for f in features if f.kind == "no_fly"),
     }
     if agl:

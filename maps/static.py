@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import folium
@@ -46,7 +46,7 @@ class MapOptions:
     terrain_max_px: int = 768
     title: str = ""
     margin_m: float = 300.0
-    extra_bounds: tuple[GeoBounds, ...] = field(default_factory=tuple)
+    plan_stats: dict | None = None  # the "stats" of a MissionPlan GeoJSON, shown in the panel
 
 
 def _bounds_of(points: Sequence[tuple[float, float]], margin_m: float) -> GeoBounds:
@@ -117,9 +117,9 @@ _CSS = """
 .sar-panel h3 { margin: 0 0 4px; font-size: 14px; }
 .sar-panel table th { text-align: left; font-weight: 600; padding-right: 8px; }
 .sar-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 5px; }
-.sar-thumb { display: block; width: 160px; image-rendering: pixelated; margin: 4px 0; }
+.sar-thumb { float: right; width: 96px; image-rendering: pixelated; margin: 0 0 4px 8px; border-radius: 4px; }
 .sar-label { font: 600 11px var(--sar-font); color: #000; text-shadow: 0 0 2px #fff, 0 0 2px #fff; white-space: nowrap; }
-.leaflet-popup-content table th { text-align: left; padding-right: 6px; }
+.leaflet-popup-content table th { text-align: left; padding-right: 6px; } .leaflet-popup-content { font-size: 12px; }
 </style>
 """
 
@@ -189,18 +189,25 @@ def _draw_mission(m: folium.Map, features: Sequence[MissionFeature], bm: Basemap
         "hole": {"color": "#455a64", "weight": 1.5, "dashArray": "4 4", "fillColor": "#90a4ae", "fillOpacity": 0.35},
         "no_fly": {"color": "#b71c1c", "weight": 2, "fillColor": "#e53935", "fillOpacity": 0.3},
         "footprint": {"color": "#6a1b9a", "weight": 0.5, "fillOpacity": 0.06},
+        "ring": {"color": "#ef6c00", "weight": 1.5, "dashArray": "6 4", "fill": False},
     }
-    groups = {k: folium.FeatureGroup(name=STRINGS[f"layer_{k}"], show=k != "footprint") for k in
-              ("area", "no_fly", "footprint", "flight_line", "waypoint", "launch")}
+    groups = {k: folium.FeatureGroup(name=STRINGS[f"layer_{k}"], show=k not in ("footprint", "sweep")) for k in
+              ("area", "ring", "no_fly", "footprint", "sweep", "flight_line", "waypoint", "launch")}
     for f in features:
         geom = _shift_geom(f.geometry, bm)
         colour = SORTIE_COLOURS[f.sortie % len(SORTIE_COLOURS)]
-        if f.kind in ("area", "hole", "no_fly", "footprint"):
+        if f.kind in ("area", "hole", "no_fly", "footprint", "ring"):
             grp = groups["area" if f.kind == "hole" else f.kind]
             st = dict(styles[f.kind])
             label = STRINGS[f"kind_{f.kind}"]
+            if f.kind == "ring" and f.properties.get("name"):
+                label = f"{label}: {f.properties['name']}"
             folium.GeoJson({"type": "Feature", "geometry": geom, "properties": {}},
                            style_function=lambda _f, st=st: st, tooltip=label).add_to(grp)
+        elif f.kind == "sweep":
+            folium.GeoJson({"type": "Feature", "geometry": geom, "properties": {}},
+                           style_function=lambda _f, c=colour: {"color": c, "weight": 4, "opacity": 0.35}
+                           ).add_to(groups["sweep"])
         elif f.kind == "flight_line":
             folium.GeoJson({"type": "Feature", "geometry": geom, "properties": {}},
                            style_function=lambda _f, c=colour: {"color": c, "weight": 2.5, "opacity": 0.9},
@@ -299,6 +306,13 @@ def build_map(*, mission: Sequence[MissionFeature] = (), targets: Sequence[Targe
         _draw_mission(m, mission, bm)
         st = mission_stats(mission)
         rows = [(STRINGS["stat_" + k], v) for k, v in st.items()]
+        plan = options.plan_stats or {}
+        if isinstance(plan.get("flight_time_s"), (int, float)):
+            rows.append((STRINGS["stat_flight_time_min"], round(plan["flight_time_s"] / 60.0, 1)))
+        if isinstance(plan.get("pod"), (int, float)):
+            rows.append((STRINGS["stat_planned_pod"], f"{100 * plan['pod']:.0f} %"))
+        if isinstance(plan.get("gsd_m"), (int, float)):
+            rows.append((STRINGS["stat_gsd_cm"], round(100 * plan["gsd_m"], 1)))
         m.get_root().html.add_child(_panel("sar-stats", options.title or STRINGS["mission_title"], rows), name="sar_stats")
     if track:
         _draw_track(m, track, bm)

@@ -130,13 +130,17 @@
     if (!fc) { return; }
     missionLayer = L.geoJSON(fc, {
       style: function (f) {
-        const k = (f.properties && (f.properties.kind || f.properties.role)) || "";
+        const p = f.properties || {};
+        const k = String(p.role || p.kind || "").replace("-", "_");
+        if (k === "footprint" || k === "line") { return { color: "#6a1b9a", weight: 0.5, opacity: 0.3, fillOpacity: 0.03 }; }
+        if (k === "priority_ring") { return { color: "#ef6c00", weight: 1.5, dashArray: "6 4", fill: false }; }
         if (k === "no_fly") { return { color: "#b71c1c", weight: 2, fillOpacity: 0.25 }; }
         if (k === "hole") { return { color: "#455a64", weight: 1, dashArray: "4 4", fillOpacity: 0.3 }; }
         if (f.geometry.type.indexOf("Line") >= 0) { return { color: "#1f77b4", weight: 1.5, opacity: 0.6 }; }
         return { color: "#0d47a1", weight: 2, fillOpacity: 0.05 };
       },
-      pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 2, weight: 1 }); },
+      filter: function (f) { const p = f.properties || {}; return (p.role || p.kind) !== "waypoint"; },
+      pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 6, color: "#000", weight: 2, fillColor: "#ffeb3b", fillOpacity: 1 }); },
       interactive: false,
     }).addTo(map);
     missionLayer.bringToBack();

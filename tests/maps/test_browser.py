@@ -108,6 +108,7 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
         op.select_option(f"#det-{did} select.team", "ground1")
         op.click(f"#det-{did} button.assign")
         op.wait_for_function(f"document.querySelector('#det-{did} .status').textContent.includes('ground1')")
+        op.wait_for_timeout(500)
         op.screenshot(path=str(ARTIFACTS / "officer.png"))
 
         # The ground page shows bearing and distance to the target (due north, about 333 m).
@@ -117,6 +118,7 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
         dist = gp.inner_text("#distance")
         assert re.match(r"^33\d m$", dist), dist
         assert gp.inner_text("#height") not in ("", "–")
+        gp.wait_for_timeout(500)
         gp.screenshot(path=str(ARTIFACTS / "ground.png"), full_page=True)
 
         # GPX download parses and holds the target.
@@ -135,24 +137,39 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
         ground.close()
 
 
-def test_static_maps_render_offline(browser, tmp_path):
-    from tests.maps.test_static import mission_fc, targets_fc
+def test_static_maps_render_offline(browser, tmp_path, small_mountain):
+    from mission import plan_search
+    from tests.maps.test_static import targets_fc
     from thermal_sar.cli import main
 
-    tg = tmp_path / "targets.geojson"
-    tg.write_text(json.dumps(targets_fc(3)))
+    lat0, lon0 = small_mountain.bounds.center
+    d = 0.004
+    plan = plan_search([(lat0 - d, lon0 - d), (lat0 - d, lon0 + d * 0.6), (lat0 + d, lon0 + d), (lat0 + d * 0.8, lon0 - d)],
+                       camera="m30t", target="adult-lying", terrain=small_mountain)
     mi = tmp_path / "mission.geojson"
-    mi.write_text(json.dumps(mission_fc()))
+    mi.write_text(json.dumps(plan.to_geojson()))
+    tg = tmp_path / "targets.geojson"
+    tg.write_text(json.dumps(targets_fc(3, lat0, lon0)))
+    path = plan.sorties[0].waypoints
+    tr = tmp_path / "track.geojson"
+    tr.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"kind": "track"},
+        "geometry": {"type": "LineString", "coordinates": [[w.lon_deg, w.lat_deg, w.alt_amsl_m] for w in path]}}]}))
     ctx = Offline(browser, viewport={"width": 1100, "height": 800})
     try:
-        for name, files in (("report", [tg]), ("mission", [mi])):
+        for name, files in (("report", [tg, tr]), ("mission", [mi])):
             out = tmp_path / f"{name}.html"
-            assert main(["map", *map(str, files), "-o", str(out), "--title", name]) == 0
+            assert main(["map", *map(str, files), "-o", str(out)]) == 0
             pg = ctx.page()
             pg.goto(out.as_uri())
             pg.wait_for_selector(".leaflet-container")
             pg.wait_for_selector("img.leaflet-image-layer")
             assert pg.locator("path.leaflet-interactive").count() >= 3
+            if name == "report":
+                # The popup of a target shows its thermal thumbnail.
+                pg.locator("path.leaflet-interactive[fill='#e6194b']").last.click(force=True)
+                pg.wait_for_selector(".leaflet-popup-content img.sar-thumb")
+                pg.wait_for_timeout(600)  # let the popup fade in and the map pan to it
+            pg.wait_for_timeout(500)  # let Leaflet finish its zoom animation before the picture
             pg.screenshot(path=str(ARTIFACTS / f"static-{name}.png"))
     finally:
         ctx.close()

@@ -159,3 +159,29 @@ def test_map_command_plan_file(tmp_path, shared_data):
     assert main(["map", str(plan), "-o", str(out)]) == 0
     html = out.read_text()
     assert html.count("Waypoint") >= 10 and "Launch point" in html
+
+
+def test_map_of_a_real_mission_plan(tmp_path, small_mountain):
+    """A MissionPlan from the planner, through to_geojson(), drawn with its statistics."""
+    from maps.features import classify_feature_collection, mission_stats, parse_mission
+    from mission import plan_search
+    from thermal_sar.cli import main
+
+    lat0, lon0 = small_mountain.bounds.center
+    d = 0.003
+    plan = plan_search([(lat0 - d, lon0 - d), (lat0 - d, lon0 + d), (lat0 + d, lon0 + d), (lat0 + d, lon0 - d)],
+                       camera="m30t", target="adult-lying", terrain=small_mountain)
+    fc = plan.to_geojson()
+    assert classify_feature_collection(fc) == "mission"
+    feats = parse_mission(fc)
+    st = mission_stats(feats)
+    # Our geodesic area agrees with the planner's metric area within 0.5 %.
+    assert st["area_km2"] * 1e6 == pytest.approx(plan.stats.area_m2, rel=5e-3)
+    assert st["flight_length_km"] * 1e3 == pytest.approx(plan.stats.path_length_m, rel=0.01)
+    assert st["waypoints"] == sum(len(s.waypoints) for s in plan.sorties)
+    p = tmp_path / "plan.geojson"
+    p.write_text(json.dumps(fc))
+    out = tmp_path / "plan.html"
+    assert main(["map", str(p), "-o", str(out)]) == 0
+    html = out.read_text()
+    assert "Planned POD" in html and "Height above ground (m)" in html and not EXTERNAL.search(html)
