@@ -143,3 +143,31 @@ def test_oblique_view_with_horizon_has_sky(sheep_scene):
     fr = sim.render_frame(sheep_scene, CAM, pose, seed=0)
     # The top rows see sky (cold), the bottom rows ground.
     assert fr.radiometric_c[:5].mean() < fr.radiometric_c[-5:].mean() - 5.0
+
+
+def _ridge_terrain():
+    """3 km of flat ground at 100 m with a 60 m high north-south ridge 10 m wide at x = 0."""
+    from affine import Affine
+
+    res = 10.0
+    n = 301
+    half = (n - 1) * res / 2
+    x = np.linspace(-half, half, n)
+    h = np.full((n, n), 100.0, np.float32)
+    h[:, np.abs(x) <= 5.0] = 160.0
+    frame = geo.LocalFrame.at(geo.DEMO_ORIGIN_LAT_DEG, geo.DEMO_ORIGIN_LON_DEG)
+    return geo.GridTerrain(h, Affine(res, 0.0, -half, 0.0, -res, half), frame.crs, name="ridge")
+
+
+def test_target_behind_a_ridge_is_hidden():
+    terrain = _ridge_terrain()
+    doc = make_doc(area_m={"center": [0, 0], "size": 800},
+                   features=[], targets=[{"kind": "adult_standing", "at_m": [40, 0]}])
+    scene = sim.build_scene(sim.parse_scenario(doc, source="ridge.yaml"), terrain)
+    t = scene.targets[0]
+    # From the west, low: the ridge (60 m) stands between the camera and the person.
+    hidden = sim.render_frame(scene, CAM, pose_looking_at(scene, t.x_m, t.y_m, 80.0, 14.0, 90.0), seed=0)
+    assert not hidden.truths and len(hidden.hidden) == 1 and hidden.hidden[0].visible_fraction == 0.0
+    # From straight above, it is in plain view.
+    seen = sim.render_frame(scene, CAM, pose_looking_at(scene, t.x_m, t.y_m, 80.0, 90.0, 0.0), seed=0)
+    assert len(seen.truths) == 1 and seen.truths[0].visible_fraction == pytest.approx(1.0)
