@@ -369,7 +369,10 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
                 await asyncio.sleep(wait)
                 cache["pending"] = False
                 if cache["dirty"]:
-                    await refresh_progress()
+                    try:
+                        await refresh_progress()
+                    except Exception:  # pragma: no cover - a bad footprint must not kill the task silently
+                        log.exception("search progress could not be computed")
 
             cache["task"] = asyncio.ensure_future(later())
 

@@ -101,6 +101,20 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
         op.wait_for_selector(f"path.det-marker-{did}")
         op.wait_for_function("document.querySelector('#teams').textContent.includes('30.37700')")
 
+        # The mission area and the drone's telemetry (position, track, camera footprint) show live.
+        d = 0.004
+        area = [[119.45 - d, 30.38 - d], [119.45 + d, 30.38 - d], [119.45 + d, 30.38 + d], [119.45 - d, 30.38 + d],
+                [119.45 - d, 30.38 - d]]
+        live_server.ingest("/api/ingest/mission", {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [area]}, "properties": {"role": "area"}}]})
+        for k in range(12):
+            la, lo = 30.38 - d + 0.0006 * k, 119.45 - d + 0.001
+            fp = [[la - 3e-4, lo - 9e-4], [la + 3e-4, lo - 9e-4], [la + 3e-4, lo + 9e-4], [la - 3e-4, lo + 9e-4]]
+            live_server.ingest("/api/ingest/telemetry", {"lat_deg": la, "lon_deg": lo, "alt_amsl_m": 650.0,
+                                                         "heading_deg": 0.0, "footprint": fp})
+        op.wait_for_selector(".drone-icon")
+        op.wait_for_function("document.querySelector('#covered').textContent.includes('%')", timeout=10_000)
+
         op.click(f"#det-{did} button.confirm")
         op.wait_for_selector(f"#det-{did} select.team")
         options = op.locator(f"#det-{did} select.team option").all_inner_texts()
