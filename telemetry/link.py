@@ -12,7 +12,6 @@ as fast as possible or paced. There are no threads: the caller's loop calls
 from __future__ import annotations
 
 import contextlib
-import io
 import re
 import struct
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from geo.errors import InputError, LinkError, LinkTimeout, SarIOError
+from telemetry._pymavlink import open_connection
 
 __all__ = ["Link", "ConnectionSpec", "parse_connection", "MavlinkLink", "TlogReplayLink", "TlogWriter",
            "LinkEvent", "GCS_SYSTEM_ID", "GCS_COMPONENT_ID"]
@@ -172,19 +172,14 @@ class MavlinkLink:
 
     # -- lifecycle ------------------------------------------------------------
     def _open(self) -> None:
-        from pymavlink import mavutil
-
-        kw = {"source_system": self.source_system, "source_component": self.source_component,
-              "dialect": "ardupilotmega", "autoreconnect": False}
+        kw = {"source_system": self.source_system, "source_component": self.source_component, "autoreconnect": False}
         if self.spec.kind == "serial":
             kw["baud"] = self.spec.baud
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                self._conn = mavutil.mavlink_connection(self.spec.device, **kw)
+            self._conn = open_connection(self.spec.device, **kw)
         except OSError as exc:
             raise LinkError(f"cannot open {self.spec.device!r}: {exc.strerror or exc}. Hint: is the vehicle (or SITL) "
                             "running and the port right?") from None
-        self._conn.mav.robust_parsing = True
         self._last_reopen = time.monotonic()
 
     def close(self) -> None:

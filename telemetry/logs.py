@@ -25,6 +25,7 @@ import numpy as np
 
 from geo.camera import MountMode
 from geo.errors import FormatError, SarIOError
+from telemetry._pymavlink import open_connection
 from telemetry.glitch import flag_gps_glitches
 from telemetry.track import CameraEvent, PoseTrack
 
@@ -63,14 +64,12 @@ class FlightLog:
 
 
 def _open(path: Path):
-    from pymavlink import mavutil
-
     if not path.is_file():
         raise SarIOError(f"log file {str(path)!r} does not exist. Hint: check the path.")
     try:
         # pymavlink prints about bad bytes; we count them ourselves.
         with contextlib.redirect_stdout(io.StringIO()):
-            return mavutil.mavlink_connection(str(path), robust_parsing=True, dialect="ardupilotmega")
+            return open_connection(str(path), robust_parsing=True)
     except OSError as exc:
         raise SarIOError(f"cannot open log {str(path)!r}: {exc}") from None
 
