@@ -43,8 +43,8 @@ def qgc_default_legs(launch: tuple[float, float], bearing_deg: float | None = No
              np.linspace(wmin + 0.5 * spacing_m, wmax - 0.5 * spacing_m, count)) + 1e-7 * spacing_m
         lines = []
         for wi, iv in zip(w, _intervals(uw, w)):
-            if len(iv):
-                ua, ub = float(iv[:, 0].min()) - TURNAROUND_M, float(iv[:, 1].max()) + TURNAROUND_M
+            if iv:
+                ua, ub = min(a for a, _ in iv) - TURNAROUND_M, max(b for _, b in iv) + TURNAROUND_M
                 a, c = ua * d + wi * n, ub * d + wi * n
                 lines.append(Swath(float(a[0]), float(a[1]), float(c[0]), float(c[1])))
         # Boustrophedon in line order from the corner nearest the start.

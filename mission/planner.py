@@ -10,7 +10,7 @@ sweep bearing is passed in (default: flight time with turns and climbing).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -136,11 +136,13 @@ def _estimate(swaths: Sequence[Swath], launch_xy, hf: HeightField | None, object
 
 
 def choose_bearing(region: BaseGeometry, spacing_m: float, launch_xy, objective: Objective,
-                   hf: HeightField | None, *, band_m: float = 0.0, step_m: float = 30.0) -> tuple[float, float]:
+                   hf: HeightField | None, *, band_m: float = 0.0, step_m: float = 30.0,
+                   coarse: bool = False, evaluated: dict[float, float] | None = None) -> tuple[float, float]:
     """Sweep bearing (compass degrees, 0..180) minimising ``objective``; returns (bearing, cost).
 
-    Coarse search every 5 degrees, then 1 degree and 0.2 degree refinements
-    around the three best candidates.
+    Search every 5 degrees, then refinements to 1 degree around the three
+    best candidates and to 0.2 degree around the best (``coarse``: every 10
+    then 2 degrees only). ``evaluated`` receives every bearing tried and its cost.
     """
     edges = ring_edges(region)
 
@@ -148,7 +150,7 @@ def choose_bearing(region: BaseGeometry, spacing_m: float, launch_xy, objective:
         sw = order_cells(decompose(region, b, spacing_m, edges=edges), launch_xy)
         return _estimate(sw, launch_xy, hf, objective, band_m, step_m)
 
-    seen: dict[float, float] = {}
+    seen: dict[float, float] = {} if evaluated is None else evaluated
 
     def ev(b: float) -> float:
         b = round(b % 180.0, 4)
@@ -156,10 +158,11 @@ def choose_bearing(region: BaseGeometry, spacing_m: float, launch_xy, objective:
             seen[b] = cost(b)
         return seen[b]
 
-    for b in np.arange(0.0, 180.0, 5.0):
+    for b in np.arange(0.0, 180.0, 10.0 if coarse else 5.0):
         ev(float(b))
-    for step, width in ((1.0, 4.0), (0.2, 0.8)):
-        best = sorted(seen, key=seen.get)[:3]
+    steps = ((2.0, 8.0, 2),) if coarse else ((1.0, 4.0, 3), (0.2, 0.8, 1))
+    for step, width, keep in steps:
+        best = sorted(seen, key=seen.get)[:keep]
         for c in best:
             for b in np.arange(c - width, c + width + 1e-9, step):
                 ev(float(b))
@@ -472,7 +475,7 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
     launch_ground = float(ground(np.asarray([launch_xy]))[0])
     veh = s.vehicle
     obj = objective if objective is not None else FlightTimeObjective(veh)
-    est_step = max(30.0, hf_step)
+    est_step = max(40.0, hf_step)
     # Regions in priority order (rings first), the rest of the area last.
     regions: list[BaseGeometry] = []
     done = Polygon()
@@ -487,9 +490,11 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
         regions.append(rest)
     contour_b, slope = _contour_bearing_deg(hf, region)
     bearings: list[float] = []
+    tried: dict[float, float] = {}
     for r in regions if legs_fn is None else ():
         if sweep == "auto":
-            b, _ = choose_bearing(r, geom.line_spacing_m, launch_xy, obj, hf, band_m=alt.tolerance_m, step_m=est_step)
+            b, _ = choose_bearing(r, geom.line_spacing_m, launch_xy, obj, hf, band_m=alt.tolerance_m, step_m=est_step,
+                                  evaluated=tried)
         elif sweep == "longest-edge":
             b = longest_edge_bearing_deg(r)
         elif sweep == "contour":
@@ -508,8 +513,8 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
         swaths = _route_for(regions, bearings, geom.line_spacing_m, launch_xy)
     if not swaths:
         raise InputError("the area is too narrow for a single search line. Hint: check the area file.")
+    low = (geom.footprint_cross_m, geom.footprint_along_m)
     if legs_fn is None:
-        low = (geom.footprint_cross_m, geom.footprint_along_m)
         swaths = _fill_gaps(region, swaths, low, bearings[-1] if bearings else 0.0)
     alternatives = []
     cands = [("longest-edge", longest_edge_bearing_deg(region)), ("contour-parallel", contour_b)]
@@ -526,6 +531,22 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
     transit_band = ((alt.min_safe_agl_m + alt.dem_margin_m, alt.ceiling_agl_m) if s.free_transit
                     else (alt.agl_m - alt.tolerance_m, alt.agl_m + alt.tolerance_m))
     ctx = _Ctx(frame, ground, hf, launch_xy, launch_ground, alt, geom, s, avoider, follow_step, transit_band)
+    if sweep == "auto" and legs_fn is None and len(regions) == 1 and len(tried) > 1:
+        # Re-rank the best bearings by flying them through the terrain-following stage on the height field:
+        # the objective's estimate is coarse where climbing dominates.
+        fast = replace(ctx, ground=hf, follow_step_m=max(10.0, hf_step))
+        finalists: list[float] = []
+        for b in sorted(tried, key=tried.get):
+            if all(abs((b - f + 90.0) % 180.0 - 90.0) >= 3.0 for f in finalists):
+                finalists.append(b)
+            if len(finalists) == 3:
+                break
+        best_t = math.inf
+        for b in finalists:
+            sw = _fill_gaps(region, _route_for(regions, [b], geom.line_spacing_m, launch_xy), low, b)
+            t = _fly(fast, sw)[1]
+            if t < best_t:
+                best_t, bearings, swaths = t, [b], sw
     groups = _split(ctx, swaths)
     drones = list(_split.drones)  # type: ignore[attr-defined]
     # Verify each sortie with the real terrain-following path; move lines on when the estimate was short.

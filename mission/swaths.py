@@ -63,18 +63,19 @@ def ring_edges(region: BaseGeometry) -> np.ndarray:
     return np.concatenate([np.hstack([r[:-1], r[1:]]) for r in rings])
 
 
-def _intervals(edges_uw: np.ndarray, w: np.ndarray) -> list[np.ndarray]:
-    """Inside intervals (k, 2) in u along each line w = const (even-odd rule)."""
+def _intervals(edges_uw: np.ndarray, w: np.ndarray) -> list[list[tuple[float, float]]]:
+    """Inside intervals ``[(u0, u1), ...]`` along each line w = const (even-odd rule), longer than 0.5 m."""
     u0, w0, u1, w1 = edges_uw.T
     W = w[:, None]
     cross = (w0[None, :] <= W) != (w1[None, :] <= W)
     with np.errstate(divide="ignore", invalid="ignore"):
-        u = u0 + (W - w0) * (u1 - u0) / (w1 - w0)
+        u = np.where(cross, u0 + (W - w0) * (u1 - u0) / (w1 - w0), np.inf)
+    u.sort(axis=1)
+    counts = cross.sum(axis=1)
     out = []
-    for i in range(len(w)):
-        xs = np.sort(u[i, cross[i]])
-        iv = xs[: len(xs) // 2 * 2].reshape(-1, 2)
-        out.append(iv[iv[:, 1] - iv[:, 0] > 0.5])
+    for row, k in zip(u.tolist(), counts.tolist()):
+        k -= k % 2
+        out.append([(row[j], row[j + 1]) for j in range(0, k, 2) if row[j + 1] - row[j] > 0.5])
     return out
 
 
@@ -106,25 +107,23 @@ def decompose(region: BaseGeometry, bearing_deg: float, spacing_m: float, *, edg
     w = w + 1e-7 * spacing_m
     per_line = _intervals(uw, w)
     cells: list[list[tuple[int, float, float]]] = []
-    open_cells: dict[int, int] = {}  # index of interval on the previous line -> cell id
-    prev: np.ndarray = np.zeros((0, 2))
+    prev: list[tuple[float, float]] = []
+    prev_cell: list[int] = []
     for i, iv in enumerate(per_line):
-        new_open: dict[int, int] = {}
-        if len(prev) and len(iv):
-            ov = (np.maximum(prev[:, None, 0], iv[None, :, 0]) < np.minimum(prev[:, None, 1], iv[None, :, 1]))
-        else:
-            ov = np.zeros((len(prev), len(iv)), bool)
-        for k in range(len(iv)):
-            parents = np.flatnonzero(ov[:, k])
-            if len(parents) == 1 and ov[parents[0]].sum() == 1 and int(parents[0]) in open_cells:
-                cid = open_cells[int(parents[0])]
+        # Overlaps between this line's intervals and the previous line's.
+        kids = [[k for k, (a, b) in enumerate(iv) if max(pa, a) < min(pb, b)] for pa, pb in prev]
+        parents = [[j for j, (pa, pb) in enumerate(prev) if max(pa, a) < min(pb, b)] for a, b in iv]
+        cur_cell = []
+        for k, (a, b) in enumerate(iv):
+            par = parents[k]
+            if len(par) == 1 and len(kids[par[0]]) == 1:
+                cid = prev_cell[par[0]]
             else:
                 cid = len(cells)
                 cells.append([])
-            cells[cid].append((i, float(iv[k, 0]), float(iv[k, 1])))
-            new_open[k] = cid
-        open_cells = new_open
-        prev = iv
+            cells[cid].append((i, a, b))
+            cur_cell.append(cid)
+        prev, prev_cell = iv, cur_cell
     out = []
     for c in cells:
         sw = []
@@ -134,3 +133,4 @@ def decompose(region: BaseGeometry, bearing_deg: float, spacing_m: float, *, edg
             sw.append(Swath(float(ax), float(ay), float(bx), float(by)))
         out.append(Cell(tuple(sw)))
     return tuple(out)
+
