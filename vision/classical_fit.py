@@ -43,7 +43,7 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
 
         kind = ValueKind.GREY if img.dtype == np.uint8 else ValueKind.COUNTS
         bg_px = int(min(120, max(16, params.background_m / gsd))) if gsd else params.background_px
-        z = contrast_map(img, kind, bg_px)
+        z = contrast_map(img, kind, bg_px, edge_envelope=params.edge_envelope)
         truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes if g.class_name == target],
                          float).reshape(-1, 4)
         for b in blob_features(z, params, gsd, img):
