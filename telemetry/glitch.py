@@ -82,7 +82,9 @@ def estimate_clock_offset(frame_times_s, trigger_times_s, *, tolerance_s: float 
     miss events. Every pairwise difference is a candidate offset; the one that
     matches the most events within ``tolerance_s`` wins, then it is refined
     with the median of the matched differences. Returns ``(offset_s, n_matched)``.
-    Raises :class:`InputError` when fewer than two events match.
+    Raises :class:`InputError` when fewer than two events match, or when
+    offsets far apart match equally many (regular trigger intervals with only
+    a few frames: a wrong offset would move every target along the track).
     """
     f = np.sort(np.asarray(frame_times_s, float).ravel())
     g = np.sort(np.asarray(trigger_times_s, float).ravel())
@@ -102,13 +104,18 @@ def estimate_clock_offset(frame_times_s, trigger_times_s, *, tolerance_s: float 
         near = np.minimum(np.abs(g[j] - shifted), np.abs(g[j - 1] - shifted))
         return near <= tolerance_s, j
 
-    best, best_n = 0.0, -1
-    for off in cand:
-        n = int(np.count_nonzero(matches(off)[0]))
-        if n > best_n:
-            best, best_n = float(off), n
+    counts = np.array([np.count_nonzero(matches(off)[0]) for off in cand])
+    best_n = int(counts.max()) if counts.size else 0
     if best_n < 2:
         raise InputError("fewer than 2 frames match trigger events at any offset. Hint: give --clock-offset explicitly.")
+    tied = cand[counts == best_n]
+    best = float(tied[0])
+    if np.any(np.abs(tied - best) > 2 * tolerance_s):
+        alt = float(tied[np.argmax(np.abs(tied - best))])
+        raise InputError(
+            f"the clock offset is ambiguous: {best:+.2f} s and {alt:+.2f} s match {best_n} events each (regular "
+            "trigger intervals repeat; too few frames to tell). Hint: give --clock-offset explicitly."
+        )
     ok, j = matches(best)
     shifted = f + best
     nearest = np.where(np.abs(g[j] - shifted) < np.abs(g[j - 1] - shifted), g[j], g[j - 1])

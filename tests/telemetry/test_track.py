@@ -76,6 +76,15 @@ def test_clock_offset_from_trigger_events_with_missing_events():
         estimate_clock_offset([1.0], trig)
 
 
+def test_clock_offset_refuses_ambiguous_regular_triggers():
+    trig = 100.0 + 2.0 * np.arange(30)
+    frames = trig[10:13] - 5.0  # three frames of a regular 2 s series: any shift by 2 s fits as well
+    with pytest.raises(InputError, match="ambiguous"):
+        estimate_clock_offset(frames, trig)
+    off, n = estimate_clock_offset(trig - 5.0, trig)  # all frames: unambiguous
+    assert off == pytest.approx(5.0) and n == 30
+
+
 def test_gps_glitch_flagged_against_barometer():
     t = np.arange(20.0)
     alt = np.full(20, 600.0) + t * 0.5

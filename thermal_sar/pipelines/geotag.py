@@ -100,8 +100,8 @@ def geotag_flight(log_path: str | Path, detections_path: str | Path, out_path: s
             try:
                 off, n = estimate_clock_offset(np.unique(times), events)
                 source = f"estimated from {n} camera trigger events"
-            except InputError:
-                source = "none: frames do not match trigger events, assumed 0"
+            except InputError as exc:
+                source = f"NOT estimated, assumed 0: {exc}"
     if dem_paths:
         terrain = load_terrain([Path(p) for p in dem_paths])
         tname = terrain.name

@@ -1,0 +1,139 @@
+"""The two commands end to end: ``thermal-sar fly`` against the simulated vehicle, ``thermal-sar geotag`` on a tlog."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+
+import numpy as np
+import pytest
+
+from geo.camera import CameraPose, MountMode, camera_preset
+from geo.coords import distance_m
+from geo.raycast import CameraView
+from thermal_sar.cli import main
+from tests.telemetry.conftest import HOME, running_vehicle
+
+WPL = """QGC WPL 110
+0\t1\t0\t16\t0\t0\t0\t0\t{lat:.7f}\t{lon:.7f}\t{alt:.2f}\t1
+1\t0\t3\t22\t0\t0\t0\t0\t{lat:.7f}\t{lon:.7f}\t25.0\t1
+2\t0\t3\t16\t0\t0\t0\t0\t{lat2:.7f}\t{lon:.7f}\t30.0\t1
+3\t0\t3\t16\t0\t0\t0\t0\t{lat2:.7f}\t{lon2:.7f}\t30.0\t1
+4\t0\t3\t20\t0\t0\t0\t0\t0\t0\t0\t1
+"""
+
+
+@pytest.fixture
+def mission_file(tmp_path):
+    p = tmp_path / "m.waypoints"
+    p.write_text(WPL.format(lat=HOME[0], lon=HOME[1], alt=HOME[2], lat2=HOME[0] + 0.0004, lon2=HOME[1] + 0.0005))
+    return p
+
+
+def test_fly_uploads_verifies_arms_flies_and_reports(mission_file, tmp_path, capsys):
+    tlog = tmp_path / "flight.tlog"
+    with running_vehicle(speedup=40.0) as (sv, conn):
+        rc = main(["fly", "--connect", conn, "--mission", str(mission_file), "--tlog", str(tlog)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "verified by download: yes" in out
+    assert "uploaded 5 items (home + 4)" in out
+    assert "reached [1, 2, 3, 4]" in out
+    assert "item 2/4" in out  # progress lines
+    assert tlog.stat().st_size > 10_000
+
+
+def test_fly_upload_only(mission_file, tmp_path, capsys):
+    with running_vehicle() as (sv, conn):
+        rc = main(["fly", "--connect", conn, "--mission", str(mission_file), "--tlog", str(tmp_path / "u.tlog"),
+                   "--upload-only"])
+        assert not sv.model.armed
+    out = capsys.readouterr().out
+    assert rc == 0 and "verified by download: yes" in out and "flew" not in out
+
+
+def test_fly_bad_connection_is_one_red_line(mission_file, capsys):
+    rc = main(["fly", "--connect", "tcp:localhost", "--mission", str(mission_file)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: connect='tcp:localhost'") and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- geotag
+def _synthetic_flight(path, *, cam_offset_s=12.5):
+    """A tlog of a nadir survey line north at 100 m above flat ground (500 m AMSL), with camera triggers.
+
+    Returns the target (lat, lon) and the detections (camera clock) of the frames that see it.
+    """
+    from pymavlink.dialects.v20 import ardupilotmega as mavlink2
+
+    from geo.frames import LocalFrame
+
+    mav = mavlink2.MAVLink(None, srcSystem=1, srcComponent=1)
+    frame = LocalFrame.at(HOME[0], HOME[1])
+    ground = 500.0
+    agl = 100.0
+    t0_wall = 1_700_000_000.0
+    recs = []
+    target_xy = (10.0, 150.0)
+    tlat, tlon = frame.to_geodetic(*target_xy)
+    cam = camera_preset("h20t")
+    dets = []
+    for k in range(0, 601):  # 60 s at 10 Hz, 5 m/s north
+        t = k * 0.1
+        lat, lon = frame.to_geodetic(0.0, 5.0 * t)
+        ms = int(round(t * 1000)) + 10_000  # boot clock starts 10 s before the log
+        recs.append((t0_wall + t, mav.global_position_int_encode(ms, round(lat * 1e7), round(lon * 1e7),
+                                                                 round((ground + agl) * 1000), round(agl * 1000),
+                                                                 500, 0, 0, 0)))
+        recs.append((t0_wall + t, mav.attitude_encode(ms, 0.0, math.radians(-3.0), 0.0, 0, 0, 0)))
+        recs.append((t0_wall + t, mav.mount_status_encode(1, 1, -9000, 0, 0)))
+        if k % 20 == 0:  # a trigger every 2 s
+            recs.append((t0_wall + t, mav.camera_feedback_encode(ms * 1000, 1, 0, k // 20, round(lat * 1e7),
+                                                                 round(lon * 1e7), ground + agl, agl, 0, -3, 0, 0, 0)))
+            pose = CameraPose(lat, lon, ground + agl, 0.0, -3.0, 0.0, 0.0, -90.0, 0.0, MountMode.EARTH_YAW_BODY)
+            view = CameraView.from_pose(cam, pose, frame)
+            r, c, vis = view.project(np.array([[target_xy[0], target_xy[1], ground]]))
+            if vis[0]:
+                dets.append({"top_px": r[0] - 4, "left_px": c[0] - 3, "bottom_px": r[0] + 4, "right_px": c[0] + 3,
+                             "score": 0.7, "class_name": "person", "frame_index": k // 20,
+                             "frame_time_s": ms / 1000.0 - cam_offset_s})
+    with open(path, "wb") as f:
+        for ts, m in recs:
+            f.write(struct.pack(">Q", int(ts * 1e6)) + m.pack(mav))
+    return (tlat, tlon), dets
+
+
+def test_geotag_writes_fused_targets(tmp_path, capsys):
+    tlog = tmp_path / "flight.tlog"
+    (tlat, tlon), dets = _synthetic_flight(tlog)
+    assert len(dets) >= 3
+    det_path = tmp_path / "dets.json"
+    det_path.write_text(json.dumps({"detections": dets}))
+    out = tmp_path / "targets.geojson"
+    # Triggers every 2 s and a target seen in a few frames: the offset cannot be estimated, and we say so.
+    rc = main(["geotag", "--tlog", str(tlog), "--detections", str(det_path), "--out", str(out)])
+    assert rc == 0 and "ambiguous" in capsys.readouterr().out
+    rc = main(["geotag", "--tlog", str(tlog), "--detections", str(det_path), "--out", str(out),
+               "--clock-offset", "12.5"])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert "+12.500 s (given)" in text
+    doc = json.loads(out.read_text())
+    assert len(doc["features"]) == 1
+    f = doc["features"][0]
+    lon, lat = f["geometry"]["coordinates"]
+    assert distance_m(lat, lon, tlat, tlon) < 1.0
+    p = f["properties"]
+    assert p["sightings"] == len(dets) and p["class_name"] == "person" and p["status"] == "new"
+    assert 0 < p["cep_m"] < 5.0
+    assert p["first_seen_s"] < p["last_seen_s"]
+
+
+def test_geotag_bad_detections_file(tmp_path, capsys):
+    tlog = tmp_path / "flight.tlog"
+    _synthetic_flight(tlog)
+    bad = tmp_path / "d.json"
+    bad.write_text("{not json")
+    rc = main(["geotag", "--tlog", str(tlog), "--detections", str(bad)])
+    assert rc == 2 and "not JSON" in capsys.readouterr().err
