@@ -27,6 +27,22 @@ def running_vehicle(*, udp: bool = False, speedup: float = 20.0, **cfg):
         yield sv, conn
 
 
+@contextlib.contextmanager
+def running_endpoint(kind: str):
+    """A vehicle to test against: "tcp"/"udp" (simulated) or "sitl" (real ArduCopter, skipped when not
+    configured). Yields (connection string, home (lat, lon) or None when the vehicle reports it)."""
+    if kind == "sitl":
+        from tests.sim.test_sitl import _real_sitl_config
+
+        from sim.sitl import Sitl
+
+        with Sitl(_real_sitl_config()) as s:
+            yield s.connection, None
+        return
+    with running_vehicle(udp=kind == "udp") as (sv, conn):
+        yield conn, HOME[:2]
+
+
 @pytest.fixture
 def sim_tcp():
     with running_vehicle() as v:
@@ -45,17 +61,18 @@ def connected(sim_tcp, tmp_path):
         yield sv, v
 
 
-def survey_items(n: int = 4, alt_m: float = 30.0, *, takeoff: bool = True, spacing_m: float = 40.0):
-    """A small mission near HOME: takeoff, n waypoints on a square, RTL (no home item)."""
+def survey_items(n: int = 4, alt_m: float = 30.0, *, takeoff: bool = True, spacing_m: float = 40.0,
+                 home: tuple[float, float] = HOME[:2]):
+    """A small mission near ``home``: takeoff, n waypoints on a square, RTL (no home item)."""
     from mission.items import MavCmd, MissionItem
 
     items = []
     if takeoff:
-        items.append(MissionItem.at(0, MavCmd.NAV_TAKEOFF, HOME[0], HOME[1], alt_m))
+        items.append(MissionItem.at(0, MavCmd.NAV_TAKEOFF, home[0], home[1], alt_m))
     d = spacing_m / 111_000.0
     corners = [(d, 0.0), (d, d * 1.45), (0.0, d * 1.45), (0.0, 0.0)]
     for i in range(n):
         dl, dn = corners[i % 4]
-        items.append(MissionItem.at(0, MavCmd.NAV_WAYPOINT, HOME[0] + dl, HOME[1] + dn, alt_m + i))
+        items.append(MissionItem.at(0, MavCmd.NAV_WAYPOINT, home[0] + dl, home[1] + dn, alt_m + i))
     items.append(MissionItem(0, MavCmd.NAV_RETURN_TO_LAUNCH, 2))
     return [it.with_seq(i + 1) for i, it in enumerate(items)]
