@@ -397,7 +397,7 @@ def build_scene(spec: ScenarioSpec, terrain: geo.Terrain | None = None) -> Scene
     # Mid-scale natural texture (moisture, soil, crown groups): baked into the raster.
     day = min(1.0, day_flux / 350.0)
     tex_scale = 0.55 + 0.45 * day
-    surf += (0.8 * tex * tex_scale) * _smooth_noise(rng, gshape, 8 / res)
+    surf += (0.5 * tex * tex_scale) * _smooth_noise(rng, gshape, 8 / res)
     apparent = eps * surf + (1.0 - eps) * sky
     apparent = cv2.GaussianBlur(apparent.astype(np.float32), (0, 0), 0.6)
     thermal = ThermalMap(grid.x0_m, grid.y0_m, res, apparent, (tex * tex_scale).astype(np.float32), cover,

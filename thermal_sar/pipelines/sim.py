@@ -305,7 +305,7 @@ def realism_examples(hit_uav_dir: Path, path: Path, *, camera: str = "h20t") -> 
     from sim.posing import pose_looking_at
 
     root = Path(hit_uav_dir) / "images" / "val"
-    picks = {False: "0_80_90_", True: "1_80_90_"}
+    picks = {False: "0_70_90_", True: "1_80_90_"}
     spec = sim.read_scenario("lost-child")
     day = sim.build_scene(spec)
     night = sim.build_scene(dataclasses.replace(spec, utc=spec.utc + dt.timedelta(hours=8),
@@ -317,10 +317,13 @@ def realism_examples(hit_uav_dir: Path, path: Path, *, camera: str = "h20t") -> 
         if not files:
             raise SarIOError(f"no HIT-UAV frame named {prefix}* under {str(root)!r}.")
         real = cv2.imread(str(files[0]), cv2.IMREAD_GRAYSCALE)
+        alt, ang = (float(v) for v in files[0].name.split("_")[1:3])
         scene = night if is_night else day
         t = [t for t in scene.targets if t.label == "villager"][0]
-        fr = sim.render_frame(scene, cam, pose_looking_at(scene, t.x_m + 4, t.y_m - 3, 80.0, 90.0, 20.0), seed=5)
-        for im, text in ((real, f"HIT-UAV {files[0].name}"), (fr.video_u8, f"synthetic {camera}, 80 m, 90 deg")):
+        fr = sim.render_frame(scene, cam, pose_looking_at(scene, t.x_m + 4, t.y_m - 3, alt, max(ang, 30.0), 20.0),
+                              seed=5)
+        for im, text in ((real, f"HIT-UAV {files[0].name}"),
+                         (fr.video_u8, f"synthetic {camera}, {alt:g} m, {ang:g} deg")):
             im = cv2.cvtColor(cv2.resize(im, (480, 384), interpolation=cv2.INTER_AREA), cv2.COLOR_GRAY2BGR)
             cv2.rectangle(im, (0, 0), (479, 24), (0, 0, 0), -1)
             cv2.putText(im, text + (" (night)" if is_night else " (day)"), (6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
