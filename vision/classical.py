@@ -93,7 +93,7 @@ class ClassicalParams:
     min_fill: float = 0.2            # blob area / box area below this is a line or ring
     box_pad_px: float = 1.5          # the hot blob lies inside the object's outline
     split_min_area_px: int = 30      # only blobs this large are tried for splitting
-    split_level: float = 0.5         # bodies in one blob are separated where the contrast dips below this fraction of the peak
+    split_level: float = 0.35        # bodies in one blob are separated where the contrast dips below this fraction of the peak
     min_score: float = 0.05
     # Logistic weights of score_features(): log peak z, log mean z, fill,
     # log aspect, size fit, log(1 + global z), bias. Fitted on HIT-UAV train.

@@ -24,7 +24,7 @@ import numpy as np
 from geo.errors import InputError, out_of_range
 from vision.detection import Detection
 
-__all__ = ["TrackerParams", "Track", "Tracker"]
+__all__ = ["TrackerParams", "Track", "Tracker", "nadir_shift_px"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +174,22 @@ def _assign(tracks: np.ndarray, dets: np.ndarray, iou_min: float, max_center_dis
     cost = np.where(ok, (1.0 - iou) + 0.1 * rel, 1e6)
     rows, cols = linear_sum_assignment(cost)
     return [(int(r), int(c)) for r, c in zip(rows, cols) if ok[r, c]]
+
+
+def nadir_shift_px(prev_pose, pose, gsd_m: float) -> tuple[float, float]:
+    """Image (row, col) motion of ground points between two poses of a near-nadir camera.
+
+    The camera moved by (east, north) metres; ground points move the other
+    way in the image. Image up points along the gimbal yaw (EARTH mount, as
+    DJI writes it). Returns (0, 0) when the camera is not within 30 degrees
+    of nadir in either pose (the flat-shift model would be wrong).
+    """
+    from geo.coords import inverse
+
+    if not (gsd_m > 0) or prev_pose.depression_deg() < 60.0 or pose.depression_deg() < 60.0:
+        return (0.0, 0.0)
+    az, _, dist = inverse(prev_pose.lat_deg, prev_pose.lon_deg, pose.lat_deg, pose.lon_deg)
+    az_deg, dist_m = float(az), float(dist)
+    rel = math.radians(az_deg - pose.gimbal_yaw_deg)
+    forward_m, right_m = dist_m * math.cos(rel), dist_m * math.sin(rel)
+    return (forward_m / gsd_m, -right_m / gsd_m)

@@ -69,3 +69,21 @@ def test_out_of_order_frames_are_rejected():
         tr.update([], frame_index=5)
     with pytest.raises(InputError):
         TrackerParams(iou_min=1.5)
+
+
+def test_nadir_shift_from_two_dji_like_poses():
+    """Flying 10 m north with the camera's top edge to the north: ground moves 10 m down the image."""
+    from geo.camera import CameraPose, MountMode
+    from geo.coords import destination
+    from vision.tracking import nadir_shift_px
+
+    p0 = CameraPose(51.0, 12.0, 300.0, gimbal_pitch_deg=-90.0, gimbal_yaw_deg=0.0, mount_mode=MountMode.EARTH)
+    lat, lon = (float(v) for v in destination(51.0, 12.0, 0.0, 10.0)[:2])
+    p1 = CameraPose(lat, lon, 300.0, gimbal_pitch_deg=-90.0, gimbal_yaw_deg=0.0, mount_mode=MountMode.EARTH)
+    dr, dc = nadir_shift_px(p0, p1, 0.1)
+    assert dr == pytest.approx(100.0, abs=0.5) and dc == pytest.approx(0.0, abs=0.5)
+    # Camera yawed 90 deg (top edge east): the same northward move shifts ground to the right.
+    q0 = CameraPose(51.0, 12.0, 300.0, gimbal_pitch_deg=-90.0, gimbal_yaw_deg=90.0, mount_mode=MountMode.EARTH)
+    q1 = CameraPose(lat, lon, 300.0, gimbal_pitch_deg=-90.0, gimbal_yaw_deg=90.0, mount_mode=MountMode.EARTH)
+    dr, dc = nadir_shift_px(q0, q1, 0.1)
+    assert dr == pytest.approx(0.0, abs=0.5) and dc == pytest.approx(100.0, abs=0.5)

@@ -27,7 +27,7 @@ from vision.evaluate import EvalReport, run_evaluation
 from vision.frame import ThermalFrame
 from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_frames, natural_key, read_frame
 from vision.labels import LabelledFrame, load_dataset
-from vision.tracking import Tracker
+from vision.tracking import Tracker, nadir_shift_px
 
 __all__ = ["make_detector", "frame_gsd_m", "DetectSummary", "run_detect", "EvalSummary", "run_eval", "expand_inputs"]
 
@@ -152,6 +152,7 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
     tracker = Tracker()
     all_dets: list[dict] = []
     frames_meta: list[dict] = []
+    prev_pose = None
     t0 = time.perf_counter()
     with open(out / "detections.jsonl", "w", encoding="utf-8") as jl:
         for i, fr in enumerate(iter_frames(paths, on_error="skip", errors=summary.skipped, polarity=polarity,
@@ -163,7 +164,11 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
             except SarError as exc:  # one bad frame must not end a live run
                 summary.skipped.append((fr.source, str(exc)))
                 continue
-            tracks = tracker.update(dets, frame_index=i)
+            shift = (0.0, 0.0)
+            if prev_pose is not None and fr.pose is not None and gsd:
+                shift = nadir_shift_px(prev_pose, fr.pose, gsd)
+            prev_pose = fr.pose
+            tracks = tracker.update(dets, frame_index=i, shift_px=shift)
             ids = _track_ids(dets, tracks)
             rec = _frame_record(fr, gsd, dets, ids)
             jl.write(json.dumps(rec) + "\n")
