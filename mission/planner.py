@@ -186,17 +186,47 @@ class _Ctx:
     transit_band_m: tuple[float, float]
 
 
-def _fly(ctx: _Ctx, swaths: Sequence[Swath]) -> tuple[FollowedPath, float, int]:
-    """Terrain-following path of one sortie, its flight time (s) and count of slowed legs."""
+def _fly(ctx: _Ctx, swaths: Sequence[Swath], *, verify: bool = True) -> tuple[FollowedPath, float, int]:
+    """Terrain-following path of one sortie, its flight time (s) and count of slowed legs.
+
+    With ``verify`` the path is checked against the ground every 2 m (or a
+    quarter step); where steep ground between samples pushed it out of the
+    band, it is planned again with a larger inner margin.
+    """
     v, kinds = swath_polyline(list(swaths), ctx.launch_xy, ctx.launch_xy)
     v, kinds = ctx.avoider.route(v, kinds)
     veh = ctx.settings.vehicle
-    fp = follow_terrain(v, kinds, ctx.ground, agl_m=ctx.alt.agl_m, tolerance_m=ctx.alt.tolerance_m,
-                        step_m=ctx.follow_step_m, climb_gradient=veh.climb_m_s / veh.speed_m_s,
-                        descent_gradient=veh.descent_m_s / veh.speed_m_s, transit_band_m=ctx.transit_band_m,
-                        vertical=ctx.settings.vertical_profile)
-    t, slowed = _time_of(fp, veh, ctx.alt.agl_m)
+    alt = ctx.alt
+    margin = min(1.0, alt.tolerance_m / 4.0)
+    for _ in range(6):
+        fp = follow_terrain(v, kinds, ctx.ground, agl_m=alt.agl_m, tolerance_m=alt.tolerance_m,
+                            step_m=ctx.follow_step_m, climb_gradient=veh.climb_m_s / veh.speed_m_s,
+                            descent_gradient=veh.descent_m_s / veh.speed_m_s, transit_band_m=ctx.transit_band_m,
+                            vertical=ctx.settings.vertical_profile, inner_margin_m=margin)
+        if not verify:
+            break
+        excess = _band_excess(fp, ctx)
+        if excess <= 0.0:
+            break
+        margin = min(margin + excess + 0.25, 0.9 * alt.tolerance_m)
+    t, slowed = _time_of(fp, veh, alt.agl_m)
     return fp, t, slowed
+
+
+def _band_excess(fp: FollowedPath, ctx: _Ctx) -> float:
+    """Metres by which the path leaves its band anywhere (0 when inside), checked on a fine step."""
+    step = min(2.0, ctx.follow_step_m / 4.0)
+    pts, leg = sample_path(fp.xy_m, step)
+    d = np.diff(fp.xy_m, axis=0)
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(d[:, 0], d[:, 1]))])
+    sp = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    agl = np.interp(sp, cum, fp.alt_amsl_m) - ctx.ground(pts)
+    lo = np.full(len(agl), ctx.alt.agl_m - ctx.alt.tolerance_m)
+    hi = np.full(len(agl), ctx.alt.agl_m + ctx.alt.tolerance_m)
+    transit = np.append(fp.kinds, 0)[leg] == 0
+    lo[transit] = np.minimum(lo[transit], ctx.transit_band_m[0])
+    hi[transit] = np.maximum(hi[transit], ctx.transit_band_m[1])
+    return float(max(np.max(lo - agl), np.max(agl - hi), 0.0))
 
 
 def _time_of(fp: FollowedPath, veh: VehicleLimits, agl_m: float) -> tuple[float, int]:
@@ -211,8 +241,8 @@ def _time_of(fp: FollowedPath, veh: VehicleLimits, agl_m: float) -> tuple[float,
     return t, slowed
 
 
-def _split(ctx: _Ctx, swaths: tuple[Swath, ...]) -> list[list[Swath]]:
-    """Contiguous groups of swaths per drone, then per battery."""
+def _split(ctx: _Ctx, swaths: tuple[Swath, ...]) -> tuple[list[list[Swath]], list[int]]:
+    """Contiguous groups of swaths per drone, then per battery; returns (sorties, drone of each sortie)."""
     s = ctx.settings
     veh = s.vehicle
     hf = ctx.hf
@@ -274,8 +304,7 @@ def _split(ctx: _Ctx, swaths: tuple[Swath, ...]) -> list[list[Swath]]:
             sorties.append(list(swaths[i:j + 1]))
             drones.append(g)
             i = j + 1
-    _split.drones = drones  # type: ignore[attr-defined]
-    return sorties
+    return sorties, drones
 
 
 # ------------------------------------------------------------------ items
@@ -544,11 +573,10 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
         best_t = math.inf
         for b in finalists:
             sw = _fill_gaps(region, _route_for(regions, [b], geom.line_spacing_m, launch_xy), low, b)
-            t = _fly(fast, sw)[1]
+            t = _fly(fast, sw, verify=False)[1]
             if t < best_t:
                 best_t, bearings, swaths = t, [b], sw
-    groups = _split(ctx, swaths)
-    drones = list(_split.drones)  # type: ignore[attr-defined]
+    groups, drones = _split(ctx, swaths)
     # Verify each sortie with the real terrain-following path; move lines on when the estimate was short.
     flown: list[tuple[list[Swath], FollowedPath, float, int, int]] = []
     queue = list(zip(groups, drones))
@@ -649,8 +677,8 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
 
 
 def _band_check(fp: FollowedPath, ground, step_m: float) -> tuple[float, float]:
-    """Min and max height above the DEM along the whole path (sampled every step/2), excluding take-off/landing."""
-    pts, leg = sample_path(fp.xy_m, step_m / 2.0)
+    """Min and max height above the DEM along the whole path (every 2 m or step/4), take-off and landing excluded."""
+    pts, leg = sample_path(fp.xy_m, min(2.0, step_m / 4.0))
     d = np.diff(fp.xy_m, axis=0)
     cum = np.concatenate([[0.0], np.cumsum(np.hypot(d[:, 0], d[:, 1]))])
     sp = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])

@@ -97,13 +97,15 @@ def _leg(s: np.ndarray, lo: np.ndarray, hi: np.ndarray, tgt: np.ndarray, a0: flo
 def follow_terrain(vertices: np.ndarray, kinds: np.ndarray, ground_fn: Callable[[np.ndarray], np.ndarray], *,
                    agl_m: float, tolerance_m: float, step_m: float, climb_gradient: float,
                    descent_gradient: float, start_alt_amsl_m: float | None = None,
-                   transit_band_m: tuple[float, float] | None = None, vertical: str = "rope") -> FollowedPath:
+                   transit_band_m: tuple[float, float] | None = None, vertical: str = "rope",
+                   inner_margin_m: float | None = None) -> FollowedPath:
     """Terrain-following waypoints along ``vertices`` (N, 2) with leg ``kinds`` (N-1,).
 
     ``ground_fn`` maps (K, 2) local xy to (K,) ground heights AMSL. The band
-    used is ``tolerance_m`` less an inner margin of ``min(1, tol/4)`` m so
-    that the ground between samples (``step_m`` apart) cannot push the path
-    outside the full band. ``climb_gradient``/``descent_gradient`` are the
+    used is ``tolerance_m`` less an inner margin (default ``min(1, tol/4)``
+    m) so that the ground between samples (``step_m`` apart) does not push
+    the path outside the full band; callers verify on a finer step and
+    retry with a larger margin where steep ground still does. ``climb_gradient``/``descent_gradient`` are the
     vertical over horizontal ratios the vehicle can fly at cruise speed.
     ``transit_band_m`` = (lowest, highest) height above ground for
     transitions (kind 0 legs), which need not keep the search band; it must
@@ -118,7 +120,10 @@ def follow_terrain(vertices: np.ndarray, kinds: np.ndarray, ground_fn: Callable[
     v = np.asarray(vertices, float)
     pts, leg = sample_path(v, step_m)
     g = np.asarray(ground_fn(pts), float)
-    tol = tolerance_m - min(1.0, tolerance_m / 4.0)
+    margin = min(1.0, tolerance_m / 4.0) if inner_margin_m is None else inner_margin_m
+    if not 0.0 <= margin < tolerance_m:
+        raise ValueError(f"inner_margin_m={margin}: allowed 0 <= margin < tolerance_m={tolerance_m}.")
+    tol = tolerance_m - margin
     starts = np.searchsorted(leg, np.arange(len(v) - 1))
     xy_out = [v[0]]
     alt_out = [g[0] + agl_m if start_alt_amsl_m is None else start_alt_amsl_m]
@@ -138,7 +143,7 @@ def follow_terrain(vertices: np.ndarray, kinds: np.ndarray, ground_fn: Callable[
         hi = gg + agl_m + tol
         tgt = gg + agl_m
         if transit_band_m is not None and kinds[k] == 0:
-            inner = min(1.0, (transit_band_m[1] - transit_band_m[0]) / 8.0)
+            inner = min(max(1.0, margin), (transit_band_m[1] - transit_band_m[0]) / 8.0)
             lo = gg + transit_band_m[0] + inner
             hi = gg + transit_band_m[1] - inner
             tgt = gg + agl_m

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -102,11 +103,20 @@ def _band_along(plan, terrain, step_m=2.0):
     return lo, hi
 
 
+_DEMS: dict = {}
+
+
 @pytest.mark.shared_data
 @pytest.mark.parametrize("dem,origin", [("N44W072.hgt", (44.30, -71.45)), ("N46E008.tif", (46.55, 8.55))])
-def test_height_band_along_path_on_real_dems(dem, origin):
-    terrain = load_terrain(shared_path("dem", dem))
-    area = area_from_xy(star_polygon(4, 8, 700), origin=origin)
+@settings(max_examples=int(os.environ.get("MISSION_EXAMPLES", "3")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), dx=st.floats(-3000, 3000), dy=st.floats(-3000, 3000))
+def test_height_band_along_path_on_real_dems(dem, origin, seed, dx, dy):
+    if dem not in _DEMS:
+        _DEMS[dem] = load_terrain(shared_path("dem", dem))
+    terrain = _DEMS[dem]
+    origin = LocalFrame.at(*origin).to_geodetic(dx, dy)
+    area = area_from_xy(star_polygon(seed, 8, 700), origin=origin)
     plan = plan_search(area, camera="m30t", target="adult-lying", terrain=terrain, launch=origin,
                        vehicle=VehicleLimits(endurance_s=3600, reserve_s=300))
     lo, hi = _band_along(plan, terrain)
@@ -253,8 +263,9 @@ def test_bad_values_name_range():
         plan_search([(30.38, 119.45), (30.39, 119.45), (30.39, 119.46)], terrain=FLAT, target="giraffe")
 
 
-def test_geometry_helpers_agree():
-    poly = Polygon([(0, 0), (1000, 0), (1000, 400), (0, 400)])
-    cells = decompose(poly, 90.0, 50.0)
-    assert len(cells) == 1 and len(cells[0].swaths) == 8
-    assert shapely.area(poly) == 400000
+def test_u_shape_decomposes_into_three_cells():
+    u_shape = Polygon([(0, 0), (900, 0), (900, 900), (600, 900), (600, 300), (300, 300), (300, 900), (0, 900)])
+    cells = decompose(u_shape, 90.0, 50.0)  # lines east-west: the two arms split from the base
+    assert len(cells) == 3
+    lengths = sorted(sum(s.length_m for s in c.swaths) for c in cells)
+    assert lengths[0] == pytest.approx(lengths[1], rel=0.05)
