@@ -85,7 +85,7 @@ class CoverParams:
 COVER_NAMES: tuple[str, ...] = ("grass", "forest", "rock", "road", "building", "water", "soil")
 COVER_PARAMS: tuple[CoverParams, ...] = (
     # Meadow: little inertia, strong clear-night cooling (the dew-point surface).
-    CoverParams("grass", 0.012, 0.75, 4.5, 0.98, 0.45),
+    CoverParams("grass", 0.012, 0.75, 4.5, 0.98, 0.35),
     # Canopy: transpiration keeps leaves near air by day; gentle night cooling.
     CoverParams("forest", 0.006, 0.5, 1.5, 0.98, 0.9),
     # Bare rock: high inertia, warms strongly, releases heat into the evening.
@@ -97,7 +97,7 @@ COVER_PARAMS: tuple[CoverParams, ...] = (
     # Water: temperature set separately; emissivity 0.96 at near-normal view.
     CoverParams("water", 0.0, 12.0, 0.0, 0.96, 0.08),
     # Trampled soil (pens, paths, fields).
-    CoverParams("soil", 0.017, 1.2, 3.5, 0.95, 0.6),
+    CoverParams("soil", 0.020, 1.6, 2.5, 0.95, 0.5),
 )
 
 
