@@ -111,3 +111,11 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "swapped" in err and "Traceback" not in err
     assert not (tmp_path / "m.plan").exists()
+
+
+def test_plan_file_geofence_for_no_fly(concave_area, tmp_path):
+    plan = plan_search(concave_area, camera="m30t", target="sheep", terrain=FlatTerrain(0.0), launch=ORIGIN)
+    doc = json.loads(write_plan(plan, tmp_path / "m.plan")[0].read_text())
+    (fence,) = doc["geoFence"]["polygons"]
+    assert fence["inclusion"] is False and fence["version"] == 1
+    assert [tuple(p) for p in fence["polygon"]] == list(concave_area.no_fly[0])
