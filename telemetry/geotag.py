@@ -111,9 +111,35 @@ def _r_ned_from_cam(roll, pitch, yaw, groll, gpitch, gyaw, mode: MountMode) -> n
     return r @ _GIMBAL_FROM_CAM
 
 
-def _dirs_enu(v_cam: np.ndarray, angles: tuple, mode: MountMode) -> np.ndarray:
-    r = _ENU_FROM_NED @ _r_ned_from_cam(*angles, mode)
-    return np.einsum("nij,nj->ni", r, v_cam)
+def _rz_y(yaw_deg) -> np.ndarray:
+    """R_z(yaw) applied to the y axis: (N, 3)."""
+    y = np.radians(np.asarray(yaw_deg, float))
+    return np.stack([-np.sin(y), np.cos(y), np.zeros_like(y)], axis=-1)
+
+
+def _rzy_x(yaw_deg, pitch_deg) -> np.ndarray:
+    """R_z(yaw) R_y(pitch) applied to the x axis: (N, 3)."""
+    y = np.radians(np.asarray(yaw_deg, float))
+    p = np.radians(np.asarray(pitch_deg, float))
+    return np.stack([np.cos(y) * np.cos(p), np.sin(y) * np.cos(p), -np.sin(p)], axis=-1)
+
+
+def _euler_axes_ned(angles: tuple, mode: MountMode) -> list:
+    """NED axis of rotation of each of (roll, pitch, yaw, g_roll, g_pitch, g_yaw); a small change of angle k
+    by da rotates a direction d by da * (axis_k x d) (Z-Y-X Euler angles: yaw about the outer z, pitch about
+    the once-yawed y, roll about the yawed and pitched x)."""
+    roll, pitch, yaw, groll, gpitch, gyaw = (np.asarray(a, float) for a in angles)
+    n = yaw.shape[0]
+    z = np.tile([0.0, 0.0, 1.0], (n, 1))
+    if mode is MountMode.BODY:
+        r_veh = rotation_zyx(yaw, pitch, roll)
+        veh = [_rzy_x(yaw, pitch), _rz_y(yaw), z]
+        gim = [np.einsum("nij,nj->ni", r_veh, a) for a in (_rzy_x(gyaw, gpitch), _rz_y(gyaw), z)]
+        return veh + gim
+    if mode is MountMode.EARTH:
+        return [z, z, z, _rzy_x(gyaw, gpitch), _rz_y(gyaw), z]  # vehicle angles do not move the camera
+    tot = yaw + gyaw
+    return [z, z, z, _rzy_x(tot, gpitch), _rz_y(tot), z]
 
 
 # CEP / sigma_major as a function of q = sigma_minor / sigma_major, tabulated once.
@@ -205,7 +231,8 @@ def geotag_pixels(rows_px, cols_px, poses: PoseArrays, camera: CameraModel, grid
     ang = [poses.roll_deg, poses.pitch_deg, poses.yaw_deg, poses.gimbal_roll_deg, poses.gimbal_pitch_deg,
            poses.gimbal_yaw_deg]
     mode = poses.mount_mode
-    d = _dirs_enu(v_cam, tuple(ang), mode)
+    r_enu = _ENU_FROM_NED @ _r_ned_from_cam(*ang, mode)
+    d = np.einsum("nij,nj->ni", r_enu, v_cam)
     hits = intersect_rays(origin, d, grid, max_range_m=max_range_m)
     p = hits.xyz_m
     t = hits.range_m
@@ -229,33 +256,32 @@ def geotag_pixels(rows_px, cols_px, poses: PoseArrays, camera: CameraModel, grid
         return v - d * (np.einsum("ni,ni->n", nrm, v) / nd)[:, None]
 
     sens = []  # (N, 3) sensitivity vectors, each times its sigma
-    step = 1e-3  # degrees, for numerical derivatives of the ray direction
+    d_ned = d @ _ENU_FROM_NED  # the same matrix converts both ways (it is its own inverse)
+    axes = _euler_axes_ned(tuple(ang), mode)  # rotation axis of each angle, NED, (N, 3) each
+    deg = math.pi / 180.0
 
-    def angle_sens(k, sigma):
-        if sigma <= 0:
-            return None
-        a2 = list(ang)
-        a2[k] = a2[k] + step
-        dd = (_dirs_enu(v_cam, tuple(a2), mode) - d) / step
-        return tt[:, None] * proj(dd), dd
+    def angle_dir(k):  # d(direction)/d(angle k) per degree, ENU: (axis x d) in NED, then to ENU
+        a = axes[k]
+        cx = a[:, 1] * d_ned[:, 2] - a[:, 2] * d_ned[:, 1]
+        cy = a[:, 2] * d_ned[:, 0] - a[:, 0] * d_ned[:, 2]
+        cz = a[:, 0] * d_ned[:, 1] - a[:, 1] * d_ned[:, 0]
+        return np.column_stack([cy * deg, cx * deg, -cz * deg])
 
     sig_ang = [err.roll_sigma_deg, err.pitch_sigma_deg, err.yaw_sigma_deg] + [err.gimbal_sigma_deg] * 3
-    used = {0, 1, 2} if mode is not MountMode.EARTH else set()
-    used |= {3, 4, 5}
+    used = {0, 1, 2, 3, 4, 5}
     if mode is MountMode.EARTH:
         # An earth-frame gimbal's pointing error includes the AHRS's: its attitude comes from it.
+        used = {3, 4, 5}
         sig_ang[3] = math.hypot(err.gimbal_sigma_deg, err.roll_sigma_deg)
         sig_ang[4] = math.hypot(err.gimbal_sigma_deg, err.pitch_sigma_deg)
         sig_ang[5] = math.hypot(err.gimbal_sigma_deg, err.yaw_sigma_deg)
     elif mode is MountMode.EARTH_YAW_BODY:
-        used -= {0, 1}
+        used = {2, 3, 4, 5}
         sig_ang[3] = math.hypot(err.gimbal_sigma_deg, err.roll_sigma_deg)
         sig_ang[4] = math.hypot(err.gimbal_sigma_deg, err.pitch_sigma_deg)
-    yaw_sens_unit = None
     for k in sorted(used):
-        r = angle_sens(k, sig_ang[k])
-        if r is not None:
-            sens.append(r[0] * sig_ang[k])
+        if sig_ang[k] > 0:
+            sens.append(tt[:, None] * proj(angle_dir(k)) * sig_ang[k])
     if err.horizontal_sigma_m > 0:
         for axis in (0, 1):
             e = np.zeros((n, 3))
@@ -271,18 +297,28 @@ def geotag_pixels(rows_px, cols_px, poses: PoseArrays, camera: CameraModel, grid
         if velocity_enu_m_s is not None:
             sens.append(proj(np.asarray(velocity_enu_m_s, float).reshape(n, 3)) * err.timing_sigma_s)
         if yaw_rate_deg_s is not None:
-            k_yaw = 5 if mode is MountMode.EARTH else (2 if mode is MountMode.BODY else 5)
-            yaw_sens_unit = angle_sens(k_yaw, 1.0)
-            sens.append(yaw_sens_unit[0] * (np.asarray(yaw_rate_deg_s, float) * err.timing_sigma_s)[:, None])
+            k_yaw = 2 if mode is MountMode.BODY else 5
+            rate = np.asarray(yaw_rate_deg_s, float).reshape(n) * err.timing_sigma_s
+            sens.append(tt[:, None] * proj(angle_dir(k_yaw)) * rate[:, None])
     if err.pixel_sigma_px > 0:
         for dr, dc in ((1.0, 0.0), (0.0, 1.0)):
             v2 = camera.pixel_to_camera(rows + dr * 0.5, cols + dc * 0.5).reshape(n, 3)
-            dd = (_dirs_enu(v2, tuple(ang), mode) - d) / 0.5
+            dd = np.einsum("nij,nj->ni", r_enu, v2 - v_cam) / 0.5
             sens.append(tt[:, None] * proj(dd) * err.pixel_sigma_px)
-    cov3 = np.zeros((n, 3, 3))
-    for s in sens:
-        cov3 += s[:, :, None] * s[:, None, :]
-    cov_en = cov3[:, :2, :2].copy()
+    # Only the horizontal 2x2 covariance is reported: accumulate its three terms.
+    cee = np.zeros(n)
+    cen = np.zeros(n)
+    cnn = np.zeros(n)
+    for sv in sens:
+        e, nn = sv[:, 0], sv[:, 1]
+        cee += e * e
+        cen += e * nn
+        cnn += nn * nn
+    cov_en = np.empty((n, 2, 2))
+    cov_en[:, 0, 0] = cee
+    cov_en[:, 0, 1] = cen
+    cov_en[:, 1, 0] = cen
+    cov_en[:, 1, 1] = cnn
     cov_en[~hit] = np.nan
     semi_a, semi_b, orient = ellipse_from_cov(np.nan_to_num(cov_en), ellipse_probability)
     cep = cep_from_cov(np.nan_to_num(cov_en))
