@@ -523,7 +523,12 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         return Response(data, media_type=mime, headers={"Cache-Control": "public, max-age=86400"})
 
     # ------------------------------------------------------------ state
-    def state_for(user: dict) -> dict:
+    def build_state() -> bytes:
+        """The shared snapshot every officer and viewer page starts from, as JSON bytes.
+
+        The track carries positions only (the last record in full, with its
+        footprint): a reconnecting browser needs the line, not 1500 footprints.
+        """
         dets = store.list_detections()
         teams = store.list_teams()
         out_d = []
@@ -533,21 +538,33 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
                 o["suggestions"] = suggestions(d, teams)
             out_d.append(o)
         raw = store.get_setting("mission")
-        return {
-            "me": {"username": user["username"], "role": user["role"]},
+        track = store.track(limit=cfg.track_points)
+        state = {
+            "seq": hub.seq,
             "detections": out_d,
             "teams": [team_out(t) for t in teams],
-            "track": [tel_out(t) for t in store.track(limit=cfg.track_points)],
+            "track": [disp(t["lat_deg"], t["lon_deg"]) for t in track],
+            "telemetry": tel_out(track[-1]) if track else None,
             "mission": json.loads(raw) if raw else None,
             "progress": cache["progress"],
         }
+        return json.dumps(state, separators=(",", ":")).encode("utf-8")
+
+    state_cache: dict[str, Any] = {"seq": -1, "t": 0.0, "body": b"", "lock": asyncio.Lock()}
 
     @app.get("/api/state")
     async def api_state(request: Request):
-        user = await require(request, "officer", "viewer", "ground")
-        if cache["progress"] is None or cache.get("dirty"):
-            await refresh_progress()
-        return await db(state_for, user)
+        await require(request, "officer", "viewer", "ground")
+        # Many browsers reconnecting at once (a command post's wifi coming back) share one snapshot,
+        # rebuilt at most twice a second; pages ignore objects older than what they already have.
+        async with state_cache["lock"]:
+            if state_cache["seq"] != hub.seq and (state_cache["seq"] < 0 or time.monotonic() - state_cache["t"] > 0.5):
+                if cache["progress"] is None or cache.get("dirty"):
+                    await refresh_progress()
+                seq = hub.seq
+                state_cache["body"] = await db(build_state)
+                state_cache["seq"], state_cache["t"] = seq, time.monotonic()
+        return Response(state_cache["body"], media_type="application/json")
 
     @app.get("/api/events")
     async def api_events(request: Request):

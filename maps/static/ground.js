@@ -71,5 +71,5 @@
   let targetId = null;
   SAR.live({ detection: function (d) {
     if (d.assigned_team === SAR.CFG.user || d.id === targetId) { refresh(); }
-  } }, function () { refresh(); });
+  } }, show, "/api/ground/guidance");
 })();

@@ -40,14 +40,14 @@ const SAR = (function () {
   }
 
   /* Subscribe first, then load the state: every event carries the whole object, so overlap is harmless. */
-  function live(handlers, onState) {
+  function live(handlers, onState, stateUrl) {
     const conn = document.getElementById("conn");
     let es = null;
     function connect() {
       es = new EventSource("/api/events");
       es.onopen = function () {
         conn.textContent = S.connection_live; conn.className = "conn live";
-        api("GET", "/api/state").then(onState).catch(function (e) { console.warn(e.message); });
+        api("GET", stateUrl || "/api/state").then(onState).catch(function (e) { console.warn(e.message); });
       };
       es.onerror = function () { conn.textContent = S.connection_lost; conn.className = "conn lost"; };
       Object.keys(handlers).forEach(function (k) {

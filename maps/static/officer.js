@@ -69,6 +69,7 @@
   function upsertDet(d) {
     const colour = SAR.CLASS_COLOURS[d.class_name] || "#555";
     let e = dets[d.id];
+    if (e && e.d.updated_s > d.updated_s) { return; }  // an older copy (a snapshot that crossed an event)
     const hidden = d.status === "rejected" || d.status === "merged";
     if (!e) {
       const m = L.circleMarker(d.pos, { radius: 9, color: "#000", weight: 2, fillColor: colour, fillOpacity: 0.95, className: "det-marker det-marker-" + d.id });
@@ -105,7 +106,10 @@
     }).join("");
   }
 
+  let lastTelemetryId = 0;
   function onTelemetry(t) {
+    if (t.id <= lastTelemetryId) { return; }
+    lastTelemetryId = t.id;
     const icon = L.divIcon({ className: "", html: '<div class="drone-icon" style="transform: rotate(' + (t.heading_deg || 0) + 'deg)">▲</div>', iconSize: [22, 22], iconAnchor: [11, 11] });
     if (!drone) { drone = L.marker(t.pos, { icon: icon, zIndexOffset: 1000 }).addTo(map); track = L.polyline([], { color: "#212121", weight: 2, opacity: 0.7 }).addTo(map); }
     else { drone.setLatLng(t.pos); drone.setIcon(icon); }
@@ -152,8 +156,9 @@
     st.teams.forEach(upsertTeam);
     st.detections.forEach(upsertDet);
     if (st.mission) { onMission(st.mission); }
-    if (st.track.length) {
-      st.track.forEach(onTelemetry);
+    if (st.telemetry) {
+      onTelemetry(st.telemetry);
+      track.setLatLngs(st.track);
     }
     onProgress(st.progress);
   });
