@@ -112,13 +112,13 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
 
     Positions from GLOBAL_POSITION_INT, attitude from ATTITUDE, gimbal from
     MOUNT_STATUS (ArduPilot: roll/pitch earth frame, yaw relative to the
-    vehicle) when present, camera events from CAMERA_FEEDBACK/CAMERA_TRIGGER,
+    vehicle) or GIMBAL_DEVICE_ATTITUDE_STATUS (yaw frame from its flags), camera events from CAMERA_FEEDBACK/CAMERA_TRIGGER,
     GPS glitches by comparing GPS_RAW_INT with the fused altitude.
     """
     p = Path(path)
     counts: Counter[str] = Counter()
     unknown: Counter[int] = Counter()
-    pos, att, mnt, gps, cams = [], [], [], [], []
+    pos, att, mnt, gps, cams, gda = [], [], [], [], [], []
     offsets = []  # GCS time - boot time, to place messages without time_boot_ms
     for msg in iter_tlog(p):
         typ = msg.get_type()
@@ -133,6 +133,15 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
                         math.degrees(msg.yaw)))
         elif typ == "MOUNT_STATUS":
             mnt.append((msg._timestamp, msg.pointing_b * 0.01, msg.pointing_a * 0.01, msg.pointing_c * 0.01))
+        elif typ == "GIMBAL_DEVICE_ATTITUDE_STATUS":
+            w, x, y, z = msg.q
+            if not any(math.isnan(v) for v in (w, x, y, z)):
+                roll = math.degrees(math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y)))
+                pitch = math.degrees(math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x)))))
+                yaw = math.degrees(math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
+                # Yaw is earth-frame when locked (16) or flagged so (64) unless flagged vehicle-frame (32).
+                earth = bool(msg.flags & (16 | 64)) and not msg.flags & 32
+                gda.append((msg._timestamp, roll, pitch, yaw, earth))
         elif typ == "GPS_RAW_INT":
             if msg.lat != 0 or msg.lon != 0:
                 gps.append((msg._timestamp, msg.lat * 1e-7, msg.lon * 1e-7, msg.alt * 1e-3, msg.fix_type >= 3))
@@ -161,6 +170,11 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
         yaw = _angle_interp(t, A[:, 0], A[:, 3])
     else:
         roll = pitch = yaw = np.zeros_like(t)
+    mount_mode = MountMode.EARTH_YAW_BODY
+    if gda and not mnt:  # gimbal protocol v2 (ArduPilot 4.3+) instead of MOUNT_STATUS
+        mnt = [r[:4] for r in gda]
+        if sum(r[4] for r in gda) > len(gda) / 2:
+            mount_mode = MountMode.EARTH
     if mnt:
         M = np.array(mnt)
         mt = M[:, 0] - off
@@ -187,7 +201,7 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
         tb = (tus * 1e-6) if (tus and tus < 1e12 and abs(tus * 1e-6 - (ts - off)) < 30) else ts - off
         events.append(CameraEvent(float(tb), int(idx), la, lo, al))
     track = PoseTrack.from_samples(t, P[:, 1], P[:, 2], P[:, 3], roll, pitch, yaw, groll, gpitch, gyaw,
-                                   mount_mode=MountMode.EARTH_YAW_BODY, gps_glitch=glitch,
+                                   mount_mode=mount_mode, gps_glitch=glitch,
                                    camera_events=tuple(sorted(events, key=lambda e: e.time_s)))
     home = float(np.median(P[:, 3] - P[:, 4]))
     summ = LogSummary(str(p), "tlog", n_msgs, counts.get("BAD_DATA", 0), dict(unknown), n_gps, n_glitch, n_nofix, segments,

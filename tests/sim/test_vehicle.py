@@ -114,3 +114,30 @@ def test_set_message_interval_changes_rates():
         assert sv._rates[30] == pytest.approx(20.0)
         with pytest.raises(LinkTimeout):
             v.wait_until(lambda s: False, 0.2, "nothing")
+
+
+def test_takeoff_pause_rtl_and_land_commands():
+    with running_vehicle(speedup=40.0) as (sv, conn), MavlinkLink(conn) as link:
+        v = Vehicle(link)
+        v.connect(10.0)
+        v.wait_until(lambda s: s.has_position, 20.0, "position")
+        v.set_mode("GUIDED")
+        v.arm(timeout_s=20.0)
+        v.takeoff(15.0)
+        assert v.state.alt_rel_m >= 14.0
+        sv.model.target = (200.0, 0.0, 15.0)  # flying away north (a GUIDED goto)
+        v.pump(0.3)
+        v.pause()
+        assert v.state.mode == "BRAKE"
+        n0 = sv.model.north_m
+        v.pump(0.3)
+        assert sv.model.north_m == pytest.approx(n0, abs=0.5)  # holding
+        v.rtl()
+        v.wait_until(lambda s: not s.armed, 60.0, "landed by RTL")
+        assert abs(sv.model.north_m) < 1.5 and sv.model.alt_rel_m == 0.0
+        v.set_mode("GUIDED")
+        v.arm(timeout_s=20.0)
+        v.takeoff(10.0)
+        v.land()
+        v.wait_until(lambda s: not s.armed, 60.0, "landed")
+        assert any("Land complete" in t for t in v.state.statustexts)

@@ -103,3 +103,27 @@ def test_missing_and_unknown_files(tmp_path):
     (tmp_path / "empty.tlog").write_bytes(b"")
     with pytest.raises(FormatError, match="no GLOBAL_POSITION_INT"):
         read_log(tmp_path / "empty.tlog")
+
+
+def test_gimbal_device_attitude_status_with_earth_frame_yaw(tmp_path):
+    from pymavlink.dialects.v20 import ardupilotmega as mavlink2
+
+    mav = mavlink2.MAVLink(None, srcSystem=1, srcComponent=1)
+    recs = []
+    # Gimbal pitched 45 deg down, yaw 30 deg from north, earth frame (flags YAW_LOCK | YAW_IN_EARTH_FRAME).
+    half_p, half_y = np.radians(-45.0) / 2, np.radians(30.0) / 2
+    q = [np.cos(half_y) * np.cos(half_p), -np.sin(half_y) * np.sin(half_p), np.cos(half_y) * np.sin(half_p),
+         np.sin(half_y) * np.cos(half_p)]
+    for i in range(10):
+        t = 1_700_000_000.0 + i * 0.1
+        recs.append((t, _packet(mav, mav.global_position_int_encode(i * 100, 465000000, 80000000, 600000, 100000,
+                                                                         0, 0, 0, 0))))
+        recs.append((t, _packet(mav, mav.gimbal_device_attitude_status_encode(1, 1, i * 100, 16 | 64, q, 0, 0, 0, 0))))
+    p = tmp_path / "g.tlog"
+    _write_tlog(p, recs)
+    tr = read_tlog(p).track
+    from geo.camera import MountMode
+
+    assert tr.mount_mode is MountMode.EARTH
+    assert tr.gimbal_pitch_deg == pytest.approx(np.full(10, -45.0), abs=1e-3)
+    assert tr.gimbal_yaw_deg == pytest.approx(np.full(10, 30.0), abs=1e-3)
