@@ -12,6 +12,7 @@ scenario's seed.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -48,21 +49,25 @@ class ThermalMap:
     cover: np.ndarray = field(repr=False)
     canopy: np.ndarray = field(repr=False)
 
+    def __post_init__(self) -> None:
+        for name in ("apparent_c", "texture_c", "cover", "canopy"):
+            getattr(self, name).setflags(write=False)
+
     def index(self, x_m, y_m):
         """Fractional (row, col) of local coordinates."""
         return (np.asarray(y_m, float) - self.y0_m) / self.res_m, (np.asarray(x_m, float) - self.x0_m) / self.res_m
 
     def sample(self, name: str, x_m, y_m):
         """Bilinear value of raster ``name`` at local points (clamped at the edges)."""
-        a = getattr(self, name).astype(np.float32)
+        a = getattr(self, name)
         r, c = self.index(x_m, y_m)
         r = np.clip(r, 0, a.shape[0] - 1.001)
         c = np.clip(c, 0, a.shape[1] - 1.001)
         r0 = r.astype(int)
         c0 = c.astype(int)
         fr, fc = r - r0, c - c0
-        top = a[r0, c0] * (1 - fc) + a[r0, c0 + 1] * fc
-        bot = a[r0 + 1, c0] * (1 - fc) + a[r0 + 1, c0 + 1] * fc
+        top = a[r0, c0].astype(np.float64) * (1 - fc) + a[r0, c0 + 1] * fc
+        bot = a[r0 + 1, c0].astype(np.float64) * (1 - fc) + a[r0 + 1, c0 + 1] * fc
         return top * (1 - fr) + bot * fr
 
 
@@ -474,7 +479,7 @@ def build_scene(spec: ScenarioSpec, terrain: geo.Terrain | None = None) -> Scene
         hull = MultiPoint(pts).convex_hull.buffer(250.0).intersection(bounds_poly)
         sa = np.asarray(hull.exterior.coords)[:-1]
     slat, slon = frame.to_geodetic(sa[:, 0], sa[:, 1])
-    local = (utc + __import__("datetime").timedelta(hours=spec.utc_offset_h))
+    local = utc + dt.timedelta(hours=spec.utc_offset_h)
     return Scene(
         spec.name, spec.description, terrain, frame, grid, thermal, tuple(features), tuple(targets), tuple(decoys),
         utc.isoformat() + "Z", local.strftime("%Y-%m-%d %H:%M"), spec.ambient_c, float(np.median(air)), float(sky),
