@@ -23,7 +23,7 @@ from geo.coords import check_lat_lon
 from geo.errors import InputError, out_of_range
 from geo.frames import LocalFrame
 from geo.terrain import FlatTerrain, Terrain
-from mission.area import LocalArea, SearchArea, check_coverage, to_local
+from mission.area import SearchArea, check_coverage, to_local
 from mission.items import MavCmd, MavFrame, MissionItem
 from mission.objective import FlightTimeObjective, HeightField, Objective, leg_times_s, profile, turn_angles_deg
 from mission.plan_types import MissionPlan, PlannedWaypoint, PlanStats, Sortie
@@ -545,18 +545,9 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
     low = (geom.footprint_cross_m, geom.footprint_along_m)
     if legs_fn is None:
         swaths = _fill_gaps(region, swaths, low, bearings[-1] if bearings else 0.0)
-    alternatives = []
-    cands = [("longest-edge", longest_edge_bearing_deg(region)), ("contour-parallel", contour_b)]
-    if legs_fn is None and len(bearings) == 1:
-        cands.insert(0, ("chosen", bearings[0]))
-    for name, b in cands:
-        sw = _route_for([region], [b], geom.line_spacing_m, launch_xy)
-        v, _ = swath_polyline(list(sw), launch_xy, launch_xy)
-        pr = profile(v, hf, step_m=est_step, agl_band_m=alt.tolerance_m)
-        alternatives.append((name, round(b, 1), round(FlightTimeObjective(veh)(pr), 1), round(pr.climb_m, 1)))
     avoider = Avoider(local.no_fly, margin_m=max(s.no_fly_margin_m, 2.0))
     follow_step = float(min(max(terrain.resolution_m / 4.0, 2.0), 10.0))
-    # Transitions need not hold the search band: anywhere from the safe minimum to the ceiling.
+    # Transitions keep the search band unless free_transit lets them use the safe minimum .. ceiling.
     transit_band = ((alt.min_safe_agl_m + alt.dem_margin_m, alt.ceiling_agl_m) if s.free_transit
                     else (alt.agl_m - alt.tolerance_m, alt.agl_m + alt.tolerance_m))
     ctx = _Ctx(frame, ground, hf, launch_xy, launch_ground, alt, geom, s, avoider, follow_step, transit_band)
@@ -576,6 +567,15 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
             t = _fly(fast, sw, verify=False)[1]
             if t < best_t:
                 best_t, bearings, swaths = t, [b], sw
+    alternatives = []
+    cands = [("longest-edge", longest_edge_bearing_deg(region)), ("contour-parallel", contour_b)]
+    if legs_fn is None and len(bearings) == 1:
+        cands.insert(0, ("chosen", bearings[0]))
+    for name, b in cands:
+        sw = _route_for([region], [b], geom.line_spacing_m, launch_xy)
+        v, _ = swath_polyline(list(sw), launch_xy, launch_xy)
+        pr = profile(v, hf, step_m=est_step, agl_band_m=alt.tolerance_m)
+        alternatives.append((name, round(b, 1), round(FlightTimeObjective(veh)(pr), 1), round(pr.climb_m, 1)))
     groups, drones = _split(ctx, swaths)
     # Verify each sortie with the real terrain-following path; move lines on when the estimate was short.
     flown: list[tuple[list[Swath], FollowedPath, float, int, int]] = []
@@ -673,6 +673,7 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
         camera_name=cam.name, target_name=tgt.name, terrain_name=terrain.name, pattern=pattern_name,
         rings=tuple((pa.name, pa.outer) for pa in priorities),
         meta={"frame_origin": (frame.origin_lat_deg, frame.origin_lon_deg), "bearings_deg": tuple(bearings),
+              "speed_m_s": veh.speed_m_s,
               "mean_slope_deg": round(slope, 1), "altitude": alt, "swath": geom})
 
 

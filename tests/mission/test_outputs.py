@@ -119,3 +119,13 @@ def test_plan_file_geofence_for_no_fly(concave_area, tmp_path):
     (fence,) = doc["geoFence"]["polygons"]
     assert fence["inclusion"] is False and fence["version"] == 1
     assert [tuple(p) for p in fence["polygon"]] == list(concave_area.no_fly[0])
+
+
+def test_cli_datum_and_rings(tmp_path):
+    from thermal_sar.cli import main
+
+    assert main(["plan", "--datum", "30.38,119.45", "--pattern", "sector", "--radius", "300", "--launch",
+                 "30.379,119.45", "--out", str(tmp_path / "s.geojson")]) == 0
+    assert main(["plan", "--ipp", "30.38,119.45", "--category", "child-4-6", "--rings-to", "25", "--launch",
+                 "30.379,119.45", "--out", str(tmp_path / "r.waypoints")]) == 0
+    assert (tmp_path / "r.waypoints").read_text().startswith("QGC WPL 110\n")

@@ -7,7 +7,6 @@ import os
 
 import numpy as np
 import pytest
-import shapely
 from hypothesis import HealthCheck, given, settings, strategies as st
 from shapely.geometry import LineString, Polygon
 
@@ -20,14 +19,14 @@ from mission.area import SearchArea, to_local
 from mission.route import order_cells, swath_polyline
 from mission.terrain_follow import sample_path
 from tests.conftest import shared_path
-from tests.mission.conftest import ORIGIN, area_from_xy
+from tests.mission.conftest import ORIGIN, area_from_xy, xy_to_ll
 
 FLAT = FlatTerrain(50.0)
 
 
 def star_polygon(seed: int, n: int, r_m: float) -> list[list[float]]:
     rng = np.random.default_rng(seed)
-    ang = np.sort(rng.uniform(0, 2 * math.pi, n))
+    ang = (np.arange(n) + rng.uniform(0.15, 0.85, n)) * 2 * math.pi / n  # star-shaped, so always simple
     rad = r_m * rng.uniform(0.45, 1.0, n)
     return np.column_stack([rad * np.sin(ang), rad * np.cos(ang)]).tolist()
 
@@ -269,3 +268,51 @@ def test_u_shape_decomposes_into_three_cells():
     assert len(cells) == 3
     lengths = sorted(sum(s.length_m for s in c.swaths) for c in cells)
     assert lengths[0] == pytest.approx(lengths[1], rel=0.05)
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000), zx=st.floats(-250, 250), zy=st.floats(-250, 250), size=st.floats(60, 200))
+def test_paths_never_cross_no_fly_zones(seed, zx, zy, size):
+    outer = star_polygon(seed, 8, 800)
+    zone = [[zx, zy], [zx + size, zy], [zx + size, zy + size], [zx, zy + size]]
+    if not Polygon(outer).is_valid or not Polygon(outer).buffer(-60).contains(Polygon(zone)):
+        return
+    area = area_from_xy(outer, no_fly=[zone])
+    launch = xy_to_ll(zx - 150.0, zy + size / 2)  # launch beside the zone: transits must go round
+    try:
+        plan = plan_search(area, camera="m30t", target="adult-lying", terrain=FLAT, launch=launch,
+                           vehicle=VehicleLimits(endurance_s=7200, reserve_s=600))
+    except GeometryError:
+        return
+    fr = LocalFrame.at(*ORIGIN)
+    z = Polygon(fr.to_local_xy(np.array(area.no_fly[0])))
+    for s in plan.sorties:
+        xy = fr.to_local_xy(np.array([plan.launch[:2]] + [[w.lat_deg, w.lon_deg] for w in s.waypoints]))
+        assert not LineString(xy).intersects(z)
+
+
+def test_distance_table(tmp_path):
+    from mission import load_distance_table
+
+    t = load_distance_table()
+    assert "example" in t.source.lower() and "koester" in t.source.lower()
+    assert t.rings_km("child-4-6")[0] < t.rings_km("child-4-6")[3]
+    with pytest.raises(InputError, match="category='alien'"):
+        t.rings_km("alien")
+    bad = tmp_path / "t.csv"
+    bad.write_text("category,terrain,p25_km,p50_km,p75_km,p95_km\nx,m,2,1,3,4\n")
+    from geo.errors import FormatError
+
+    with pytest.raises(FormatError, match="increasing"):
+        load_distance_table(bad)
+
+
+def test_public_surface():
+    import mission
+
+    for name in mission.__all__:
+        assert hasattr(mission, name), name
+    import mission.formats
+
+    for name in mission.formats.__all__:
+        assert hasattr(mission.formats, name), name

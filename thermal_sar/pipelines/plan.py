@@ -107,7 +107,9 @@ def plan_summary(plan, files: Sequence[Path] = ()) -> str:
         ("GSD / on target", f"{st.gsd_m * 100:.1f} cm/px / {st.px_on_target:.1f} px ({st.px_on_target_min:.1f} px at the "
                             f"top of the band; {st.px_needed:g} px needed)"),
         ("footprint / spacing", f"{st.footprint_cross_m:.0f} x {st.footprint_along_m:.0f} m / lines {st.line_spacing_m:.0f} m "
-                                "apart" + (f", photo every {st.photo_distance_m:.0f} m" if st.photo_distance_m else ", video")),
+                                "apart" + (f", photo every {st.photo_distance_m:.0f} m "
+                                           f"({st.photo_distance_m / plan.meta['speed_m_s']:.1f} s)"
+                                           if st.photo_distance_m else ", continuous video")),
         ("path / lines", f"{st.path_length_m / 1000:.2f} km / {st.line_length_m / 1000:.2f} km"),
         ("flight time", f"{_min(st.flight_time_s)} in {st.sorties} sorties"
                         + (f" on {st.drones} drones" if st.drones > 1 else "")),
