@@ -382,8 +382,12 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
                  "walk_time_s": round(r["walk_time_s"], 0)} for r in ranked[:3]]
 
     # ------------------------------------------------------------ pages
+    # Scripts only from us (the config blob is JSON, not script); images also from tile servers and data URIs.
+    csp = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+           "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
     def page(name: str, **ctx: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(S=STRINGS, **ctx))
+        return HTMLResponse(env.get_template(name).render(S=STRINGS, **ctx), headers={"Content-Security-Policy": csp})
 
     @app.get("/healthz")
     async def healthz():

@@ -104,4 +104,10 @@ STRINGS: dict[str, str] = {
     "status_not_found": "not found",
     "team_available": "available",
     "team_busy": "busy",
+    "ok": "OK",
+    "position_format": "Give your position as LAT, LON in decimal degrees, e.g. 30.38, 119.45.",
+    # templates with {placeholders}, filled in by the pages' scripts
+    "fmt_cep": "CEP {m} m",
+    "fmt_altitude": "{m} m AMSL",
+    "fmt_covered": "{pct} % of {km2} km²",
 }

@@ -58,7 +58,7 @@
   document.getElementById("manual-pos").addEventListener("submit", function (ev) {
     ev.preventDefault();
     const parts = document.getElementById("pos-input").value.split(/[,;\s]+/).filter(Boolean).map(Number);
-    if (parts.length < 2 || parts.some(isNaN)) { alert("LAT, LON"); return; }
+    if (parts.length < 2 || parts.some(isNaN)) { alert(S.position_format); return; }
     report(parts[0], parts[1], null).catch(function (e) { alert(e.message); });
   });
 

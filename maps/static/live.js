@@ -57,11 +57,13 @@ const SAR = (function () {
     connect();
   }
 
+  /* S.fmt_* strings carry {name} placeholders so a translation can reorder them. */
+  function fmt(key, vals) { return String(S[key]).replace(/\{(\w+)\}/g, function (_, k) { return vals[k]; }); }
   function esc(s) { const d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
   function fmtDist(m) { return m == null ? "–" : (m >= 1000 ? (m / 1000).toFixed(2) + " km" : Math.round(m) + " m"); }
   function fmtTime(s) { if (s == null) { return "–"; } const m = Math.round(s / 60); return m >= 60 ? Math.floor(m / 60) + " h " + (m % 60) + " min" : m + " min"; }
   function clock(t) { return t ? new Date(t * 1000).toLocaleTimeString() : ""; }
   const CLASS_COLOURS = { person: "#e6194b", sheep: "#f58231", cow: "#9a6324", dog: "#911eb4", animal: "#f032e6", vehicle: "#4363d8", hotspot: "#808000" };
 
-  return { CFG, S, api, makeMap, live, esc, fmtDist, fmtTime, clock, CLASS_COLOURS, fitted: false };
+  return { CFG, S, api, makeMap, live, fmt, esc, fmtDist, fmtTime, clock, CLASS_COLOURS, fitted: false };
 })();

@@ -43,7 +43,7 @@
       }
     }
     li.innerHTML = img + '<div><div class="title">#' + d.id + " " + SAR.esc(d.class_name) + " " + Math.round(100 * d.confidence) + ' %</div>' +
-      '<div class="meta">' + SAR.clock(d.t_s) + " · CEP " + Math.round(d.cep_m) + " m · " + d.lat_deg.toFixed(5) + ", " + d.lon_deg.toFixed(5) + "</div>" +
+      '<div class="meta">' + SAR.clock(d.t_s) + " · " + SAR.esc(SAR.fmt("fmt_cep", { m: Math.round(d.cep_m) })) + " · " + d.lat_deg.toFixed(5) + ", " + d.lon_deg.toFixed(5) + "</div>" +
       '<div class="meta status">' + SAR.esc(statusWord(d)) + '</div><div class="buttons">' + buttons + "</div></div>";
     li.addEventListener("click", function (ev) {
       const b = ev.target.closest("button");
@@ -119,13 +119,13 @@
       if (!footprint) { footprint = L.polygon(t.footprint_disp, { color: "#6a1b9a", weight: 1, fillOpacity: 0.15, interactive: false }).addTo(map); }
       else { footprint.setLatLngs(t.footprint_disp); }
     }
-    document.getElementById("drone").textContent = t.vehicle + " · " + (t.alt_amsl_m != null ? Math.round(t.alt_amsl_m) + " m AMSL · " : "") + SAR.clock(t.t_s);
+    document.getElementById("drone").textContent = t.vehicle + " · " + (t.alt_amsl_m != null ? SAR.fmt("fmt_altitude", { m: Math.round(t.alt_amsl_m) }) + " · " : "") + SAR.clock(t.t_s);
     if (!SAR.fitted) { map.setView(t.pos, 15); SAR.fitted = true; }
   }
 
   function onProgress(p) {
     if (!p) { return; }
-    document.getElementById("covered").textContent = (100 * p.covered_fraction).toFixed(1) + " % of " + (p.area_m2 / 1e6).toFixed(2) + " km²";
+    document.getElementById("covered").textContent = SAR.fmt("fmt_covered", { pct: (100 * p.covered_fraction).toFixed(1), km2: (p.area_m2 / 1e6).toFixed(2) });
     document.getElementById("pod").textContent = (100 * p.pod).toFixed(0) + " %";
   }
 

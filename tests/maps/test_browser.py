@@ -13,6 +13,11 @@ import pytest
 
 from tests.maps.conftest import PASSWORD, png_b64
 
+try:  # the pages run under a Content-Security-Policy without eval: wait with locators, not JS strings
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - playwright is a test dependency
+    expect = None
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
@@ -56,6 +61,8 @@ class Offline:
     def page(self):
         pg = self.ctx.new_page()
         pg.on("pageerror", lambda e: self.errors.append(str(e)))
+        # Console errors include Content-Security-Policy violations and failed loads of our own files.
+        pg.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         return pg
 
     def close(self) -> None:
@@ -90,7 +97,7 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
         sign_in(gp, base, "ground1")
         assert gp.url.endswith("/ground")
         gp.wait_for_selector("#conn.live")
-        gp.wait_for_function("document.querySelector('#no-target') && !document.querySelector('#no-target').hidden")
+        expect(gp.locator("#no-target")).to_be_visible()
 
         # A detection posted to the ingest API appears on the officer's screen, with its thumbnail.
         r = live_server.ingest("/api/ingest/detections", {
@@ -99,7 +106,7 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
         did = r["stored"][0]["id"]
         op.wait_for_selector(f"#det-{did} img")
         op.wait_for_selector(f"path.det-marker-{did}")
-        op.wait_for_function("document.querySelector('#teams').textContent.includes('30.37700')")
+        expect(op.locator("#teams")).to_contain_text("30.37700")
 
         # The mission area and the drone's telemetry (position, track, camera footprint) show live.
         d = 0.004
@@ -113,7 +120,7 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
             live_server.ingest("/api/ingest/telemetry", {"lat_deg": la, "lon_deg": lo, "alt_amsl_m": 650.0,
                                                          "heading_deg": 0.0, "footprint": fp})
         op.wait_for_selector(".drone-icon")
-        op.wait_for_function("document.querySelector('#covered').textContent.includes('%')", timeout=10_000)
+        expect(op.locator("#covered")).to_contain_text("%", timeout=10_000)
 
         op.click(f"#det-{did} button.confirm")
         op.wait_for_selector(f"#det-{did} select.team")
@@ -121,13 +128,13 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
         assert options[0].startswith("ground1") and "Suggested" in options[0]
         op.select_option(f"#det-{did} select.team", "ground1")
         op.click(f"#det-{did} button.assign")
-        op.wait_for_function(f"document.querySelector('#det-{did} .status').textContent.includes('ground1')")
+        expect(op.locator(f"#det-{did} .status")).to_contain_text("ground1")
         op.wait_for_timeout(500)
         op.screenshot(path=str(ARTIFACTS / "officer.png"))
 
         # The ground page shows bearing and distance to the target (due north, about 333 m).
-        gp.wait_for_function("!document.querySelector('#target').hidden")
-        gp.wait_for_function("document.querySelector('#bearing').textContent.includes('N')")
+        expect(gp.locator("#target")).to_be_visible()
+        expect(gp.locator("#bearing")).to_contain_text("N")
         assert re.match(r"^0° N$|^360° N$", gp.inner_text("#bearing"))
         dist = gp.inner_text("#distance")
         assert re.match(r"^33\d m$", dist), dist
@@ -145,7 +152,7 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
 
         # "Found" reaches the officer at once.
         gp.click("#btn-found")
-        op.wait_for_function(f"document.querySelector('#det-{did} .status').textContent.includes('found')")
+        expect(op.locator(f"#det-{did} .status")).to_contain_text("found")
     finally:
         officer.close()
         ground.close()
