@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,11 +121,19 @@ def _write_png(path: Path, a: np.ndarray) -> None:
         raise SarIOError(f"cannot write image {str(path)!r}. Hint: check the folder is writable.")
 
 
-def write_dataset(scene: Scene, out_dir: str | Path, n: int, *, camera: geo.CameraModel | str = "m30t",
+def write_dataset(scene: Scene | Sequence[Scene], out_dir: str | Path, n: int, *,
+                  camera: geo.CameraModel | str = "m30t",
                   seed: int = 0, val_fraction: float = 0.2, palette: str = "white-hot", radiometric: bool = False,
                   target_fraction: float = 0.7, sensor: SensorModel | None = None,
                   progress: Callable[[int, int], None] | None = None) -> DatasetResult:
-    """Render ``n`` survey-like frames of ``scene`` and write them as a YOLO + COCO dataset to ``out_dir``."""
+    """Render ``n`` survey-like frames of ``scene`` and write them as a YOLO + COCO dataset to ``out_dir``.
+
+    ``scene`` may be a sequence of scenes: frames are shared among them in turn (frame k from scene
+    k mod len), so one dataset mixes classes, places, day and night.
+    """
+    scenes = [scene] if isinstance(scene, Scene) else list(scene)
+    if not scenes:
+        raise InputError("scene: give at least one scene.")
     if isinstance(camera, str):
         camera = geo.camera_preset(camera)
     if not 0 <= val_fraction < 1:
@@ -139,7 +147,9 @@ def write_dataset(scene: Scene, out_dir: str | Path, n: int, *, camera: geo.Came
                 (out / "radiometric" / split).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SarIOError(f"cannot create dataset folder {str(out)!r}: {exc.strerror or exc}.") from None
-    poses = sample_survey_poses(scene, n, seed=seed, target_fraction=target_fraction)
+    per_scene = [sample_survey_poses(sc, len(range(i, n, len(scenes))), seed=seed + 7919 * i,
+                                     target_fraction=target_fraction) for i, sc in enumerate(scenes)]
+    jobs = [(scenes[k % len(scenes)], per_scene[k % len(scenes)][k // len(scenes)]) for k in range(n)]
     n_val = int(round(n * val_fraction))
     rng = np.random.default_rng([seed, 1])
     val_idx = set(rng.choice(n, size=n_val, replace=False).tolist()) if n_val else set()
@@ -148,10 +158,10 @@ def write_dataset(scene: Scene, out_dir: str | Path, n: int, *, camera: geo.Came
     empty = 0
     meta_path = out / "frames.jsonl"
     with open(meta_path, "w", encoding="utf-8") as meta:
-        for k, pose in enumerate(poses):
+        for k, (scene_k, pose) in enumerate(jobs):
             split = "val" if k in val_idx else "train"
-            fr = render_frame(scene, camera, pose, seed=seed * 1_000_003 + k, sensor=sensor)
-            name = f"{scene.name}_{seed}_{k:06d}"
+            fr = render_frame(scene_k, camera, pose, seed=seed * 1_000_003 + k, sensor=sensor)
+            name = f"{scene_k.name}_{seed}_{k:06d}"
             _write_png(out / "images" / split / f"{name}.png", fr.video(palette))
             if radiometric:
                 _write_png(out / "radiometric" / split / f"{name}.png", fr.counts)
@@ -181,6 +191,7 @@ def write_dataset(scene: Scene, out_dir: str | Path, n: int, *, camera: geo.Came
         (out / f"coco_{split}.json").write_text(json.dumps(coco_document(imgs, anns)), encoding="utf-8")
     names = "\n".join(f"  {i}: {c}" for i, c in enumerate(CLASS_NAMES))
     (out / "data.yaml").write_text(
-        f"# thermal-sar synthetic dataset: scenario {scene.name}, seed {seed}, camera {camera.name}\n"
+        f"# thermal-sar synthetic dataset: scenarios {', '.join(sc.name for sc in scenes)}, seed {seed}, "
+        f"camera {camera.name}\n"
         f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n{names}\n", encoding="utf-8")
     return DatasetResult(out, n, n - n_val, n_val, counts, empty)

@@ -38,7 +38,10 @@ def test_sim_bad_input_is_one_line(tmp_path, capsys):
 
 
 def test_sim_dataset_command(tmp_path, capsys):
-    rc = main(["sim", "dataset", "--scenario", "night-hiker", "--n", "3", "--out", str(tmp_path / "ds")])
+    rc = main(["sim", "dataset", "--scenario", "night-hiker", "--scenario", "lost-child", "--n", "4",
+               "--out", str(tmp_path / "ds")])
     assert rc == 0
-    assert "wrote 3 frames" in capsys.readouterr().out
+    assert "wrote 4 frames" in capsys.readouterr().out
     assert (tmp_path / "ds" / "data.yaml").exists()
+    names = sorted(p.name.split("_")[0] for p in (tmp_path / "ds" / "images").rglob("*.png"))
+    assert names == ["lost-child"] * 2 + ["night-hiker"] * 2

@@ -52,7 +52,8 @@ def render_cmd(scenario: str, camera: str, at: str | None, agl_m: float, pitch_d
 
 
 @sim.command("dataset")
-@click.option("--scenario", required=True, help="Bundled scenario name or a .yaml path.")
+@click.option("--scenario", "scenarios", required=True, multiple=True,
+              help="Bundled scenario name or a .yaml path; repeat to mix scenarios (frames shared in turn).")
 @click.option("--n", "n", type=int, required=True, help="Number of frames.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Dataset folder.")
 @click.option("--camera", default="m30t", show_default=True, help="Camera preset.")
@@ -61,7 +62,7 @@ def render_cmd(scenario: str, camera: str, at: str | None, agl_m: float, pitch_d
 @click.option("--palette", type=click.Choice(PALETTE_CHOICES), default="white-hot", show_default=True)
 @click.option("--radiometric/--no-radiometric", default=False, show_default=True,
               help="Also write 16-bit counts PNGs.")
-def dataset_cmd(scenario: str, n: int, out_dir: str, camera: str, seed: int, val_fraction: float, palette: str,
+def dataset_cmd(scenarios: tuple[str, ...], n: int, out_dir: str, camera: str, seed: int, val_fraction: float, palette: str,
                 radiometric: bool) -> None:
     """Write a YOLO (images/, labels/, data.yaml) and COCO dataset of survey-like frames."""
     from rich.progress import Progress
@@ -70,7 +71,7 @@ def dataset_cmd(scenario: str, n: int, out_dir: str, camera: str, seed: int, val
 
     with Progress(transient=True) as bar:
         task = bar.add_task("rendering", total=n)
-        res = dataset_to_dir(scenario, Path(out_dir), n, camera=camera, seed=seed, val_fraction=val_fraction,
+        res = dataset_to_dir(scenarios, Path(out_dir), n, camera=camera, seed=seed, val_fraction=val_fraction,
                              palette=palette, radiometric=radiometric,
                              progress=lambda k, total: bar.update(task, completed=k))
     click.echo(res.summary())

@@ -90,14 +90,23 @@ def render_to_files(scenario: str, out: Path, *, camera: str = "m30t", at: tuple
     return RenderResult(out, truth, Path(counts_out) if counts_out else None, summary)
 
 
-def dataset_to_dir(scenario: str, out_dir: Path, n: int, *, camera: str = "m30t", seed: int = 0,
-                   val_fraction: float = 0.2, palette: str = "white-hot", radiometric: bool = False,
+def dataset_to_dir(scenarios: str | tuple[str, ...], out_dir: Path, n: int, *, camera: str = "m30t",
+                   seed: int = 0, val_fraction: float = 0.2, palette: str = "white-hot", radiometric: bool = False,
                    progress=None):
-    """Write a YOLO + COCO dataset of ``n`` frames of ``scenario`` (see :func:`sim.write_dataset`)."""
+    """Write a YOLO + COCO dataset of ``n`` frames of one or more scenarios (see :func:`sim.write_dataset`)."""
     import sim
 
-    scene = sim.load_scenario(scenario)
-    return sim.write_dataset(scene, out_dir, n, camera=camera, seed=seed, val_fraction=val_fraction,
+    names = (scenarios,) if isinstance(scenarios, str) else tuple(scenarios)
+    mountain = None  # the embedded mountain is built once for all scenarios that use it
+    scenes = []
+    for name in names:
+        spec = sim.read_scenario(name)
+        synthetic = spec.terrain in ("synthetic-mountain", "synthetic")
+        sc = sim.build_scene(spec, mountain if synthetic else None)
+        if synthetic and mountain is None:
+            mountain = sc.terrain
+        scenes.append(sc)
+    return sim.write_dataset(scenes, out_dir, n, camera=camera, seed=seed, val_fraction=val_fraction,
                              palette=palette, radiometric=radiometric, progress=progress)
 
 
