@@ -9,6 +9,9 @@
 * geotagging: :func:`geotag_pixels` with an :class:`ErrorModel` propagated
   to error ellipses and CEP, :func:`fuse_sightings`, :func:`targets_geojson`,
   DJI XMP poses (:func:`read_dji_pose`).
+
+Optional: :mod:`telemetry.dronekit_adapter` (extra ``dronekit``) gives
+pilots' dronekit scripts our missions as ``dronekit.CommandInt``.
 """
 
 from telemetry.control import CommandError, MissionProgress, Vehicle
