@@ -463,6 +463,16 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
                         "checked against real terrain. Give a DEM (--dem) before flying in hills.")
     else:
         check_coverage(area, terrain, name=area.name)
+        voids = getattr(terrain, "voids", None)
+        if voids is not None and voids.count and voids.bounds is not None:
+            lat = [p[0] for p in area.outer]
+            lon = [p[1] for p in area.outer]
+            vb = voids.bounds
+            if not (vb.north_lat_deg < min(lat) or vb.south_lat_deg > max(lat) or vb.east_lon_deg < min(lon)
+                    or vb.west_lon_deg > max(lon)):
+                warnings.append(f"the DEM had {voids.count} void samples (filled by interpolation) in a region "
+                                f"overlapping the area ({vb}): heights there are less certain; keep a larger "
+                                "--dem-margin or check the ground.")
     local = to_local(area, repair=repair)
     warnings.extend(local.repaired)
     frame = local.frame

@@ -22,6 +22,9 @@ from mission.formats.kml import parse_kml_polygons
 __all__ = ["load_area", "parse_area_text", "parse_points"]
 
 
+_DRAWN_ROLES = {"footprint", "line", "path", "waypoint", "launch", "priority-ring"}
+
+
 def _role(name: str) -> str:
     n = name.lower().replace(" ", "").replace("_", "-")
     if "no-fly" in n or "nofly" in n or "nfz" in n:
@@ -46,7 +49,8 @@ def _assemble(polys: list[tuple[str, tuple, tuple]], name: str) -> SearchArea:
                           "Hint: draw the area as a polygon; lines and points are not areas.")
     areas.sort(key=lambda p: -_signed_area(p[1]))
     main_name, outer, holes = areas[0]
-    holes = list(holes) + [o for n, o, _ in polys if _role(n) == "hole"]
+    holes = list(holes)
+    holes += [o for n, o, _ in polys if _role(n) == "hole" and o not in holes]
     no_fly = [o for n, o, _ in polys if _role(n) == "no-fly"]
     return SearchArea(outer, tuple(holes), tuple(no_fly), name=main_name or name)
 
@@ -78,6 +82,8 @@ def _geojson_polys(doc, name: str) -> list[tuple[str, tuple, tuple]]:
 
     def feat(f):
         props = f.get("properties") or {}
+        if str(props.get("role", "")).lower() in _DRAWN_ROLES:
+            return  # a planned mission's own drawing (footprints, lines...), not part of the area
         label = str(props.get("role") or props.get("name") or props.get("title") or "")
         geom(f.get("geometry"), label)
 

@@ -129,3 +129,21 @@ def test_cli_datum_and_rings(tmp_path):
     assert main(["plan", "--ipp", "30.38,119.45", "--category", "child-4-6", "--rings-to", "25", "--launch",
                  "30.379,119.45", "--out", str(tmp_path / "r.waypoints")]) == 0
     assert (tmp_path / "r.waypoints").read_text().startswith("QGC WPL 110\n")
+
+
+def test_plan_geojson_reads_back_as_its_area(concave_area, tmp_path):
+    plan = plan_search(concave_area, camera="m30t", target="sheep", terrain=FlatTerrain(0.0), launch=ORIGIN)
+    p = tmp_path / "plan.geojson"
+    p.write_text(json.dumps(plan.to_geojson()))
+    back = load_area(p)
+    assert back.outer == concave_area.outer
+    assert back.holes == concave_area.holes and back.no_fly == concave_area.no_fly
+
+
+def test_cli_custom_camera_and_target(tmp_path, capsys):
+    from thermal_sar.cli import main
+
+    assert main(["plan", "--points", "30.380,119.450 30.383,119.450 30.383,119.454", "--camera", "640x512@25",
+                 "--target", "1.3x0.6", "--launch", "30.379,119.450", "--out", str(tmp_path / "m.gpx")]) == 0
+    out = capsys.readouterr().out
+    assert "custom 640x512@25" in out and "custom 1.3x0.6 m" in out and "no DEM given" in out

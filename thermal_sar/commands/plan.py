@@ -24,7 +24,8 @@ import click
 @click.option("--dem", "dems", multiple=True, type=click.Path(dir_okay=False), help="DEM (.hgt or GeoTIFF); repeat "
               "for several tiles. Without one the ground is assumed flat (warned).")
 @click.option("--launch", help="Launch point 'LAT,LON'.")
-@click.option("--camera", default="m30t", show_default=True, help="Camera preset (geo.camera).")
+@click.option("--camera", default="m30t", show_default=True, help="Camera preset (geo.camera), or a custom "
+              "camera as WIDTHxHEIGHT@HFOV, e.g. 640x512@32.")
 @click.option("--target", default="adult-lying", show_default=True, help="adult-standing, adult-lying, child, "
               "child-standing, sheep, cow, dog, or LENGTHxWIDTH in m.")
 @click.option("--pixels", default="4", show_default=True, help="Pixels on the target's longest edge, or detect, "

@@ -51,6 +51,18 @@ def _target(text: str):
     return target_preset(text)
 
 
+def _camera(text: str):
+    """A preset name, or a custom camera 'WIDTHxHEIGHT@HFOV' (pixels, horizontal field of view in degrees)."""
+    import re
+
+    from geo.camera import CameraModel
+
+    m = re.fullmatch(r"\s*(\d+)\s*x\s*(\d+)\s*@\s*([0-9.]+)\s*", text)
+    if m:
+        return CameraModel.from_fov(int(m.group(1)), int(m.group(2)), float(m.group(3)), name=f"custom {text.strip()}")
+    return text
+
+
 def run_plan(job: PlanJob) -> PlanResult:
     from geo.terrain import load_terrain
     from mission import load_area, parse_points, plan_datum, plan_rings, plan_search, write_plan
@@ -65,17 +77,17 @@ def run_plan(job: PlanJob) -> PlanResult:
         raise InputError(f"{len(given)} search inputs given: allowed exactly one of --area, --points, --datum, --ipp.")
     if job.area or job.points:
         area = load_area(job.area) if job.area else parse_points(job.points or "")
-        plan = plan_search(area, camera=job.camera, target=target, terrain=terrain, launch=launch,
+        plan = plan_search(area, camera=_camera(job.camera), target=target, terrain=terrain, launch=launch,
                            sweep=_sweep(job.sweep), repair=job.repair, **kw)
     elif job.datum:
         plan = plan_datum(parse_lat_lon(job.datum, name="datum"), pattern=job.pattern, radius_m=job.radius_m,
-                          camera=job.camera, target=target, terrain=terrain, launch=launch, **kw)
+                          camera=_camera(job.camera), target=target, terrain=terrain, launch=launch, **kw)
     else:
         if not job.category:
             raise InputError("--ipp needs --category (a row of the distance table, e.g. child-4-6).")
         table = load_distance_table(job.distance_table) if job.distance_table else load_distance_table()
         plan = plan_rings(parse_lat_lon(job.ipp or "", name="ipp"), category=job.category, table=table,
-                          up_to_percent=job.up_to_percent, camera=job.camera, target=target, terrain=terrain,
+                          up_to_percent=job.up_to_percent, camera=_camera(job.camera), target=target, terrain=terrain,
                           launch=launch, **kw)
     files: list[Path] = []
     for out in job.outs:
