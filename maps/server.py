@@ -71,8 +71,10 @@ class ServerConfig:
     secure_cookies: bool = False
     ingest_rate_per_s: float = 50.0
     ingest_burst: float = 200.0
-    login_rate_per_s: float = 5.0 / 60.0
+    login_rate_per_s: float = 5.0 / 60.0   # per user name
     login_burst: float = 5.0
+    login_ip_rate_per_s: float = 30.0 / 60.0  # per client address (a command post shares one NAT address)
+    login_ip_burst: float = 30.0
     single_pass_pod: float = 0.8
     track_points: int = 1500
     extra: dict = field(default_factory=dict)
@@ -150,36 +152,48 @@ class FieldStatusIn(BaseModel):
 
 
 # --------------------------------------------------------------------- events
+class Subscriber:
+    """One browser's stream: a bounded queue, and a flag set when it fell too far behind."""
+
+    __slots__ = ("queue", "dropped")
+
+    def __init__(self, max_queue: int) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
+        self.dropped = False
+
+
 class EventHub:
-    """Fan-out of events to subscribed browsers (one asyncio queue each)."""
+    """Fan-out of events to subscribed browsers. Runs on the event loop (publish is not thread-safe)."""
 
     def __init__(self, max_queue: int = 2000) -> None:
-        self._subs: set[asyncio.Queue] = set()
+        self._subs: set[Subscriber] = set()
         self._max = max_queue
         self.seq = 0
 
-    def subscribe(self) -> asyncio.Queue:
-        q: asyncio.Queue = asyncio.Queue(self._max)
-        self._subs.add(q)
-        return q
+    def subscribe(self) -> Subscriber:
+        sub = Subscriber(self._max)
+        self._subs.add(sub)
+        return sub
 
-    def unsubscribe(self, q: asyncio.Queue) -> None:
-        self._subs.discard(q)
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self._subs.discard(sub)
 
     @property
     def subscribers(self) -> int:
         return len(self._subs)
 
     def publish(self, kind: str, data: dict) -> None:
+        """Send one event (``kind``, the whole object) to every subscriber; serialised once."""
         self.seq += 1
         msg = f"id: {self.seq}\nevent: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-        for q in list(self._subs):
+        for sub in list(self._subs):
             try:
-                q.put_nowait(msg)
+                sub.queue.put_nowait(msg)
             except asyncio.QueueFull:
-                # A browser this far behind reloads its state on reconnect; drop it.
-                self._subs.discard(q)
-                q.put_nowait_closed = True  # type: ignore[attr-defined]
+                # A browser this far behind is better served by reconnecting (fresh state) than by
+                # a backlog: end its stream; EventSource reconnects by itself.
+                sub.dropped = True
+                self._subs.discard(sub)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -210,6 +224,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     hub = EventHub()
     ingest_limit = RateLimiter(cfg.ingest_rate_per_s, cfg.ingest_burst)
     login_limit = RateLimiter(cfg.login_rate_per_s, cfg.login_burst)
+    login_ip_limit = RateLimiter(cfg.login_ip_rate_per_s, cfg.login_ip_burst)
     env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"]))
     sessions: dict[str, tuple[dict, str, float]] = {}
     tokens: dict[str, dict] = {}
@@ -376,10 +391,14 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
 
             cache["task"] = asyncio.ensure_future(later())
 
-    def suggestions(d: dict, teams: list[dict]) -> list[dict]:
+    def suggestions(d: dict, teams: list[dict], dets: list[dict]) -> list[dict]:
+        """Up to three teams for ``d``: available ones (no open assignment) first, each by walking time."""
+        busy = {x["assigned_team"] for x in dets if x["assigned_team"] and x["status"] == "confirmed"
+                and x["field_status"] in ("assigned", "en_route") and x["id"] != d["id"]}
         ranked = rank_teams(teams, d["lat_deg"], d["lon_deg"], cfg.terrain)
+        ranked.sort(key=lambda r: r["username"] in busy)  # stable: keeps the time order within each group
         return [{"username": r["username"], "distance_m": round(r["distance_m"], 1),
-                 "walk_time_s": round(r["walk_time_s"], 0)} for r in ranked[:3]]
+                 "walk_time_s": round(r["walk_time_s"], 0), "busy": r["username"] in busy} for r in ranked[:3]]
 
     # ------------------------------------------------------------ pages
     # Scripts only from us (the config blob is JSON, not script); images also from tile servers and data URIs.
@@ -415,8 +434,8 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         password = str(form.get("password", ""))[:1024]
         if not same_token(str(form.get("csrf_token", "")), request.cookies.get(LOGIN_CSRF_COOKIE)):
             raise ApiError(403, "missing or wrong CSRF token on the sign-in form. Hint: reload the page.")
-        for key in (f"ip:{_client_ip(request)}", f"user:{username}"):
-            ok, wait = login_limit.allow(key)
+        for limiter, key in ((login_ip_limit, f"ip:{_client_ip(request)}"), (login_limit, f"user:{username}")):
+            ok, wait = limiter.allow(key)
             if not ok:
                 raise ApiError(429, f"too many sign-in attempts; retry in {wait:.0f} s.",
                                {"Retry-After": str(max(1, math.ceil(wait)))})
@@ -539,7 +558,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         for d in dets:
             o = det_out(d)
             if d["status"] == "confirmed" and not d["assigned_team"]:
-                o["suggestions"] = suggestions(d, teams)
+                o["suggestions"] = suggestions(d, teams, dets)
             out_d.append(o)
         raw = store.get_setting("mission")
         track = store.track(limit=cfg.track_points)
@@ -573,22 +592,24 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     @app.get("/api/events")
     async def api_events(request: Request):
         await require(request, "officer", "viewer", "ground")
-        q = hub.subscribe()
+        sub = hub.subscribe()
 
         async def stream():
             try:
                 yield "retry: 1000\n\n"
                 while True:
                     try:
-                        msg = await asyncio.wait_for(q.get(), timeout=15.0)
+                        msg = await asyncio.wait_for(sub.queue.get(), timeout=15.0)
                     except asyncio.TimeoutError:
-                        if getattr(q, "put_nowait_closed", False):
+                        if sub.dropped:
                             return
                         yield ": keep-alive\n\n"
                         continue
                     yield msg
+                    if sub.dropped and sub.queue.empty():
+                        return
             finally:
-                hub.unsubscribe(q)
+                hub.unsubscribe(sub)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -627,7 +648,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         await db(store.audit, user["username"], body.action, det_id, f"{d['class_name']} {d['uid']}")
         o = det_out(d)
         if status == "confirmed" and not d["assigned_team"]:
-            o["suggestions"] = suggestions(d, await db(store.list_teams))
+            o["suggestions"] = suggestions(d, await db(store.list_teams), await db(store.list_detections))
         hub.publish("detection", o)
         return o
 
@@ -648,7 +669,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     async def api_suggest(request: Request, det_id: int):
         await require(request, "officer", "viewer")
         d = await get_det(det_id)
-        return await run_in_threadpool(suggestions, d, await db(store.list_teams))
+        return await run_in_threadpool(suggestions, d, await db(store.list_teams), await db(store.list_detections))
 
     @app.post("/api/detections/{det_id}/assign")
     async def api_assign(request: Request, det_id: int, body: AssignIn):

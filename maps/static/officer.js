@@ -21,7 +21,8 @@
     const order = sug.concat(names.filter(function (n) { return sug.indexOf(n) < 0; }));
     return order.map(function (n, i) {
       const s = (d.suggestions || []).find(function (x) { return x.username === n; });
-      const extra = s ? " – " + SAR.fmtDist(s.distance_m) + ", " + S.walk_time + " " + SAR.fmtTime(s.walk_time_s) + (i === 0 ? " (" + S.suggested + ")" : "") : "";
+      const extra = s ? " – " + SAR.fmtDist(s.distance_m) + ", " + S.walk_time + " " + SAR.fmtTime(s.walk_time_s) +
+        (s.busy ? " (" + S.team_busy + ")" : (i === 0 ? " (" + S.suggested + ")" : "")) : "";
       return '<option value="' + SAR.esc(n) + '">' + SAR.esc(n + extra) + "</option>";
     }).join("");
   }

@@ -237,3 +237,37 @@ def test_pages_by_role_and_security_headers(live_server):
     assert 'src="/static/leaflet/leaflet.js"' in page.text
     assert ground.get("/static/leaflet/leaflet.js").status_code == 200
     assert ground.get("/api/state").headers["cache-control"] == "no-store"
+
+
+def test_busy_teams_are_suggested_last(live_server):
+    officer, ocsrf = login(live_server.url, "officer1")
+    h = {"X-CSRF-Token": ocsrf}
+    store = live_server.store
+    store.set_team_position("ground1", 30.3790, 119.4500, None, time.time())  # ~110 m from the targets
+    store.set_team_position("ground2", 30.3700, 119.4500, None, time.time())  # ~1.1 km
+    a = live_server.ingest("/api/ingest/detections", det("near1"))["stored"][0]["id"]
+    b = live_server.ingest("/api/ingest/detections", det("near2", lon=119.4502))["stored"][0]["id"]
+    for x in (a, b):
+        officer.post(f"/api/detections/{x}/review", json={"action": "confirm"}, headers=h)
+    assert [s["username"] for s in officer.get(f"/api/detections/{b}/suggest").json()] == ["ground1", "ground2"]
+    officer.post(f"/api/detections/{a}/assign", json={"team": "ground1"}, headers=h)
+    sug = officer.get(f"/api/detections/{b}/suggest").json()
+    assert [(s["username"], s["busy"]) for s in sug] == [("ground2", False), ("ground1", True)]
+
+
+def test_slow_subscribers_are_dropped_not_buffered_forever():
+    import asyncio
+
+    from maps.server import EventHub
+
+    async def go():
+        hub = EventHub(max_queue=3)
+        fast, slow = hub.subscribe(), hub.subscribe()
+        for i in range(3):
+            hub.publish("telemetry", {"i": i})
+            await fast.queue.get()
+        hub.publish("telemetry", {"i": 3})
+        assert slow.dropped and not fast.dropped and hub.subscribers == 1
+        assert "event: telemetry" in await fast.queue.get()
+
+    asyncio.run(go())

@@ -19,7 +19,10 @@ import click
 @click.option("--tianditu-key", default=None)
 @click.option("--session-hours", default=12.0, show_default=True, type=float, help="Sessions expire after this long.")
 @click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (when browsers reach us over HTTPS).")
-def serve(db, host, port, dem, no_terrain, basemap, mbtiles, tianditu_key, session_hours, secure_cookies) -> None:
+@click.option("--behind-proxy", is_flag=True,
+              help="A reverse proxy on 127.0.0.1 forwards to us: trust its X-Forwarded-For for client addresses.")
+def serve(db, host, port, dem, no_terrain, basemap, mbtiles, tianditu_key, session_hours, secure_cookies,
+          behind_proxy) -> None:
     """Run the live server (pages for officers, viewers and ground teams; ingest API for the pipeline)."""
     from thermal_sar.pipelines.maps import run_server
 
@@ -29,4 +32,4 @@ def serve(db, host, port, dem, no_terrain, basemap, mbtiles, tianditu_key, sessi
     click.echo(f"thermal-sar serve on http://{host}:{port} (db {db.split('@')[-1]})")
     run_server(db=db, host=host, port=port, dem=list(dem), synthetic_terrain=not no_terrain, basemap=basemap,
                tianditu_key=tianditu_key, mbtiles=mbtiles, session_ttl_s=session_hours * 3600.0,
-               secure_cookies=secure_cookies)
+               secure_cookies=secure_cookies, behind_proxy=behind_proxy)

@@ -61,6 +61,7 @@ def write_map(inputs: Sequence[str | Path], out: str | Path, *, dem: Sequence[st
         raise InputError("no input file. Hint: thermal-sar map mission.plan or thermal-sar map targets.geojson.")
     mission, targets, track = [], [], []
     n_missions = 0
+    plan_stats = None
     for raw in inputs:
         p = Path(raw)
         if not p.is_file():
@@ -87,6 +88,9 @@ def write_map(inputs: Sequence[str | Path], out: str | Path, *, dem: Sequence[st
         else:
             mission.extend(parse_mission(obj))
             n_missions += 1
+            props = obj.get("properties") if isinstance(obj, dict) else None
+            if isinstance(props, dict) and isinstance(props.get("stats"), dict):
+                plan_stats = props["stats"]
     bm = get_basemap(basemap, tianditu_key=tianditu_key, mbtiles_url=tiles_url)
     terrain = load_terrain_or_default(dem)
     if not dem:
@@ -101,7 +105,8 @@ def write_map(inputs: Sequence[str | Path], out: str | Path, *, dem: Sequence[st
         if pts and not any(bool(terrain.contains(a, b)) for a, b in pts):
             terrain = None
     m = build_map(mission=mission, targets=targets, track=track,
-                  options=MapOptions(basemap=bm, terrain=terrain, contour_interval_m=contour_interval_m, title=title))
+                  options=MapOptions(basemap=bm, terrain=terrain, contour_interval_m=contour_interval_m, title=title,
+                                     plan_stats=plan_stats))
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +132,7 @@ def add_user(db: str, username: str, role: str, password: str | None) -> tuple[d
 
 def run_server(*, db: str, host: str, port: int, dem: Sequence[str] | None, synthetic_terrain: bool,
                basemap: str, tianditu_key: str | None, mbtiles: str | None, session_ttl_s: float,
-               secure_cookies: bool, log_level: str = "info") -> None:
+               secure_cookies: bool, behind_proxy: bool = False, log_level: str = "info") -> None:
     """Open the store, build the app and run uvicorn until interrupted."""
     import uvicorn
 
@@ -152,7 +157,9 @@ def run_server(*, db: str, host: str, port: int, dem: Sequence[str] | None, synt
         cfg = ServerConfig(terrain=terrain, basemap=bm, mbtiles_path=mbtiles, session_ttl_s=session_ttl_s,
                            secure_cookies=secure_cookies)
         app = create_app(store, cfg)
+        # Behind a reverse proxy on this host, take the client address from X-Forwarded-For (sent by
+        # the proxy only): the sign-in rate limit is per address and would otherwise see one client.
         uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=3,
-                    proxy_headers=False)
+                    proxy_headers=behind_proxy, forwarded_allow_ips="127.0.0.1" if behind_proxy else None)
     finally:
         store.close()
