@@ -239,20 +239,14 @@ def _draw_features(scene: Scene, t: np.ndarray, xg, yg, rg, sky, fine: np.ndarra
         rr, cc = np.nonzero(cs)
         r0, r1 = max(0, (rr.min() - 1) * step), min(t.shape[0], (rr.max() + 2) * step)
         c0, c1 = max(0, (cc.min() - 1) * step), min(t.shape[1], (cc.max() + 2) * step)
-        wx, wy = xg[r0:r1, c0:c1], yg[r0:r1, c0:c1]
-        sel = ok[r0:r1, c0:c1] & (wx >= bx0 - 1) & (wx <= bx1 + 1) & (wy >= by0 - 1) & (wy <= by1 + 1)
-        wr, wc = np.nonzero(sel)
-        if wr.size == 0:
-            continue
-        idx = (wr + r0) * t.shape[1] + (wc + c0)
-        px = xg[r0:r1, c0:c1][wr, wc]
-        py = yg[r0:r1, c0:c1][wr, wc]
+        px, py = xg[r0:r1, c0:c1], yg[r0:r1, c0:c1]  # views: whole window, no gathers
         p = tuple(np.float32(v) for v in ft.params)
         if ft.shape == "segment":
             x0, y0, x1, y1, hw = p
             dx, dy = x1 - x0, y1 - y0
-            tt = np.clip(((px - x0) * dx + (py - y0) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
-            d = np.hypot(px - (x0 + tt * dx), py - (y0 + tt * dy)) - hw
+            ex, ey = px - x0, py - y0
+            tt = np.clip((ex * dx + ey * dy) * np.float32(1.0 / max(float(dx * dx + dy * dy), 1e-9)), 0, 1)
+            d = np.hypot(ex - tt * dx, ey - tt * dy) - hw
         elif ft.shape == "disk":
             d = np.hypot(px - p[0], py - p[1]) - p[2]
         else:
@@ -262,11 +256,13 @@ def _draw_features(scene: Scene, t: np.ndarray, xg, yg, rg, sky, fine: np.ndarra
             u = np.abs(ex * sh + ey * ch) - p[2]
             v = np.abs(ey * sh - ex * ch) - p[3]
             d = np.where((u < 0) & (v < 0), np.maximum(u, v), np.hypot(np.maximum(u, 0), np.maximum(v, 0)))
-        gsd = np.maximum(rg[r0:r1, c0:c1][wr, wc] * np.float32(ifocal), np.float32(0.02))  # m per pixel
-        alpha = np.clip(np.float32(0.5) - d / gsd, 0.0, 1.0).astype(np.float32)
-        val = np.float32(ft.apparent_c) + np.float32(0.5 * ft.texture_c) * fine[r0:r1, c0:c1][wr, wc]
-        flat = t.reshape(-1)
-        flat[idx] = (1 - alpha) * flat[idx] + alpha * val
+        with np.errstate(invalid="ignore"):
+            # Anti-aliased coverage: the signed distance in pixels at each ground point.
+            alpha = np.clip(np.float32(0.5) - d / (rg[r0:r1, c0:c1] * np.float32(ifocal)), 0.0, 1.0)
+        np.nan_to_num(alpha, copy=False, nan=0.0)  # sky pixels
+        val = np.float32(ft.apparent_c) + np.float32(0.5 * ft.texture_c) * fine[r0:r1, c0:c1]
+        tw = t[r0:r1, c0:c1]
+        tw += alpha * (val - tw)
 
 
 def _axes(heading_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -50,7 +50,8 @@ class SensorModel:
 
 def counts_from_celsius(t_c: np.ndarray) -> np.ndarray:
     """16-bit counts (uint16) of temperatures in C: ``round((T + 273.15) * 100)``, saturating."""
-    return np.clip(np.rint((np.asarray(t_c, np.float64) + 273.15) * COUNTS_PER_K), 0, 65535).astype(np.uint16)
+    t = np.asarray(t_c, np.float32)
+    return np.clip(np.rint((t + np.float32(273.15)) * np.float32(COUNTS_PER_K)), 0, 65535).astype(np.uint16)
 
 
 def celsius_from_counts(counts: np.ndarray) -> np.ndarray:
@@ -98,16 +99,27 @@ def apply_sensor(scene_c: np.ndarray, sensor: SensorModel, *, seed: int, time_s:
     if sensor.blur_sigma_px > 0:
         img = cv2.GaussianBlur(img, (0, 0), sensor.blur_sigma_px, borderType=cv2.BORDER_REFLECT)
     shape = img.shape
-    off, gain = fixed_pattern(shape, sensor.sensor_seed, sensor.column_fpn_c, sensor.pixel_fpn_c, sensor.gain_fpn)
-    ref = 20.0  # gain errors act on the difference from the NUC reference
-    out = (img - ref) * gain + ref + off
-    out -= sensor.vignetting_c * _vignette(shape)
+    gain, const = _static_maps(shape, sensor)
+    out = img * gain
+    out += const
     phase = (sensor.sensor_seed * 0.618) % 1.0
-    out += sensor.drift_c * math.sin(2 * math.pi * (time_s / 900.0 + phase))
+    out += np.float32(sensor.drift_c * math.sin(2 * math.pi * (time_s / 900.0 + phase)))
     if sensor.netd_mk > 0:
         rng = np.random.default_rng(seed)
-        out += (sensor.netd_mk / 1000.0) * rng.standard_normal(shape, dtype=np.float32)
-    return out.astype(np.float32)
+        noise = rng.standard_normal(shape, dtype=np.float32)
+        noise *= np.float32(sensor.netd_mk / 1000.0)
+        out += noise
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _static_maps(shape: tuple[int, int], sensor: SensorModel) -> tuple[np.ndarray, np.ndarray]:
+    """``(gain, constant)`` so that the fixed effects are ``img * gain + constant`` (cached per sensor)."""
+    off, gain = fixed_pattern(shape, sensor.sensor_seed, sensor.column_fpn_c, sensor.pixel_fpn_c, sensor.gain_fpn)
+    ref = np.float32(20.0)  # gain errors act on the difference from the NUC reference
+    const = (ref * (1 - gain) + off - np.float32(sensor.vignetting_c) * _vignette(shape)).astype(np.float32)
+    const.setflags(write=False)
+    return gain, const
 
 
 def agc_linear(t_c: np.ndarray, *, low_pct: float = 0.5, high_pct: float = 99.7,
