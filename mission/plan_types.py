@@ -65,8 +65,10 @@ class PlanStats:
     sorties: int
     drones: int
     agl_m: float
-    agl_min_m: float
+    agl_min_m: float  # along the whole path (take-off and landing excluded)
     agl_max_m: float
+    line_agl_min_m: float  # along search lines only
+    line_agl_max_m: float
     tolerance_m: float
     gsd_m: float
     px_on_target: float

@@ -499,6 +499,12 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
             raise InputError(
                 f"launch lat {launch[0]:.6f}, lon {launch[1]:.6f} is outside the DEM {terrain.name!r} ({terrain.bounds}). "
                 "Hint: check the launch point is LAT,LON, latitude first.")
+    for i, z in enumerate(local.no_fly):
+        if z.buffer(0.5 * max(s.no_fly_margin_m, 2.0)).contains(Point(launch_xy)):
+            la, lo = frame.to_geodetic(*launch_xy)
+            raise InputError(
+                f"launch lat {la:.6f}, lon {lo:.6f} is inside no-fly zone {i} (or within half its "
+                f"{s.no_fly_margin_m:g} m margin): allowed outside every zone. Hint: take off elsewhere.")
     dist = float(local.outer.distance(Point(launch_xy)))
     if dist > s.max_launch_distance_m:
         raise InputError(
@@ -619,12 +625,12 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
     climb_total = 0.0
     agl_lo, agl_hi = math.inf, -math.inf
     bands = [_band_check(fp, ground, follow_step) for _, fp, _, _, _ in flown]
-    # Footprints at the lowest height flown anywhere (the narrowest): conservative on hills, exact on flat ground.
-    fp_size = cam.footprint_size_m(max(min(b[0] for b in bands), 1.0))
+    # Footprints at the lowest height flown on a search line (the narrowest): conservative on hills, exact on flat.
+    fp_size = cam.footprint_size_m(max(min(b[2] for b in bands), 1.0))
     for k, (grp, fp, t, slowed, drone) in enumerate(flown):
         ll = frame.to_lat_lon(fp.xy_m)
         items, wps = _items(ctx, fp, ll[:, 0], ll[:, 1])
-        lo_h, hi_h = bands[k]
+        lo_h, hi_h = bands[k][:2]
         agl_lo, agl_hi = min(agl_lo, lo_h), max(agl_hi, hi_h)
         d = np.diff(fp.xy_m, axis=0)
         dz = np.diff(fp.alt_amsl_m)
@@ -664,7 +670,9 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
         area_m2=round(float(region.area), 1), path_length_m=round(sum(x.path_length_m for x in sorties), 1),
         line_length_m=round(line_len, 1), flight_time_s=round(sum(x.flight_time_s for x in sorties), 1),
         sorties=len(sorties), drones=len(set(drones)) if drones else 1, agl_m=round(alt.agl_m, 2),
-        agl_min_m=round(agl_lo, 2), agl_max_m=round(agl_hi, 2), tolerance_m=alt.tolerance_m,
+        agl_min_m=round(agl_lo, 2), agl_max_m=round(agl_hi, 2),
+        line_agl_min_m=round(min(b[2] for b in bands), 2), line_agl_max_m=round(max(b[3] for b in bands), 2),
+        tolerance_m=alt.tolerance_m,
         gsd_m=round(alt.gsd_m, 4), px_on_target=round(alt.px_on_target, 2),
         px_on_target_min=round(alt.px_on_target_min, 2), px_needed=alt.px_needed,
         footprint_cross_m=round(geom.footprint_cross_m, 2), footprint_along_m=round(geom.footprint_along_m, 2),
@@ -687,12 +695,17 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
               "mean_slope_deg": round(slope, 1), "altitude": alt, "swath": geom})
 
 
-def _band_check(fp: FollowedPath, ground, step_m: float) -> tuple[float, float]:
-    """Min and max height above the DEM along the whole path (every 2 m or step/4), take-off and landing excluded."""
+def _band_check(fp: FollowedPath, ground, step_m: float) -> tuple[float, float, float, float]:
+    """Height above the DEM along the whole path and along search lines only: (min, max, line min, line max).
+
+    Sampled every 2 m (or a quarter step); take-off and landing excluded.
+    """
     pts, leg = sample_path(fp.xy_m, min(2.0, step_m / 4.0))
     d = np.diff(fp.xy_m, axis=0)
     cum = np.concatenate([[0.0], np.cumsum(np.hypot(d[:, 0], d[:, 1]))])
     sp = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
     alt = np.interp(sp, cum, fp.alt_amsl_m)
     agl = alt - ground(pts)
-    return float(agl.min()), float(agl.max())
+    on_line = np.append(fp.kinds, 0)[leg] == 1
+    la = agl[on_line] if np.any(on_line) else agl
+    return float(agl.min()), float(agl.max()), float(la.min()), float(la.max())

@@ -10,6 +10,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Polygon
 
+from geo.errors import GeometryError
 from mission.swaths import Cell, Swath
 
 __all__ = ["order_cells", "Avoider", "swath_polyline"]
@@ -117,7 +118,10 @@ class Avoider:
                     prev[j] = i
                     heapq.heappush(heap, (dist[j], j))
         if prev[1] < 0:
-            return [a, b]  # unreachable around the zones: caller checks and reports
+            raise GeometryError(
+                f"no route around the no-fly zones from ({a[0]:.0f}, {a[1]:.0f}) to ({b[0]:.0f}, {b[1]:.0f}) m in the "
+                f"local frame: allowed paths keep {0.5 * self.margin_m:g} m from every zone. Hint: check that no-fly "
+                "zones do not close off part of the area or the launch point, or lower --no-fly-margin.")
         path = [1]
         while path[-1] != 0:
             path.append(prev[path[-1]])

@@ -316,3 +316,10 @@ def test_public_surface():
 
     for name in mission.formats.__all__:
         assert hasattr(mission.formats, name), name
+
+
+def test_launch_inside_no_fly_zone(concave_area):
+    zone = concave_area.no_fly[0]
+    inside = (sum(p[0] for p in zone) / 4, sum(p[1] for p in zone) / 4)
+    with pytest.raises(InputError, match="inside no-fly zone 0"):
+        plan_search(concave_area, terrain=FLAT, launch=inside)

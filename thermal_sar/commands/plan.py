@@ -51,13 +51,17 @@ import click
 @click.option("--altitude-frame", type=click.Choice(["amsl", "home", "terrain"]), default="amsl", show_default=True,
               help="Altitude datum of the waypoints (terrain = MAVLink frame 10, needs TERRAIN_ENABLE).")
 @click.option("--sweep", default="auto", show_default=True, help="auto, longest-edge, contour, or a bearing in deg.")
+@click.option("--no-fly-margin", "no_fly_margin_m", type=float, default=20.0, show_default=True,
+              help="Horizontal distance kept from no-fly zones, m.")
+@click.option("--free-transit", is_flag=True, help="Let transitions fly anywhere between the minimum safe height "
+              "(+ DEM margin) and the ceiling instead of the search band.")
 @click.option("--repair", is_flag=True, help="Repair self-intersecting polygons instead of refusing them.")
 @click.option("--out", "outs", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="Output: .plan, .waypoints (one file per sortie), .kml, .gpx, .geojson; repeatable.")
 def plan(area, points, datum, pattern, radius_m, ipp, category, up_to_percent, distance_table, dems, launch, camera,
          target, pixels, agl_m, ceiling_agl_m, min_safe_agl_m, tolerance_m, dem_margin_m, sidelap, frontlap, stills,
          speed_m_s, climb_m_s, descent_m_s, endurance_min, reserve_min, drones, max_sorties, altitude_frame, sweep,
-         repair, outs) -> None:
+         no_fly_margin_m, free_transit, repair, outs) -> None:
     """Plan a search mission over terrain and write it for QGroundControl, Mission Planner and maps."""
     from mission.targets import pixels_for_level
     from mission.vehicle import VehicleLimits
@@ -68,7 +72,8 @@ def plan(area, points, datum, pattern, radius_m, ipp, category, up_to_percent, d
     settings = dict(px_needed=pixels_for_level(pixels), agl_m=agl_m, ceiling_agl_m=ceiling_agl_m,
                     min_safe_agl_m=min_safe_agl_m, tolerance_m=tolerance_m, dem_margin_m=dem_margin_m,
                     sidelap=sidelap, frontlap=frontlap, stills=stills, vehicle=vehicle, drones=drones,
-                    max_sorties=max_sorties, altitude_frame=altitude_frame)
+                    max_sorties=max_sorties, altitude_frame=altitude_frame, no_fly_margin_m=no_fly_margin_m,
+                    free_transit=free_transit)
     job = PlanJob(outs=tuple(Path(o) for o in outs), area=Path(area) if area else None, points=points, datum=datum,
                   pattern=pattern, radius_m=radius_m, ipp=ipp, category=category, up_to_percent=int(up_to_percent),
                   distance_table=Path(distance_table) if distance_table else None,

@@ -114,8 +114,9 @@ def plan_summary(plan, files: Sequence[Path] = ()) -> str:
         ("camera / target", f"{plan.camera_name} / {plan.target_name}"),
         ("terrain", plan.terrain_name),
         ("area", f"{st.area_m2 / 1e6:.3f} km^2"),
-        ("height above ground", f"{st.agl_m:.0f} m +- {st.tolerance_m:.0f} m (flown {st.agl_min_m:.1f}..{st.agl_max_m:.1f} m "
-                                f"along the path), altitudes {plan.altitude_frame}"),
+        ("height above ground", f"{st.agl_m:.0f} m +- {st.tolerance_m:.0f} m (flown {st.line_agl_min_m:.1f}.."
+                                f"{st.line_agl_max_m:.1f} m on lines, {st.agl_min_m:.1f}..{st.agl_max_m:.1f} m on the "
+                                f"whole path), altitudes {plan.altitude_frame}"),
         ("GSD / on target", f"{st.gsd_m * 100:.1f} cm/px / {st.px_on_target:.1f} px ({st.px_on_target_min:.1f} px at the "
                             f"top of the band; {st.px_needed:g} px needed)"),
         ("footprint / spacing", f"{st.footprint_cross_m:.0f} x {st.footprint_along_m:.0f} m / lines {st.line_spacing_m:.0f} m "
