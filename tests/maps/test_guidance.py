@@ -147,3 +147,31 @@ def test_mbtiles_rows_are_flipped(tmp_path):
 
     with pytest.raises(FormatError, match="MBTiles"):
         check_mbtiles(bad)
+
+
+def test_server_serves_mbtiles_tiles(tmp_path):
+    import asyncio
+
+    import httpx
+
+    from maps.server import ServerConfig, create_app
+    from maps.store import open_store
+
+    p = tmp_path / "t.mbtiles"
+    with sqlite3.connect(p) as c:
+        c.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+        c.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
+        c.execute("INSERT INTO tiles VALUES (3, 6, 4, ?)", (b"\xff\xd8\xff\xe0jpeg",))  # XYZ y = 8 - 1 - 4 = 3
+
+    async def go(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            ok = await c.get("/tiles/3/6/3")
+            missing = await c.get("/tiles/3/6/4")
+            bad = await c.get("/tiles/3/6/x")
+        return ok, missing, bad
+
+    with open_store(tmp_path / "s.db") as store:
+        ok, missing, bad = asyncio.run(go(create_app(store, ServerConfig(mbtiles_path=str(p)))))
+    assert ok.status_code == 200 and ok.headers["content-type"] == "image/jpeg" and ok.content.endswith(b"jpeg")
+    assert missing.status_code == 404 and "no tile" in missing.json()["detail"]
+    assert bad.status_code == 422

@@ -185,3 +185,21 @@ def test_map_of_a_real_mission_plan(tmp_path, small_mountain):
     assert main(["map", str(p), "-o", str(out)]) == 0
     html = out.read_text()
     assert "Planned POD" in html and "Height above ground (m)" in html and not EXTERNAL.search(html)
+
+
+@pytest.mark.shared_data
+def test_report_on_a_real_srtm_tile(tmp_path, shared_data):
+    """Targets in the White Mountains drawn over the SRTM tile: the terrain layer is cropped to them."""
+    from thermal_sar.cli import main
+
+    hgt = shared_data("dem", "N44W072.hgt")
+    tg = tmp_path / "targets.geojson"
+    tg.write_text(json.dumps(targets_fc(3, 44.2705, -71.3033)))  # Mount Washington
+    out = tmp_path / "wm.html"
+    assert main(["map", str(tg), "--dem", str(hgt), "-o", str(out), "--contours", "50"]) == 0
+    html = out.read_text()
+    # One hillshade image and contours at 50 m steps from the real relief (the summit is 1917 m).
+    assert html.count("data:image/png;base64,") >= 1
+    levels = {float(x) for x in re.findall(r'"elevation_m": ([0-9.]+)', html)}
+    assert levels and all(v % 50 == 0 for v in levels) and max(levels) >= 1850
+    assert out.stat().st_size < 5_000_000
