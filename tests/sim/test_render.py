@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import ndimage
 
 import geo
@@ -171,3 +173,19 @@ def test_target_behind_a_ridge_is_hidden():
     # From straight above, it is in plain view.
     seen = sim.render_frame(scene, CAM, pose_looking_at(scene, t.x_m, t.y_m, 80.0, 90.0, 0.0), seed=0)
     assert len(seen.truths) == 1 and seen.truths[0].visible_fraction == pytest.approx(1.0)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 10_000))
+def test_truth_invariants_over_survey_poses(sheep_scene, pose_seed):
+    pose = sim.sample_survey_poses(sheep_scene, 1, seed=pose_seed, target_fraction=0.9)[0]
+    fr = sim.render_frame(sheep_scene, CAM, pose, seed=pose_seed)
+    ids = {t.target_id for t in sheep_scene.targets}
+    for t in fr.truths:
+        x, y, w, h = t.box_xywh_px
+        assert 0 <= x and 0 <= y and x + w <= CAM.width_px and y + h <= CAM.height_px and w >= 1 and h >= 1
+        assert sim.MIN_VISIBLE_FRACTION <= t.visible_fraction <= 1.0 + 1e-9
+        assert t.target_id in ids and t.class_name == sim.CLASS_NAMES[t.class_id]
+    for t in fr.hidden:
+        assert t.visible_fraction < sim.MIN_VISIBLE_FRACTION or t.box_xywh_px[2] == 0
+    assert fr.video_u8.dtype == np.uint8 and np.isfinite(fr.radiometric_c).all()

@@ -117,8 +117,35 @@ def describe_scenarios() -> str:
     lines = []
     for name in sim.scenario_names():
         spec = sim.read_scenario(name)
-        lines.append(f"{name}: {spec.description}")
+        text = f"{name}: {spec.description}"
+        where = _scenario_anchor(spec)
+        if where is not None:
+            text += f"\n  look at: --at {where[0]:.6f},{where[1]:.6f} ({where[2]})"
+        lines.append(text)
     return "\n\n".join(lines)
+
+
+def _scenario_anchor(spec) -> tuple[float, float, str] | None:
+    """Lat/lon of the first pen or target of a scenario on the embedded terrain (no scene build)."""
+    if spec.origin_lat_deg is not None:
+        olat, olon = spec.origin_lat_deg, spec.origin_lon_deg
+    elif spec.terrain in ("synthetic-mountain", "synthetic"):
+        olat, olon = geo.DEMO_ORIGIN_LAT_DEG, geo.DEMO_ORIGIN_LON_DEG
+    else:
+        return None
+    frame = geo.LocalFrame.at(olat, olon)
+    pens = [f for f in spec.features if f.kind == "pen"]
+    if pens:
+        e, n = pens[0].at_m
+        what = "the pen"
+    else:
+        t = next((t for t in spec.targets if t.at_m is not None), None)
+        if t is None:
+            return None
+        e, n = t.at_m
+        what = t.label or t.kind
+    lat, lon = frame.to_geodetic(e, n)
+    return float(lat), float(lon), what
 
 
 # ------------------------------------------------------------------ realism check against HIT-UAV
