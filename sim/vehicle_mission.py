@@ -21,8 +21,11 @@ from telemetry.mission_protocol import ardupilot_roundtrip
 
 __all__ = ["MissionServer", "SUPPORTED_COMMANDS", "SUPPORTED_FRAMES"]
 
-SUPPORTED_COMMANDS = frozenset({16, 17, 18, 19, 20, 21, 22, 31, 115, 177, 178, 183, 195, 197, 201, 203, 205, 206,
-                                1000, 2000, 2001, 2500, 2501})
+# Commands AP_Mission stores (it stores for every vehicle; Copter skips the ones it cannot fly at run time).
+SUPPORTED_COMMANDS = frozenset({16, 17, 18, 19, 20, 21, 22, 30, 31, 82, 83, 84, 85, 92, 93, 94, 112, 113, 114, 115,
+                                177, 178, 179, 180, 181, 182, 183, 184, 189, 191, 194, 195, 197, 200, 201, 202, 203,
+                                204, 205, 206, 207, 208, 209, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220, 221,
+                                222, 223, 1000, 2000, 2001, 2500, 2501, 3000, 42004, 42006, 42600})
 SUPPORTED_FRAMES = frozenset({0, 2, 3, 5, 6, 10, 11})
 _ACCEPTED, _ERROR, _UNSUPPORTED_FRAME, _UNSUPPORTED, _NO_SPACE = 0, 1, 2, 3, 4
 _INVALID_SEQUENCE, _DENIED, _CANCELLED = 13, 14, 15

@@ -40,7 +40,7 @@ def test_fly_uploads_verifies_arms_flies_and_reports(mission_file, tmp_path, cap
     assert "verified by download: yes" in out
     assert "uploaded 5 items (home + 4)" in out
     assert "reached [1, 2, 3, 4]" in out
-    assert "item 2/4" in out  # progress lines
+    assert "item 2/4  reached 1 (last #1)" in out  # progress lines
     assert tlog.stat().st_size > 10_000
 
 
@@ -137,3 +137,18 @@ def test_geotag_bad_detections_file(tmp_path, capsys):
     bad.write_text("{not json")
     rc = main(["geotag", "--tlog", str(tlog), "--detections", str(bad)])
     assert rc == 2 and "not JSON" in capsys.readouterr().err
+
+
+def test_fly_upload_only_real_qgc_plan(tmp_path, capsys):
+    """A real QGroundControl survey plan (76 items with camera triggers) uploads and verifies."""
+    from tests.conftest import shared_path
+
+    plan = shared_path("missions", "plan", "ardupilot_copter_survey.plan")
+    with running_vehicle(speedup=5.0, home_lat_deg=50.9096326, home_lon_deg=6.2283735,
+                         home_alt_amsl_m=115.7) as (sv, conn):
+        rc = main(["fly", "--connect", conn, "--mission", str(plan), "--tlog", str(tmp_path / "p.tlog"),
+                   "--upload-only"])
+        assert len(sv.missions.items) == 76
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "uploaded 76 items (home + 75)" in out and "verified by download: yes" in out

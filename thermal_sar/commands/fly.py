@@ -32,7 +32,8 @@ def fly(connect: str, mission_path: str, tlog: str | None, dems: tuple[str, ...]
 
     def progress(p) -> None:
         alt = f"{p.alt_rel_m:.1f} m" if p.alt_rel_m is not None else "?"
-        click.echo(f"  item {p.current_seq}/{p.total - 1}  reached {list(p.reached)}  {p.mode} "
+        last = f" (last #{p.reached[-1]})" if p.reached else ""
+        click.echo(f"  item {p.current_seq}/{p.total - 1}  reached {len(p.reached)}{last}  {p.mode} "
                    f"{'armed' if p.armed else 'disarmed'}  alt {alt}")
 
     def event(e) -> None:

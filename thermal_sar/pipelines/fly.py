@@ -38,7 +38,9 @@ class FlyReport:
              f"({self.upload.legacy_requests} MISSION_REQUEST, {self.upload.int_requests} MISSION_REQUEST_INT, "
              f"{self.upload.resends} resends); verified by download: {'yes' if self.verified else 'NO'}"]
         if self.flown:
-            s.append(f"flew: items reached {list(self.reached)} in {self.duration_s:.0f} s")
+            shown = list(self.reached) if len(self.reached) <= 12 else (
+                f"{len(self.reached)} items, #{self.reached[0]}..#{self.reached[-1]}")
+            s.append(f"flew: items reached {shown} in {self.duration_s:.0f} s")
         lost = [e for e in self.link_events if e.kind == "lost"]
         if lost:
             s.append(f"link lost {len(lost)} time(s), reconnected each time" if all(
