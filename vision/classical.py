@@ -33,7 +33,7 @@ from vision.detection import Detection
 from vision.frame import ThermalFrame, ValueKind
 
 __all__ = ["ClassGate", "DEFAULT_GATES", "ClassicalParams", "ClassicalDetector", "BlobFeatures", "blob_features",
-           "contrast_map", "score_features", "blob_score"]
+           "contrast_map", "score_features", "contrast_patch", "patch_side_px"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,18 @@ DEFAULT_GATES: tuple[ClassGate, ...] = (
 )
 
 
+# Fitted by ``python -m vision.classical_fit ../shared/data/thermal/hit_uav train``.
+_GENERIC_SCORE_WEIGHTS: tuple[float, ...] = (-6.863, 14.356, -0.644, 2.202, 2.523, 2.33, -18.963)
+_SCORE_WEIGHTS: tuple[float, ...] = (
+    -4.4788, 10.7992, -0.9969, 0.5785, 1.1408, 2.3961, 0.2439, -0.1975, 0.1220, -0.6241, -1.6878, -0.3346,
+    0.5527, 0.4193, 0.2852, -0.2977, -0.6990, 1.8715, -0.0818, -0.3724, 0.0795, -0.0127, -0.3729, -0.7259,
+    -1.2022, 1.1565, 1.0865, -1.0703, 0.8617, -0.2012, -0.2712, 0.2631, -2.2217, 0.7682, 0.4582, -1.9853,
+    0.0964, 0.4173, 0.2410, 0.4708, -2.1196, -0.5977, -1.0281, -1.0233, -0.8337, -0.3060, -0.3866, 0.3430,
+    0.0790, 1.8137, -0.0663, -0.3250, -0.4735, 0.2131, 0.6236, 0.0162, -0.9708, -0.0999, 1.0780, -0.4919,
+    0.0669, 0.2596, -0.2445, -0.0247, 0.6694, -0.8628, -0.3413, -0.2298, 0.3059, 0.2128, -14.4977,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ClassicalParams:
     """Tuning of the classical detector (pixels unless a unit says otherwise).
@@ -91,13 +103,19 @@ class ClassicalParams:
     max_area_px: int = 2500          # larger blobs are buildings, roads, water (without GSD)
     max_aspect: float = 4.0          # longer/thinner blobs are roads, pipes, roof edges
     min_fill: float = 0.2            # blob area / box area below this is a line or ring
-    box_pad_px: float = 1.5          # the hot blob lies inside the object's outline
-    split_min_area_px: int = 30      # only blobs this large are tried for splitting
+    box_pad_px: float = 0.0          # the hot blob lies inside the object's outline
+    split_min_area_px: int = 250     # only blobs this large are tried for splitting
     split_level: float = 0.35        # bodies in one blob are separated where the contrast dips below this fraction of the peak
     min_score: float = 0.05
-    # Logistic weights of score_features(): log peak z, log mean z, fill,
-    # log aspect, size fit, log(1 + global z), bias. Fitted on HIT-UAV train.
-    score_weights: tuple[float, ...] = (-4.426, 10.08, -1.713, 2.045, 3.123, 2.579, -17.6)
+    patch_m: float = 1.6             # contrast patch side on the ground (with a GSD)
+    patch_px: int = 24               # ... in pixels without one
+    # Logistic weights of score_features(), fitted on people of the HIT-UAV
+    # *train* split by vision.classical_fit: with the 64 patch cells (the
+    # shape of a warm body in its surround) for the class person, and without
+    # them (contrast, shape, size only) for the other classes and for
+    # hotspots without a GSD, whose look we have no real data to learn.
+    score_weights: tuple[float, ...] = _SCORE_WEIGHTS
+    generic_score_weights: tuple[float, ...] = _GENERIC_SCORE_WEIGHTS
     max_detections: int = 200
     gates: tuple[ClassGate, ...] = field(default=DEFAULT_GATES)
 
@@ -106,6 +124,9 @@ class ClassicalParams:
             raise InputError(out_of_range("low_z, high_z", (self.low_z, self.high_z), "0 < low_z <= high_z"))
         if not (8 <= self.background_px <= 400):
             raise InputError(out_of_range("background_px", self.background_px, "8..400 pixels"))
+        if len(self.score_weights) != 71 or len(self.generic_score_weights) != 7:
+            raise InputError(f"score_weights has {len(self.score_weights)} values and generic_score_weights "
+                             f"{len(self.generic_score_weights)}; expected 71 and 7 (see score_features).")
         if self.min_area_px < 1 or self.max_area_px <= self.min_area_px:
             raise InputError(out_of_range("min_area_px, max_area_px", (self.min_area_px, self.max_area_px),
                                           "1 <= min_area_px < max_area_px"))
@@ -325,7 +346,9 @@ class ClassicalDetector:
             bg_px = int(min(120, max(16, p.background_m / gsd_m)))
         z = contrast_map(img, kind, bg_px, edge_envelope=p.edge_envelope)
         h, w = img.shape
-        dets: list[Detection] = []
+        side = patch_side_px(p, gsd_m)
+        kept: list[tuple[BlobFeatures, str]] = []
+        rows: list[np.ndarray] = []
         for b in blob_features(z, p, gsd_m, img):
             if b.aspect > p.max_aspect or b.fill < p.min_fill:
                 continue
@@ -337,14 +360,24 @@ class ClassicalDetector:
                 cls, fit = _best_class(b, self.gates)
                 if fit <= 0.0:
                     continue
-            score = blob_score(b, fit, p.score_weights)
+            kept.append((b, cls))
+            if cls == "person":
+                x = score_features(b, fit, contrast_patch(z, b, side)) @ np.asarray(p.score_weights)
+            else:
+                x = score_features(b, fit, None) @ np.asarray(p.generic_score_weights)
+            rows.append(x)
+        if not kept:
+            return []
+        scores = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(rows, float), -50.0, 50.0)))
+        dets: list[Detection] = []
+        pad = p.box_pad_px
+        for (b, cls), score in zip(kept, scores):
             if score < p.min_score:
                 continue
-            pad = p.box_pad_px
             dets.append(Detection(
                 top_px=max(0.0, b.top_px - pad), left_px=max(0.0, b.left_px - pad),
                 bottom_px=min(float(h), b.top_px + b.height_px + pad), right_px=min(float(w), b.left_px + b.width_px + pad),
-                score=score, class_name=cls, frame_index=frame_index,
+                score=float(score), class_name=cls, frame_index=frame_index,
                 frame_time_s=frame_time_s, source=self.name, area_m2=b.area_m2, peak_contrast=b.peak_z,
             ))
         dets.sort(key=lambda d: -d.score)
@@ -357,18 +390,36 @@ class ClassicalDetector:
 _PIXEL_GATE = ClassGate("hotspot", 6.0, 90.0, 1500.0)
 
 
-def score_features(b: BlobFeatures, size_fit: float) -> np.ndarray:
-    """The feature vector the score weights apply to (last entry the bias)."""
-    return np.array([
-        math.log(max(b.peak_z, 1e-3)), math.log(max(b.mean_z, 1e-3)), b.fill, math.log(max(b.aspect, 1.0)),
-        size_fit, math.log1p(max(b.global_z, 0.0)), 1.0,
-    ])
+PATCH_CELLS = 8
+N_SCORE_FEATURES = 6 + PATCH_CELLS * PATCH_CELLS + 1
 
 
-def blob_score(b: BlobFeatures, size_fit: float, weights: tuple[float, ...]) -> float:
-    """Logistic score 0..1 of a blob from its contrast, shape and size plausibility."""
-    x = float(np.dot(score_features(b, size_fit), weights))
-    return float(1.0 / (1.0 + math.exp(-min(max(x, -50.0), 50.0))))
+def patch_side_px(params: ClassicalParams, gsd_m: float | None) -> int:
+    """Side of the contrast patch around a blob: ``patch_m`` on the ground, or ``patch_px``."""
+    return int(min(48, max(12, round(params.patch_m / gsd_m)))) if gsd_m else params.patch_px
+
+
+def contrast_patch(z: np.ndarray, b: BlobFeatures, side_px: int) -> np.ndarray:
+    """The contrast map around the blob centre, ``side_px`` square, averaged to 8x8 cells,
+    clipped to -5..30 and scaled by 1/10 (64 values): the blob's shape and surround."""
+    h, w = z.shape
+    r0 = int(round(b.top_px + b.height_px / 2.0)) - side_px // 2
+    c0 = int(round(b.left_px + b.width_px / 2.0)) - side_px // 2
+    win = z[max(0, r0):max(0, r0 + side_px), max(0, c0):max(0, c0 + side_px)]
+    if win.shape != (side_px, side_px):
+        top, left = max(0, -r0), max(0, -c0)
+        win = np.pad(win, ((top, side_px - win.shape[0] - top), (left, side_px - win.shape[1] - left)))
+    cells = cv2.resize(np.ascontiguousarray(win, dtype=np.float32), (PATCH_CELLS, PATCH_CELLS),
+                       interpolation=cv2.INTER_AREA)
+    return np.clip(cells, -5.0, 30.0).ravel() / 10.0
+
+
+def score_features(b: BlobFeatures, size_fit: float, patch: np.ndarray | None) -> np.ndarray:
+    """The feature vector the score weights apply to: log peak z, log mean z, fill, log
+    aspect, size fit, log(1 + global z), the 64 patch cells (when given), and 1 (the bias)."""
+    base = [math.log(max(b.peak_z, 1e-3)), math.log(max(b.mean_z, 1e-3)), b.fill, math.log(max(b.aspect, 1.0)),
+            size_fit, math.log1p(max(b.global_z, 0.0))]
+    return np.concatenate([base, patch if patch is not None else [], [1.0]])
 
 
 def _best_class(b: BlobFeatures, gates: tuple[ClassGate, ...]) -> tuple[str, float]:

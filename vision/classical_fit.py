@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from vision.classical import ClassicalDetector, ClassicalParams, _PIXEL_GATE, _best_class, blob_features, \
-    contrast_map, score_features
+    contrast_map, contrast_patch, patch_side_px, score_features
 from vision.evaluate import iou_matrix
 from vision.labels import LabelledFrame
 
@@ -28,8 +28,11 @@ __all__ = ["candidate_table", "fit_score_weights"]
 
 
 def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *, target: str = "person",
-                    use_gsd: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y): score features of every gated candidate and its label (1, 0, or -1 = near miss)."""
+                    use_gsd: bool = True, patch: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y): score features of every gated candidate and its label (1, 0, or -1 = near miss).
+
+    ``patch=False`` leaves out the 64 patch cells (the generic weights).
+    """
     import cv2
 
     det = ClassicalDetector(params, targets=(target,))
@@ -46,6 +49,7 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
         z = contrast_map(img, kind, bg_px, edge_envelope=params.edge_envelope)
         truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes if g.class_name == target],
                          float).reshape(-1, 4)
+        side = patch_side_px(params, gsd)
         for b in blob_features(z, params, gsd, img):
             if b.aspect > params.max_aspect or b.fill < params.min_fill:
                 continue
@@ -61,12 +65,12 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
             box = np.array([[b.top_px - pad, b.left_px - pad, b.top_px + b.height_px + pad,
                              b.left_px + b.width_px + pad]])
             iou = float(iou_matrix(box, truth).max()) if len(truth) else 0.0
-            xs.append(score_features(b, fit))
+            xs.append(score_features(b, fit, contrast_patch(z, b, side) if patch else None))
             ys.append(1 if iou >= 0.5 else (-1 if iou >= 0.2 else 0))
-    return np.array(xs).reshape(-1, 7), np.array(ys)
+    return np.array(xs).reshape(-1, 71 if patch else 7), np.array(ys)
 
 
-def fit_score_weights(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, iterations: int = 60) -> np.ndarray:
+def fit_score_weights(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterations: int = 60) -> np.ndarray:
     """Logistic regression weights (IRLS) on rows with y in {0, 1}."""
     keep = y >= 0
     x, t = x[keep], y[keep].astype(float)
@@ -87,11 +91,18 @@ def main(argv: list[str]) -> int:  # pragma: no cover - a maintenance tool
     from vision.labels import load_hit_uav
 
     root, split = argv[0], argv[1] if len(argv) > 1 else "train"
+    from dataclasses import replace
+
+    from vision.labels import HIT_UAV_BOX_PAD_PX
+
     frames = load_hit_uav(root, split)
-    x, y = candidate_table(frames, ClassicalParams())
+    x, y = candidate_table(frames, replace(ClassicalParams(), box_pad_px=HIT_UAV_BOX_PAD_PX))
     w = fit_score_weights(x, y)
     print(f"{len(y)} candidates, {(y == 1).sum()} positive, {(y == -1).sum()} near misses")
-    print("score_weights =", tuple(round(float(v), 3) for v in w))
+    print("_SCORE_WEIGHTS = (" + ", ".join(f"{float(v):.4f}" for v in w) + ")")
+    x7, y7 = candidate_table(frames, replace(ClassicalParams(), box_pad_px=HIT_UAV_BOX_PAD_PX), patch=False)
+    w7 = fit_score_weights(x7, y7, l2=1e-2)
+    print("_GENERIC_SCORE_WEIGHTS = (" + ", ".join(f"{float(v):.3f}" for v in w7) + ")")
     return 0
 
 

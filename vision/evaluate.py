@@ -163,7 +163,7 @@ def evaluate_detections(frames: Sequence[LabelledFrame], detections: Sequence[Se
 
 def run_evaluation(detect: Callable[[LabelledFrame], list[Detection]], frames: Sequence[LabelledFrame],
                    classes: Iterable[str], *, detector_name: str, subsets: dict[str, Callable[[LabelledFrame], bool]]
-                   | None = None, class_map: dict[str, str] | None = None,
+                   | None = None, class_map: dict[str, str] | None = None, iou_min: float = 0.5,
                    progress: Callable[[int], None] | None = None) -> list[EvalReport]:
     """Run ``detect`` on every frame (timed, reading excluded by the caller's closure
     where possible) and report per subset (e.g. day / night / all)."""
@@ -184,6 +184,7 @@ def run_evaluation(detect: Callable[[LabelledFrame], list[Detection]], frames: S
         idx = [i for i, f in enumerate(frames) if pred(f)]
         if not idx:
             continue
-        res = evaluate_detections([frames[i] for i in idx], [all_dets[i] for i in idx], classes, class_map=class_map)
+        res = evaluate_detections([frames[i] for i in idx], [all_dets[i] for i in idx], classes, class_map=class_map,
+                                  iou_min=iou_min)
         out.append(EvalReport(detector_name, name, len(idx), res, fps, ms))
     return out

@@ -17,24 +17,41 @@ import click
 @click.option("--no-gsd", is_flag=True, help="Do not derive a GSD from HIT-UAV file names (class-agnostic run).")
 @click.option("--limit", type=int, default=None, help="Only the first N frames.")
 @click.option("--threads", type=int, default=2, show_default=True, help="onnxruntime threads (yolo).")
-def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, threads):
+@click.option("--box-pad-px", type=float, default=None,
+              help="Widen classical boxes per side (default: 2 for HIT-UAV's loose labels, 0 otherwise).")
+@click.option("--iou", "iou_min", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
+              help="IoU for a match (0.5 = AP50).")
+def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, threads, box_pad_px, iou_min):
     """Precision, recall and AP50 per class, speed, and a PR-curve PNG."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
-    from thermal_sar.pipelines.detect import make_detector, run_eval
+    from pathlib import Path
 
-    det = make_detector(detector, model=model, threads=threads,
+    from thermal_sar.pipelines.detect import HIT_UAV_BOX_PAD_PX, make_detector, run_eval
+
+    if box_pad_px is None:
+        box_pad_px = HIT_UAV_BOX_PAD_PX if (Path(data) / f"{split}.json").is_file() else 0.0
+    if not classes:
+        from vision.labels import load_dataset
+
+        from thermal_sar.pipelines.detect import target_classes
+
+        classes = target_classes(load_dataset(data, split=split))
+    # The classical detector reports only the classes being measured (a person
+    # search does not label a warm blob 'sheep'); the others it cannot know.
+    det = make_detector(detector, model=model, threads=threads, box_pad_px=box_pad_px,
                         targets=[c.lower() for c in classes if c.lower() in ("person", "sheep", "cow")] or None,
                         score_threshold=0.01)
     with Progress(transient=True) as bar:
         task = bar.add_task("evaluating", total=None)
         s = run_eval(data, out_dir, detector=det, split=split, classes=list(classes) or None, use_gsd=not no_gsd,
-                     limit=limit, progress=lambda n: bar.update(task, completed=n),
+                     limit=limit, iou_min=iou_min, progress=lambda n: bar.update(task, completed=n),
                      on_total=lambda n: bar.update(task, total=n))
     t = Table(title=f"{detector} on {data} ({split}, {s.n_frames} frames)")
-    for col in ("subset", "class", "truth", "detections", "precision", "recall", "AP50", "recall@P>=0.6"):
+    ap = "AP50" if abs(iou_min - 0.5) < 1e-9 else f"AP@IoU{iou_min:g}"
+    for col in ("subset", "class", "truth", "detections", "precision", "recall", ap, "recall@P>=0.6"):
         t.add_column(col, justify="right" if col not in ("subset", "class") else "left")
     for row in (r for rep in s.reports for r in rep.summary_rows()):
         t.add_row(row[0], row[1], str(row[2]), str(row[3]), f"{row[4]:.3f}", f"{row[5]:.3f}", f"{row[6]:.3f}",

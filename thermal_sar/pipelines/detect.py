@@ -26,10 +26,11 @@ from vision.detector import Detector
 from vision.evaluate import EvalReport, run_evaluation
 from vision.frame import ThermalFrame
 from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_frames, natural_key, read_frame
-from vision.labels import LabelledFrame, load_dataset
+from vision.labels import HIT_UAV_BOX_PAD_PX, LabelledFrame, load_dataset
 from vision.tracking import Tracker, nadir_shift_px
 
-__all__ = ["make_detector", "frame_gsd_m", "DetectSummary", "run_detect", "EvalSummary", "run_eval", "expand_inputs"]
+__all__ = ["HIT_UAV_BOX_PAD_PX", "make_detector", "frame_gsd_m", "DetectSummary", "run_detect", "EvalSummary", "run_eval", "expand_inputs",
+           "target_classes"]
 
 DETECTORS = ("classical", "yolo")
 
@@ -38,10 +39,19 @@ _DJI_PRESETS = {"ZH20T": "h20t", "ZH20N": "h20t", "M30T": "m30t", "M3T": "mavic3
 
 
 def make_detector(name: str, *, model: str | Path | None = None, targets: Sequence[str] | None = None,
-                  threads: int = 2, score_threshold: float | None = None) -> Detector:
-    """The detector called ``name`` (classical or yolo)."""
+                  threads: int = 2, score_threshold: float | None = None, box_pad_px: float = 0.0) -> Detector:
+    """The detector called ``name`` (classical or yolo).
+
+    ``box_pad_px`` widens the classical detector's boxes (the warm blob) on
+    every side, to match a labelling convention with loose boxes.
+    """
     if name == "classical":
-        return ClassicalDetector(targets=tuple(targets) if targets else None)
+        from dataclasses import replace
+
+        from vision.classical import ClassicalParams
+
+        return ClassicalDetector(replace(ClassicalParams(), box_pad_px=float(box_pad_px)),
+                                 targets=tuple(targets) if targets else None)
     if name == "yolo":
         from vision.yolo import YoloDetector
 
@@ -206,6 +216,12 @@ def _track_ids(dets: list[Detection], tracks) -> list[int | None]:
     return [by_det.get(id(d)) for d in dets]
 
 
+def target_classes(frames: Sequence[LabelledFrame]) -> list[str]:
+    """The search-target classes labelled in ``frames`` (HIT-UAV: person; vehicles are context)."""
+    present = sorted({g.class_name for f in frames for g in f.boxes})
+    return [c for c in present if c in ("person", "sheep", "cow", "dog")] or present
+
+
 @dataclass
 class EvalSummary:
     reports: list[EvalReport]
@@ -217,6 +233,7 @@ class EvalSummary:
 
 def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split: str = "val",
              classes: Sequence[str] | None = None, use_gsd: bool = True, limit: int | None = None,
+             iou_min: float = 0.5,
              progress: Callable[[int], None] | None = None, on_total: Callable[[int], None] | None = None
              ) -> EvalSummary:
     """Evaluate ``detector`` on a HIT-UAV split or a YOLO folder; write the PR curve and eval.json."""
@@ -229,11 +246,7 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
         frames = frames[: int(limit)]
     if not frames:
         raise InputError(f"data={str(data)!r} has no labelled frames.")
-    if classes is None:
-        present = sorted({g.class_name for f in frames for g in f.boxes})
-        # HIT-UAV: only the person class is a target; vehicles are context.
-        classes = [c for c in present if c in ("person", "sheep", "cow", "dog")] or present
-    classes = [c.lower() for c in classes]
+    classes = [c.lower() for c in (classes or target_classes(frames))]
     if on_total:
         on_total(len(frames))
     # Reading is not part of the detector's speed: read first, then time detect() alone.
@@ -254,14 +267,14 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
     if any(f.night is not None for f in frames):
         subsets = {"night": lambda f: f.night is True, "day": lambda f: f.night is False, "all": lambda f: True}
     reports = run_evaluation(detect, frames, classes, detector_name=detector.name, subsets=subsets,
-                             class_map=class_map, progress=progress)
+                             class_map=class_map, iou_min=iou_min, progress=progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     curves = [(f"{r.subset} {c.class_name}", c) for r in reports for c in r.classes]
     png = out / f"pr_{detector.name}.png"
     cv2.imwrite(str(png), pr_curve_image(curves, title=f"{detector.name} on {Path(data).name} {split}"))
     doc = {
-        "detector": detector.name, "data": str(data), "split": split, "use_gsd": use_gsd,
+        "detector": detector.name, "data": str(data), "split": split, "use_gsd": use_gsd, "iou_min": iou_min,
         "frames_per_s": reports[0].frames_per_s if reports else 0.0,
         "results": [{"subset": r.subset, "frames": r.n_frames, "class": c.class_name, "truth": c.n_truth,
                      "detections": c.n_detections, "precision": c.precision, "recall": c.recall, "ap50": c.ap50,
