@@ -240,9 +240,10 @@ class MavlinkLink:
             self._event("lost", why)
 
     def poll(self, timeout_s: float = 0.0) -> list:
-        """Messages received within ``timeout_s`` (an empty list when none came).
+        """Messages that arrived, waiting up to ``timeout_s`` for the first (an empty list when none came).
 
-        Also sends the ground-station heartbeat when due, detects link loss and reconnects.
+        Returns as soon as something arrived and nothing more is waiting. Also
+        sends the ground-station heartbeat when due, detects link loss and reconnects.
         """
         deadline = time.monotonic() + max(0.0, timeout_s)
         out: list = []
@@ -257,7 +258,7 @@ class MavlinkLink:
             msg = None
             if self._conn is not None:
                 try:
-                    wait = min(0.05, max(0.0, deadline - now))
+                    wait = 0.0 if out else min(0.05, max(0.0, deadline - now))
                     msg = self._conn.recv_match(blocking=wait > 0, timeout=wait)
                 except (OSError, ConnectionError) as exc:
                     self._mark_lost(f"receive failed: {exc}")
@@ -275,10 +276,9 @@ class MavlinkLink:
                     self.connected = True
                     self._event("connected", self.spec.device)
                 out.append(msg)
-                if time.monotonic() >= deadline:
-                    return out
-                continue
-            if time.monotonic() >= deadline:
+                if len(out) < 500:  # a bounded batch, even on a busy link
+                    continue
+            if out or time.monotonic() >= deadline:
                 return out
 
     def _reopen(self) -> None:
