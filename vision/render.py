@@ -75,6 +75,6 @@ def pr_curve_image(curves: Sequence[tuple[str, ClassResult]], *, size_px: tuple[
             ys = bottom - res.curve_precision * (bottom - top)
             pts = np.stack([xs, ys], 1).round().astype(np.int32).reshape(-1, 1, 2)
             cv2.polylines(img, [pts], False, c, 2, cv2.LINE_AA)
-        cv2.putText(img, f"{label}: AP50 {res.ap50:.3f}", (left + 10, bottom - 12 - 18 * i),
+        cv2.putText(img, f"{label}: AP {res.ap50:.3f}", (right - 250, top + 20 + 18 * i),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.45, c, 1, cv2.LINE_AA)
     return img
