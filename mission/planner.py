@@ -241,6 +241,19 @@ def _time_of(fp: FollowedPath, veh: VehicleLimits, agl_m: float) -> tuple[float,
     return t, slowed
 
 
+class _LineTooLong(Exception):
+    """Internal: swath ``index`` does not fit in one battery even alone."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+def _halve(w: Swath) -> list[Swath]:
+    mx, my = 0.5 * (w.ax_m + w.bx_m), 0.5 * (w.ay_m + w.by_m)
+    return [Swath(w.ax_m, w.ay_m, mx, my), Swath(mx, my, w.bx_m, w.by_m)]
+
+
 def _split(ctx: _Ctx, swaths: tuple[Swath, ...]) -> tuple[list[list[Swath]], list[int]]:
     """Contiguous groups of swaths per drone, then per battery; returns (sorties, drone of each sortie)."""
     s = ctx.settings
@@ -297,6 +310,8 @@ def _split(ctx: _Ctx, swaths: tuple[Swath, ...]) -> tuple[list[list[Swath]], lis
                 j += 1
             if t + back_t[j] > usable:
                 w = swaths[i]
+                if w.length_m > 100.0:
+                    raise _LineTooLong(i)
                 raise InputError(
                     f"one search line of {w.length_m:.0f} m does not fit in a battery: it needs "
                     f"{(t + back_t[j]) / 60:.0f} min with transits, allowed {usable / 60:.0f} min. "
@@ -592,7 +607,12 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
         v, _ = swath_polyline(list(sw), launch_xy, launch_xy)
         pr = profile(v, hf, step_m=est_step, agl_band_m=alt.tolerance_m)
         alternatives.append((name, round(b, 1), round(FlightTimeObjective(veh)(pr), 1), round(pr.climb_m, 1)))
-    groups, drones = _split(ctx, swaths)
+    while True:
+        try:
+            groups, drones = _split(ctx, swaths)
+            break
+        except _LineTooLong as exc:  # a line longer than a battery: fly it in pieces
+            swaths = swaths[:exc.index] + tuple(_halve(swaths[exc.index])) + swaths[exc.index + 1:]
     # Verify each sortie with the real terrain-following path; move lines on when the estimate was short.
     flown: list[tuple[list[Swath], FollowedPath, float, int, int]] = []
     queue = list(zip(groups, drones))
@@ -604,6 +624,9 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
             moved.insert(0, grp.pop())
             fp, t, slowed = _fly(ctx, grp)
         if t > veh.usable_s:
+            if grp[0].length_m > 100.0:  # the estimate was short for this line: fly it in two pieces
+                queue.insert(0, (_halve(grp[0]) + moved, drone))
+                continue
             raise InputError(
                 f"a sortie of one line needs {t / 60:.1f} min: allowed {veh.usable_s / 60:.1f} min usable. "
                 "Hint: raise --endurance or launch nearer the area.")

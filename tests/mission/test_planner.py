@@ -323,3 +323,12 @@ def test_launch_inside_no_fly_zone(concave_area):
     inside = (sum(p[0] for p in zone) / 4, sum(p[1] for p in zone) / 4)
     with pytest.raises(InputError, match="inside no-fly zone 0"):
         plan_search(concave_area, terrain=FLAT, launch=inside)
+
+
+def test_long_lines_are_cut_between_sorties():
+    strip = area_from_xy([[-3000, -30], [3000, -30], [3000, 30], [-3000, 30]])  # one 6 km line
+    veh = VehicleLimits(endurance_s=1500, reserve_s=60)  # 24 min: the far end is 3 km from the launch
+    plan = plan_search(strip, camera="m30t", target="sheep", terrain=FLAT, launch=ORIGIN, vehicle=veh, sweep=90.0)
+    assert len(plan.sorties) >= 2
+    assert all(s.flight_time_s <= veh.usable_s for s in plan.sorties)
+    assert sum(s.line_length_m for s in plan.sorties) == pytest.approx(6000.0, abs=2.0)
