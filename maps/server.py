@@ -48,7 +48,7 @@ from maps.basemaps import Basemap, to_display
 from maps.guidance import gpx_text, guidance, kml_text, rank_teams
 from maps.progress import CoverageTracker, area_polygons
 from maps.security import RateLimiter, new_token, same_token, token_hash, verify_password
-from maps.store import DETECTION_STATUSES, Store
+from maps.store import Store
 from maps.strings import STRINGS
 
 __all__ = ["ServerConfig", "create_app", "ApiError"]
