@@ -256,22 +256,23 @@ class Store:
         """
         now = time.time()
         with self._lock:
-            existing = self._run(self._DET_SELECT + " WHERE uid = ?", (uid,), fetch="one", commit=False)
-            if existing is not None:
-                if not update:
-                    return self._det(existing), False
+            # ON CONFLICT DO NOTHING makes the uid check atomic in the database itself, so two server
+            # processes on one PostgreSQL cannot both insert (or fail on) the same retry.
+            row = self._run("INSERT INTO detections (uid, kind, vehicle, t_s, lat_deg, lon_deg, alt_amsl_m, class_name, "
+                            "confidence, cep_m, sightings, thumbnail_png_b64, status, created_s, updated_s) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?) "
+                            "ON CONFLICT (uid) DO NOTHING RETURNING id",
+                            (uid, kind, vehicle, t_s, lat_deg, lon_deg, alt_amsl_m, class_name, confidence, cep_m,
+                             sightings, thumbnail_png_b64, now, now), fetch="one")
+            if row is not None:
+                return self.get_detection(int(row[0])), True  # type: ignore[return-value]
+            if update:
                 self._run("UPDATE detections SET t_s = ?, lat_deg = ?, lon_deg = ?, alt_amsl_m = ?, class_name = ?, "
                           "confidence = ?, cep_m = ?, sightings = ?, thumbnail_png_b64 = COALESCE(?, thumbnail_png_b64), "
                           "updated_s = ? WHERE uid = ?",
                           (t_s, lat_deg, lon_deg, alt_amsl_m, class_name, confidence, cep_m, sightings,
                            thumbnail_png_b64, now, uid))
-                return self.get_detection_by_uid(uid), False  # type: ignore[return-value]
-            self._run("INSERT INTO detections (uid, kind, vehicle, t_s, lat_deg, lon_deg, alt_amsl_m, class_name, "
-                      "confidence, cep_m, sightings, thumbnail_png_b64, status, created_s, updated_s) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
-                      (uid, kind, vehicle, t_s, lat_deg, lon_deg, alt_amsl_m, class_name, confidence, cep_m,
-                       sightings, thumbnail_png_b64, now, now))
-            return self.get_detection_by_uid(uid), True  # type: ignore[return-value]
+            return self.get_detection_by_uid(uid), False  # type: ignore[return-value]
 
     def get_detection(self, det_id: int) -> dict | None:
         row = self._run(self._DET_SELECT + " WHERE id = ?", (det_id,), fetch="one", commit=False)
