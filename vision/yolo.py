@@ -9,7 +9,8 @@ numpy and map the boxes back to the frame's pixels.
 The model lives at ``vision/models/thermal_sar_yolo.onnx`` with a sidecar
 ``thermal_sar_yolo.json`` (``names``: class names in output order,
 ``imgsz``: input size, int or [height, width]); both come from
-``thermal-sar train``. Without a sidecar the size is read from the model's
+``thermal-sar train`` (the sidecar also names the ``format``,
+``ultralytics-yolo11-onnx``). Without a sidecar the size is read from the model's
 input and the names from ultralytics' ONNX metadata.
 """
 
@@ -30,6 +31,8 @@ from vision.frame import ThermalFrame
 __all__ = ["DEFAULT_MODEL", "LetterBox", "letterbox", "decode_output", "nms", "YoloDetector"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "thermal_sar_yolo.onnx"
+# Sidecar "format" values whose output layout decode_output() reads: (1, 4 + nc, N), no NMS in the graph.
+KNOWN_FORMATS = ("ultralytics-yolo11-onnx", "ultralytics-yolov8-onnx")
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +233,10 @@ def _sidecar(model: Path) -> tuple[list[str] | None, tuple[int, int] | None]:
         d = json.loads(js.read_text())
     except ValueError as exc:
         raise FormatError(f"{js} is not valid JSON: {exc}") from None
+    fmt = d.get("format")
+    if fmt is not None and fmt not in KNOWN_FORMATS:
+        raise FormatError(f"{js}: format={fmt!r} is not one this reader decodes; known: {', '.join(KNOWN_FORMATS)}. "
+                          "Hint: export with 'thermal-sar train' (ultralytics, no NMS in the graph).")
     names = d.get("names")
     if isinstance(names, dict):
         names = [names[k] for k in sorted(names, key=lambda k: int(k))]

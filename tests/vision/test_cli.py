@@ -85,3 +85,20 @@ def test_detect_on_the_real_dji_sequence_uses_pose_gsd_and_tracks(tmp_path):
     assert f0["pose"]["mount_mode"] == "earth"
     # GSD from the LRF range (71.085 m) and the H20T preset (DFOV 40.6 deg: f = 1107 px): 0.0642 m/px.
     assert f0["gsd_m"] == pytest.approx(71.085 / 1107.2, rel=0.01)
+
+
+def test_detect_with_a_yolo_model(tmp_path):
+    """The YOLO path end to end with the tiny synthetic ONNX model of test_yolo."""
+    pytest.importorskip("onnx")
+    from tests.vision.test_yolo import known_output, make_model
+
+    model = make_model(tmp_path / "m.onnx", known_output())
+    frame = tmp_path / "in" / "f.png"
+    frame.parent.mkdir()
+    cv2.imwrite(str(frame), np.random.default_rng(0).integers(60, 120, (32, 64)).astype(np.uint8))
+    out = tmp_path / "o"
+    assert main(["detect", str(frame), "--detector", "yolo", "--model", str(model), "--out", str(out),
+                 "--threads", "1"]) == 0
+    doc = json.loads((out / "detections.json").read_text())
+    assert {d["class_name"] for d in doc["detections"]} == {"person", "sheep"}
+    assert all(d["source"] == "yolo" for d in doc["detections"])

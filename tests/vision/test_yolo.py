@@ -95,7 +95,7 @@ def test_decode_known_tensor():
 
 def test_detector_end_to_end_maps_boxes_to_the_frame(tmp_path):
     model = make_model(tmp_path / "m.onnx", known_output())
-    (tmp_path / "m.json").write_text(json.dumps({"names": NAMES, "imgsz": 64}))
+    (tmp_path / "m.json").write_text(json.dumps({"names": NAMES, "imgsz": 64, "format": "ultralytics-yolo11-onnx"}))
     det = YoloDetector(model, threads=1)
     assert det.class_names == tuple(NAMES) and det.input_hw == (64, 64)
     # A 32x64 (rows x cols) frame: scale 1, 16 px of padding on top.
@@ -134,6 +134,9 @@ def test_missing_and_broken_models(tmp_path):
         YoloDetector(model)
     with pytest.raises(InputError):
         YoloDetector(model, score_threshold=2.0)
+    (tmp_path / "m.json").write_text(json.dumps({"names": NAMES, "imgsz": 64, "format": "yolo-with-nms"}))
+    with pytest.raises(FormatError, match="format"):
+        YoloDetector(model)
 
 
 def test_letterbox_type():
