@@ -41,7 +41,7 @@ ALT_FRAMES = {"amsl": MavFrame.GLOBAL, "home": MavFrame.GLOBAL_RELATIVE_ALT, "te
 
 @dataclass(frozen=True)
 class PlanSettings:
-    """Everything a plan depends on besides the area and the terrain (defaults in brackets of the CLI help)."""
+    """Everything a plan depends on besides the area and the terrain (the CLI shows the same defaults)."""
 
     camera: CameraModel
     target: TargetSpec
