@@ -15,7 +15,9 @@ Run it::
 
 then ``thermal-sar fly --connect tcp:127.0.0.1:5760 --mission mission.plan``.
 With ``--udp PORT`` it binds a UDP port and answers whoever sends to it
-(connect with ``udpout:127.0.0.1:PORT``). TCP takes one client at a time, as
+(connect with ``udpout:127.0.0.1:PORT``); with ``--udp-out HOST:PORT`` it
+sends to a listening ground station, as SITL does to 14550 (connect with
+``udp:0.0.0.0:PORT``). TCP takes one client at a time, as
 ArduPilot's SERIAL0 does.
 """
 
@@ -55,6 +57,7 @@ class SimVehicle:
     config: VehicleConfig = field(default_factory=VehicleConfig)
     tcp_port: int | None = 0
     udp_port: int | None = None
+    udp_out: tuple[str, int] | None = None  # send to a listening ground station, as SITL to 14550
     speedup: float = 1.0
     step_s: float = 0.02  # wall-clock seconds per loop
     system_id: int = 1
@@ -99,9 +102,10 @@ class SimVehicle:
             self.tcp_port = s.getsockname()[1]
             self._tcp_listen = s
             self._sel.register(s, selectors.EVENT_READ, "accept")
-        if self.udp_port is not None:
+        if self.udp_port is not None or self.udp_out is not None:
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            u.bind(("127.0.0.1", self.udp_port))
+            u.bind(("127.0.0.1", self.udp_port or 0))
+            self._udp_peer = self.udp_out
             u.setblocking(False)
             self.udp_port = u.getsockname()[1]
             self._udp = u
@@ -441,6 +445,8 @@ def run_vehicle(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.vehicle", description=__doc__.split("\n\n")[0])
     ap.add_argument("--tcp", type=int, default=5760, help="TCP port on 127.0.0.1 (default 5760, as SITL)")
     ap.add_argument("--udp", type=int, default=None, help="also listen on this UDP port")
+    ap.add_argument("--udp-out", default=None, help="also send to HOST:PORT (a ground station listening, e.g. "
+                    "127.0.0.1:14550; connect it with udp:0.0.0.0:14550)")
     ap.add_argument("--speedup", type=float, default=1.0, help="simulated seconds per real second")
     ap.add_argument("--home", default="46.5,8.0,500,0", help="LAT,LON,ALT_AMSL,HEADING (as SITL's --home)")
     ap.add_argument("--ekf-delay", type=float, default=10.0, help="simulated seconds until a position estimate")
@@ -455,8 +461,15 @@ def run_vehicle(argv: list[str] | None = None) -> int:
         return 2
     cfg = VehicleConfig(home_lat_deg=lat, home_lon_deg=lon, home_alt_amsl_m=alt, home_heading_deg=hdg,
                         ekf_ready_s=a.ekf_delay, wind_east_m_s=we, wind_north_m_s=wn, gps_sigma_m=a.gps_noise)
+    udp_out = None
+    if a.udp_out:
+        host, _, port = a.udp_out.rpartition(":")
+        if not port.isdigit():
+            print(f"error: --udp-out {a.udp_out!r}: expected HOST:PORT", file=sys.stderr)
+            return 2
+        udp_out = (host or "127.0.0.1", int(port))
     try:
-        v = SimVehicle(cfg, tcp_port=a.tcp, udp_port=a.udp, speedup=a.speedup)
+        v = SimVehicle(cfg, tcp_port=a.tcp, udp_port=a.udp, udp_out=udp_out, speedup=a.speedup)
     except OSError as exc:
         print(f"error: cannot bind port: {exc}", file=sys.stderr)
         return 2

@@ -95,3 +95,23 @@ def test_replay_link_paces_by_timestamps(tmp_path):
         wall = time.monotonic() - t0
     assert len(got) == len(all_msgs)
     assert wall >= 0.8 * span / 4.0  # never faster than asked (a lower bound, not a timing assertion)
+
+
+def test_listening_ground_station_udp_in():
+    """The vehicle sends to a listening ground station (SITL to 14550), connected as pilots do: udp:HOST:PORT."""
+    import socket
+
+    from sim.vehicle import SimVehicle, VehicleConfig
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    with MavlinkLink(f"udp:127.0.0.1:{port}") as link:
+        with SimVehicle(VehicleConfig(ekf_ready_s=1.0, gps_fix_s=0.5), tcp_port=None, udp_out=("127.0.0.1", port),
+                        speedup=10.0):
+            v = Vehicle(link)
+            v.connect(10.0)  # the vehicle spoke first; our replies go back to where it came from
+            v.wait_until(lambda st: st.has_position, 10.0, "position")
+            v.set_mode("GUIDED")
+            assert v.state.mode == "GUIDED"
