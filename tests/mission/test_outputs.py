@@ -147,3 +147,22 @@ def test_cli_custom_camera_and_target(tmp_path, capsys):
                  "--target", "1.3x0.6", "--launch", "30.379,119.450", "--out", str(tmp_path / "m.gpx")]) == 0
     out = capsys.readouterr().out
     assert "custom 640x512@25" in out and "custom 1.3x0.6 m" in out and "no DEM given" in out
+
+
+@pytest.mark.shared_data
+def test_done_when_command_on_real_dem(tmp_path, capsys):
+    """The issue's acceptance command: example KML area, M30T, sheep, SRTM N44W072, a .plan that loads back."""
+    from tests.conftest import shared_path
+    from thermal_sar.cli import main
+
+    dem = shared_path("dem", "N44W072.hgt")
+    out = tmp_path / "mission.plan"
+    assert main(["plan", "--area", str(EXAMPLE_KML), "--camera", "m30t", "--target", "sheep", "--dem", str(dem),
+                 "--launch", "44.29235,-71.46192", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "POD" in text and "sorties:" in text and "wrote" in text
+    doc = json.loads(out.read_text())
+    assert doc["fileType"] == "Plan" and doc["mission"]["version"] == 2
+    assert doc["geoFence"]["polygons"][0]["inclusion"] is False
+    items = load_mission_items(out)
+    assert items[1].command == 22 and items[-1].command == 20
