@@ -28,7 +28,7 @@ from geo.errors import SarIOError
 
 __all__ = ["leaflet_dir", "leaflet_js", "leaflet_css_inline", "OfflineMap", "STATIC_DIR", "TEMPLATE_DIR"]
 
-STATIC_DIR = Path(__file__).with_name("static")
+STATIC_DIR = Path(__file__).with_name("www")  # served at /static/
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
 
