@@ -21,6 +21,7 @@ from maps.features import (
     parse_targets,
     parse_track,
 )
+from maps.ingest_client import IngestClient
 from maps.guidance import Guidance, gpx_text, guidance, kml_text, rank_teams, walk_time_s
 from maps.progress import SearchProgress, search_progress
 from maps.static import MapOptions, build_map, mission_map, targets_map
@@ -35,7 +36,7 @@ __all__ = [
     "TerrainRaster", "resample_terrain", "hillshade_png", "contour_lines",
     "Guidance", "guidance", "walk_time_s", "rank_teams", "gpx_text", "kml_text",
     "SearchProgress", "search_progress",
-    "Store", "open_store", "ROLES",
+    "Store", "open_store", "ROLES", "IngestClient",
     "create_app", "ServerConfig",
 ]
 

@@ -271,3 +271,39 @@ def test_slow_subscribers_are_dropped_not_buffered_forever():
         assert "event: telemetry" in await fast.queue.get()
 
     asyncio.run(go())
+
+
+def test_ingest_client_retries_and_refuses(live_server, tmp_path):
+    import base64
+
+    from geo.errors import LinkError
+    from maps.ingest_client import IngestClient
+
+    with IngestClient(live_server.url, live_server.token) as c:
+        assert c.telemetry(lat_deg=30.38, lon_deg=119.45, alt_amsl_m=600.0)["ok"]
+        stored = c.detections([det(f"c{i}") for i in range(3)])
+        assert [s["created"] for s in stored] == [True] * 3
+        assert [s["created"] for s in c.detections([det("c0")])] == [False]
+        assert c.thumbnail("c1", base64.b64decode(png_b64()))["ok"]
+        with pytest.raises(LinkError, match="refused: HTTP 422"):
+            c.detections([{"uid": "bad", "lat_deg": 95, "lon_deg": 0, "confidence": 0.5}])
+    # Nothing listening: retries, then a LinkError with a hint (no waiting in the test: zero backoff).
+    with IngestClient("http://127.0.0.1:9", "tok", retries=2, backoff_s=0.0) as c:
+        with pytest.raises(LinkError, match="3 attempts"):
+            c.telemetry(lat_deg=30.0, lon_deg=119.0)
+
+
+def test_ingest_client_honours_429():
+    from maps.ingest_client import IngestClient
+
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if len(calls) == 1:
+            return httpx.Response(429, json={"detail": "slow down"}, headers={"Retry-After": "0"})
+        return httpx.Response(200, json={"ok": True, "stored": [{"uid": "a", "id": 1, "created": True}]})
+
+    with IngestClient("http://x", "tok", backoff_s=0.0, transport=httpx.MockTransport(handler)) as c:
+        assert c.detections([{"uid": "a"}]) == [{"uid": "a", "id": 1, "created": True}]
+    assert calls == ["/api/ingest/detections", "/api/ingest/detections"]
