@@ -33,7 +33,7 @@ class SensorModel:
     netd_mk: float = 50.0
     blur_sigma_px: float = 0.7
     vignetting_c: float = 0.35
-    column_fpn_c: float = 0.04
+    column_fpn_c: float = 0.02
     pixel_fpn_c: float = 0.025
     gain_fpn: float = 0.004
     drift_c: float = 0.15
