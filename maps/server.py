@@ -58,6 +58,7 @@ log = logging.getLogger("thermal_sar.serve")
 SESSION_COOKIE = "sar_session"
 LOGIN_CSRF_COOKIE = "sar_login_csrf"
 MAX_THUMBNAIL_BYTES = 256 * 1024
+CRED_CACHE_S = 30.0
 
 
 @dataclass
@@ -226,8 +227,10 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     login_limit = RateLimiter(cfg.login_rate_per_s, cfg.login_burst)
     login_ip_limit = RateLimiter(cfg.login_ip_rate_per_s, cfg.login_ip_burst)
     env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"]))
-    sessions: dict[str, tuple[dict, str, float]] = {}
-    tokens: dict[str, dict] = {}
+    # Credentials looked up in the database are remembered for CRED_CACHE_S, so that a user removed
+    # with `thermal-sar users remove` loses access within that time without a restart.
+    sessions: dict[str, tuple[tuple[dict, str, float], float]] = {}
+    tokens: dict[str, tuple[dict, float]] = {}
     cache: dict[str, Any] = {"progress_t": 0.0, "progress": None}
     app.state.store = store
     app.state.hub = hub
@@ -281,24 +284,26 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             th = token_hash(auth[7:].strip())
-            user = tokens.get(th)
-            if user is None:
+            hit = tokens.get(th)
+            if hit is None or time.monotonic() - hit[1] > CRED_CACHE_S:
                 user = await db(store.user_by_token_hash, th)
                 if user is None:
+                    tokens.pop(th, None)
                     raise ApiError(401, "the bearer token is not valid. Hint: create one with `thermal-sar users add NAME --role ingest`.")
-                tokens[th] = user
-            return user, "token", None
+                hit = tokens[th] = (user, time.monotonic())
+            return hit[0], "token", None
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             return None
         th = token_hash(cookie)
-        sess = sessions.get(th)
-        if sess is None:
+        hit = sessions.get(th)
+        if hit is None or time.monotonic() - hit[1] > CRED_CACHE_S:
             sess = await db(store.get_session, th)
             if sess is None:
+                sessions.pop(th, None)
                 return None
-            sessions[th] = sess
-        user, csrf, expires_s = sess
+            hit = sessions[th] = (sess, time.monotonic())
+        user, csrf, expires_s = hit[0]
         if time.time() >= expires_s:
             sessions.pop(th, None)
             await db(store.delete_session, th)

@@ -307,3 +307,18 @@ def test_ingest_client_honours_429():
     with IngestClient("http://x", "tok", backoff_s=0.0, transport=httpx.MockTransport(handler)) as c:
         assert c.detections([{"uid": "a"}]) == [{"uid": "a", "id": 1, "created": True}]
     assert calls == ["/api/ingest/detections", "/api/ingest/detections"]
+
+
+def test_removed_users_lose_access(live_server, monkeypatch):
+    import maps.server
+
+    officer, _ = login(live_server.url, "officer1")
+    assert officer.get("/api/state").status_code == 200
+    live_server.ingest("/api/ingest/telemetry", {"lat_deg": 30.38, "lon_deg": 119.45})
+    live_server.store.remove_user("officer1")
+    live_server.store.remove_user("drone")
+    monkeypatch.setattr(maps.server, "CRED_CACHE_S", 0.0)  # the server re-checks at once instead of within 30 s
+    assert officer.get("/api/state").status_code == 401
+    r = httpx.post(live_server.url + "/api/ingest/telemetry", json={"lat_deg": 30.38, "lon_deg": 119.45},
+                   headers={"Authorization": f"Bearer {live_server.token}"})
+    assert r.status_code == 401
