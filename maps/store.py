@@ -167,6 +167,9 @@ class Store:
     def set_password(self, username: str, password_hash: str) -> None:
         self._run("UPDATE users SET password_hash = ? WHERE username = ?", (password_hash, username))
 
+    def set_token_hash(self, username: str, token_hash: str) -> None:
+        self._run("UPDATE users SET token_hash = ? WHERE username = ?", (token_hash, username))
+
     def remove_user(self, username: str) -> bool:
         u = self.get_user(username)
         if u is None:

@@ -51,3 +51,27 @@ def remove(username, db) -> None:
     with open_store(db) as store:
         ok = store.remove_user(username)
     click.echo(f"removed {username}" if ok else f"no user {username}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password", default=None, help="New password (prompted when omitted).")
+@_DB
+def passwd(username, password, db) -> None:
+    """Set a new password for USERNAME (its open sessions stay until they expire or the user is removed)."""
+    from thermal_sar.pipelines.maps import set_password
+
+    if password is None:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    set_password(db, username, password)
+    click.echo(f"password of {username} changed")
+
+
+@users.command("token")
+@click.argument("username")
+@_DB
+def token(username, db) -> None:
+    """Issue a new bearer token for the ingest user USERNAME (the old one stops working)."""
+    from thermal_sar.pipelines.maps import rotate_token
+
+    click.echo(f"token (shown once): {rotate_token(db, username)}")

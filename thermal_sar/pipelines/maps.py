@@ -9,7 +9,8 @@ from typing import Sequence
 
 from geo.errors import FormatError, InputError, SarIOError
 
-__all__ = ["MapResult", "write_map", "load_terrain_or_default", "run_server", "add_user"]
+__all__ = ["MapResult", "write_map", "load_terrain_or_default", "run_server", "add_user", "set_password",
+           "rotate_token"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,40 @@ def add_user(db: str, username: str, role: str, password: str | None) -> tuple[d
         if not password:
             raise InputError(f"user {username!r} with role {role!r} needs a password.")
         return store.add_user(username, role, password_hash=hash_password(password)), None
+
+
+def _existing(store, username: str, *, ingest: bool) -> dict:
+    u = store.get_user(username)
+    if u is None:
+        raise InputError(f"no user {username!r}. Hint: thermal-sar users list --db ...")
+    if (u["role"] == "ingest") != ingest:
+        want = "an ingest user (machines have tokens)" if ingest else "a person (ingest users have tokens, not passwords)"
+        raise InputError(f"user {username!r} has role {u['role']!r}: this needs {want}.")
+    return u
+
+
+def set_password(db: str, username: str, password: str) -> None:
+    """Replace the password of a person's account."""
+    from maps.security import hash_password
+    from maps.store import open_store
+
+    with open_store(db) as store:
+        _existing(store, username, ingest=False)
+        store.set_password(username, hash_password(password))
+        store.audit("cli", "password", None, username)
+
+
+def rotate_token(db: str, username: str) -> str:
+    """A new bearer token for an ingest user; the old one is void."""
+    from maps.security import new_token, token_hash
+    from maps.store import open_store
+
+    with open_store(db) as store:
+        _existing(store, username, ingest=True)
+        tok = new_token()
+        store.set_token_hash(username, token_hash(tok))
+        store.audit("cli", "token", None, username)
+        return tok
 
 
 def run_server(*, db: str, host: str, port: int, dem: Sequence[str] | None, synthetic_terrain: bool,
