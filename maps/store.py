@@ -165,7 +165,12 @@ class Store:
         return self.get_user(username)  # type: ignore[return-value]
 
     def set_password(self, username: str, password_hash: str) -> None:
+        """New password hash; the user's open sessions end (a leaked session dies with the old password)."""
+        u = self.get_user(username)
+        if u is None:
+            raise InputError(f"no user {username!r}.")
         self._run("UPDATE users SET password_hash = ? WHERE username = ?", (password_hash, username))
+        self._run("DELETE FROM sessions WHERE user_id = ?", (u["id"],))
 
     def set_token_hash(self, username: str, token_hash: str) -> None:
         self._run("UPDATE users SET token_hash = ? WHERE username = ?", (token_hash, username))

@@ -58,7 +58,7 @@ def remove(username, db) -> None:
 @click.option("--password", default=None, help="New password (prompted when omitted).")
 @_DB
 def passwd(username, password, db) -> None:
-    """Set a new password for USERNAME (its open sessions stay until they expire or the user is removed)."""
+    """Set a new password for USERNAME; its open sessions end (within 30 s on a running server)."""
     from thermal_sar.pipelines.maps import set_password
 
     if password is None:
