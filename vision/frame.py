@@ -103,7 +103,10 @@ class ThermalFrame:
         object.__setattr__(self, "flags", frozenset(FrameFlag(f) for f in self.flags))
         if not isinstance(self.meta, types.MappingProxyType):
             object.__setattr__(self, "meta", types.MappingProxyType(dict(self.meta)))
-        a.flags.writeable = False
+        # A read-only view: the frame is a value; the caller's own array stays writable.
+        view = a.view()
+        view.flags.writeable = False
+        object.__setattr__(self, "data", view)
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -242,7 +242,13 @@ def iter_frames(inputs: Iterable[str | os.PathLike], **kw) -> Iterator[ThermalFr
             if images:
                 yield from iter_sequence(images, **kw)
                 images = []
-            yield from iter_video(p, **video_kw)
+            try:
+                yield from iter_video(p, **video_kw)
+            except SarError as exc:
+                if kw.get("on_error", "raise") != "skip":
+                    raise
+                if kw.get("errors") is not None:
+                    kw["errors"].append((str(p), str(exc)))
         else:
             images.append(p)
     if images:

@@ -143,3 +143,23 @@ def test_video_frames_with_timestamps(tmp_path, rng):
 def test_frame_rejects_non_2d():
     with pytest.raises(InputError):
         ThermalFrame(np.zeros(10), ValueKind.GREY)
+
+
+def test_iter_frames_skips_an_unreadable_video_in_a_live_run(tmp_path, rng):
+    from vision.io import iter_frames
+
+    good = tmp_path / "a.png"
+    cv2.imwrite(str(good), _scene(rng))
+    bad = tmp_path / "b.mp4"
+    bad.write_bytes(b"not a video")
+    errors: list = []
+    frames = list(iter_frames([good, bad], on_error="skip", errors=errors))
+    assert len(frames) == 1 and errors[0][0].endswith("b.mp4")
+
+
+def test_frame_data_is_read_only_but_the_callers_array_is_not(rng):
+    a = _scene(rng)
+    fr = ThermalFrame(a, ValueKind.GREY)
+    with pytest.raises(ValueError):
+        fr.data[0, 0] = 1
+    a[0, 0] = 1  # the caller's own array stays writable
