@@ -1,23 +1,29 @@
-"""The classical heat-signature detector (the default): fast, no model, explainable.
+"""The classical heat-signature detector (the default): fast, no network model, explainable.
 
 Pipeline, all in pixels of the frame (row, col):
 
 1. **Background**: a grey-level opening (erosion then dilation) on a 4x
    downsampled copy removes everything smaller than the structuring element
-   (people, animals) and keeps the terrain; the result is smoothed and
-   brought back to full size. ``residual = frame - background``.
+   (people, animals) and keeps the terrain; its upper envelope (3x3
+   dilation) is brought back to full size, so the edges of warm roofs and
+   roads stay background. ``residual = frame - background``.
 2. **Contrast normalisation**: the residual is divided by a local clutter
-   scale (mean absolute residual in a wide window, also at low resolution),
-   floored by the global noise: ``z`` is unit-free, so the same thresholds
-   work on 8-bit AGC video, raw counts and degrees Celsius.
+   scale (mean absolute residual in a wide window), floored by the pixel
+   noise (MAD of the full-resolution residual): ``z`` is unit-free, so the
+   same thresholds work on 8-bit AGC video, raw counts and degrees Celsius.
 3. **Candidates**: hysteresis threshold (pixels above ``low_z`` connected to
-   a pixel above ``high_z``), connected components with statistics.
+   a pixel above ``high_z``), connected components with statistics; large
+   blobs with several warm cores are split by a watershed.
 4. **Features**: area in pixels and, with a ground sample distance, in m^2;
-   aspect ratio, fill ratio (compactness of the box), peak and mean contrast.
+   aspect ratio, fill ratio (compactness of the box), peak and mean
+   contrast, the peak's contrast within the whole frame, and for people an
+   8x8 patch of ``z`` around the blob (its shape and surround).
 5. **Gates and scoring**: noise (too small), roads and roof edges (too long or
    too thin), buildings (too large) are rejected. With ``gsd_m`` each blob is
    given the class (person, sheep, cow) whose metric size fits best, or
-   rejected when none does; without it the class is ``hotspot``.
+   rejected when none does; without it the class is ``hotspot``. The score
+   is a logistic function of the features with weights fitted on the
+   HIT-UAV train split (:mod:`vision.classical_fit`).
 """
 
 from __future__ import annotations
