@@ -322,3 +322,21 @@ def test_removed_users_lose_access(live_server, monkeypatch):
     r = httpx.post(live_server.url + "/api/ingest/telemetry", json={"lat_deg": 30.38, "lon_deg": 119.45},
                    headers={"Authorization": f"Bearer {live_server.token}"})
     assert r.status_code == 401
+
+
+def test_merge_and_reject(live_server):
+    officer, ocsrf = login(live_server.url, "officer1")
+    h = {"X-CSRF-Token": ocsrf}
+    a = live_server.ingest("/api/ingest/detections", det("m1"))["stored"][0]["id"]
+    b = live_server.ingest("/api/ingest/detections", det("m2", lat=30.38002))["stored"][0]["id"]
+    assert officer.post(f"/api/detections/{a}/merge", json={"into_id": a}, headers=h).status_code == 400
+    assert officer.post(f"/api/detections/{a}/merge", json={"into_id": 999}, headers=h).status_code == 404
+    r = officer.post(f"/api/detections/{a}/merge", json={"into_id": b}, headers=h).json()
+    assert (r["status"], r["merged_into"]) == ("merged", b)
+    r = officer.post(f"/api/detections/{a}/assign", json={"team": "ground1"}, headers=h)
+    assert r.status_code == 409 and "merged" in r.json()["detail"]
+    assert officer.post(f"/api/detections/{b}/review", json={"action": "reject"}, headers=h).json()["status"] == "rejected"
+    assert officer.post(f"/api/detections/{b}/review", json={"action": "reopen"}, headers=h).json()["status"] == "new"
+    assert officer.post(f"/api/detections/{b}/review", json={"action": "delete"}, headers=h).status_code == 422
+    audit = [(x["action"], x["detection_id"]) for x in live_server.store.list_audit()]
+    assert ("merge", a) in audit and ("reject", b) in audit and ("reopen", b) in audit
