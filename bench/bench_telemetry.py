@@ -45,7 +45,7 @@ def bench_geotag() -> None:
     t = np.arange(n_pose) * 0.1
     x = np.linspace(-1500, 1500, n_pose)
     y = 300.0 * np.sin(t / 10.0)
-    lat, lon = frame.to_local(0, 0) and frame.to_geodetic(x, y)
+    lat, lon = frame.to_geodetic(x, y)
     alt = grid.height_at(x, y) + 100.0
     track = PoseTrack.from_samples(t, lat, lon, alt, rng.normal(0, 3, n_pose), rng.normal(0, 3, n_pose),
                                    np.full(n_pose, 90.0), None, rng.uniform(-90, -60, n_pose), None,

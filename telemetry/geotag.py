@@ -252,10 +252,18 @@ def geotag_pixels(rows_px, cols_px, poses: PoseArrays, camera: CameraModel, grid
     nd = np.where(np.abs(nd) > 1e-6, nd, -1e-6)
     tt = np.where(hit, t, 0.0)
 
-    def proj(v):  # (I - d n^T / (n.d)) v: how moving the ray's origin moves the hit
-        return v - d * (np.einsum("ni,ni->n", nrm, v) / nd)[:, None]
+    d_over_nd = d[:, :2] / nd[:, None]
 
-    sens = []  # (N, 3) sensitivity vectors, each times its sigma
+    def proj(v):  # east/north of (I - d n^T / (n.d)) v: how moving the ray's origin by v moves the hit
+        return v[:, :2] - d_over_nd * (nrm[:, 0] * v[:, 0] + nrm[:, 1] * v[:, 1] + nrm[:, 2] * v[:, 2])[:, None]
+
+    def proj_axis(k):  # proj of the unit vector of axis k (east, north, up)
+        out = -d_over_nd * nrm[:, k][:, None]
+        if k < 2:
+            out[:, k] += 1.0
+        return out
+
+    sens = []  # (N, 2) east/north sensitivity vectors, each times its sigma
     d_ned = d @ _ENU_FROM_NED  # the same matrix converts both ways (it is its own inverse)
     axes = _euler_axes_ned(tuple(ang), mode)  # rotation axis of each angle, NED, (N, 3) each
     deg = math.pi / 180.0
@@ -284,15 +292,11 @@ def geotag_pixels(rows_px, cols_px, poses: PoseArrays, camera: CameraModel, grid
             sens.append(tt[:, None] * proj(angle_dir(k)) * sig_ang[k])
     if err.horizontal_sigma_m > 0:
         for axis in (0, 1):
-            e = np.zeros((n, 3))
-            e[:, axis] = 1.0
-            sens.append(proj(e) * err.horizontal_sigma_m)
+            sens.append(proj_axis(axis) * err.horizontal_sigma_m)
     if err.vertical_sigma_m > 0:
-        e = np.zeros((n, 3))
-        e[:, 2] = 1.0
-        sens.append(proj(e) * err.vertical_sigma_m)
+        sens.append(proj_axis(2) * err.vertical_sigma_m)
     if err.dem_sigma_m > 0:
-        sens.append(d * (nrm[:, 2] / nd)[:, None] * err.dem_sigma_m)
+        sens.append(d_over_nd * (nrm[:, 2] * err.dem_sigma_m)[:, None])
     if err.timing_sigma_s > 0:
         if velocity_enu_m_s is not None:
             sens.append(proj(np.asarray(velocity_enu_m_s, float).reshape(n, 3)) * err.timing_sigma_s)
@@ -301,9 +305,15 @@ def geotag_pixels(rows_px, cols_px, poses: PoseArrays, camera: CameraModel, grid
             rate = np.asarray(yaw_rate_deg_s, float).reshape(n) * err.timing_sigma_s
             sens.append(tt[:, None] * proj(angle_dir(k_yaw)) * rate[:, None])
     if err.pixel_sigma_px > 0:
-        for dr, dc in ((1.0, 0.0), (0.0, 1.0)):
-            v2 = camera.pixel_to_camera(rows + dr * 0.5, cols + dc * 0.5).reshape(n, 3)
-            dd = np.einsum("nij,nj->ni", r_enu, v2 - v_cam) / 0.5
+        for axis, f in ((0, camera.fx_px), (1, camera.fy_px)):  # column, then row
+            if camera.dist_coeffs:
+                dr, dc = (0.0, 0.5) if axis == 0 else (0.5, 0.0)
+                dv = (camera.pixel_to_camera(rows + dr, cols + dc).reshape(n, 3) - v_cam) / 0.5
+            else:  # d(u/|u|) with u = (x, y, 1): (du - v (v . du)) / |u|, and 1/|u| = v_z
+                dv = -v_cam * (v_cam[:, axis] / f)[:, None]
+                dv[:, axis] += 1.0 / f
+                dv *= v_cam[:, 2:3]
+            dd = np.einsum("nij,nj->ni", r_enu, dv)
             sens.append(tt[:, None] * proj(dd) * err.pixel_sigma_px)
     # Only the horizontal 2x2 covariance is reported: accumulate its three terms.
     cee = np.zeros(n)

@@ -15,7 +15,7 @@ import contextlib
 import re
 import struct
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
@@ -333,37 +333,44 @@ def wait_for(link, types, timeout_s: float, condition=None, sink=None):
                 return m
 
 
-@dataclass
 class TlogReplayLink:
-    """A recorded tlog through the :class:`Link` interface.
+    """A recorded tlog through the :class:`Link` interface, used as a context manager.
 
     ``speed`` 0 plays as fast as possible; 1.0 in real time (by the tlog's
     timestamps). Sending is accepted and ignored (a recording cannot answer).
     Corrupt packets are skipped and counted in :attr:`corrupt_packets`.
     """
 
-    path: str | Path
-    speed: float = 0.0
-    target_system: int = 1
-    target_component: int = 1
-    corrupt_packets: int = 0
-    messages: int = 0
-    finished: bool = False
-    _conn: object = field(default=None, repr=False)
-    _t0_log: float | None = field(default=None, repr=False)
-    _t0_wall: float = field(default=0.0, repr=False)
-    _pending: object = field(default=None, repr=False)
+    def __init__(self, path: str | Path, speed: float = 0.0, *, target_system: int = 1, target_component: int = 1):
+        from pymavlink.dialects.v20 import ardupilotmega as mavlink2
 
-    def __post_init__(self) -> None:
-        from telemetry.logs import _open
+        from telemetry.tlog import TlogScan, scan_tlog
 
-        if self.speed < 0:
-            raise InputError(f"speed={self.speed} is out of range: allowed >= 0 (0 = as fast as possible).")
-        self._conn = _open(Path(self.path))
+        if not speed >= 0:
+            raise InputError(f"speed={speed} is out of range: allowed >= 0 (0 = as fast as possible).")
+        p = Path(path)
+        if not p.is_file():
+            raise SarIOError(f"tlog {str(p)!r} does not exist. Hint: check the path.")
+        self.path = p
+        self.speed = float(speed)
+        self.target_system = target_system
+        self.target_component = target_component
+        self.messages = 0
+        self.finished = False
+        self._scan = TlogScan()
+        self._gen = scan_tlog(p, None, self._scan)
+        self._mav = mavlink2.MAVLink(None, srcSystem=GCS_SYSTEM_ID, srcComponent=GCS_COMPONENT_ID)
+        self._t0_log: float | None = None
+        self._t0_wall = 0.0
+        self._pending = None
 
     @property
     def mav(self):
-        return self._conn.mav
+        return self._mav
+
+    @property
+    def corrupt_packets(self) -> int:
+        return self._scan.corrupt
 
     def send(self, msg) -> None:
         """Ignored: a replay cannot answer."""
@@ -372,30 +379,29 @@ class TlogReplayLink:
         out = []
         deadline = time.monotonic() + max(0.0, timeout_s)
         while not self.finished:
-            msg = self._pending or self._conn.recv_msg()
-            self._pending = None
-            if msg is None:
-                self.finished = True
-                break
-            if msg.get_type() == "BAD_DATA":
-                self.corrupt_packets += 1
-                continue
+            if self._pending is not None:
+                msg, self._pending = self._pending, None
+            else:
+                nxt = next(self._gen, None)
+                if nxt is None:
+                    self.finished = True
+                    break
+                msg = nxt[1]
             if self.speed > 0:
-                ts = getattr(msg, "_timestamp", 0.0)
+                ts = msg._timestamp
                 if self._t0_log is None:
                     self._t0_log, self._t0_wall = ts, time.monotonic()
                 due = self._t0_wall + (ts - self._t0_log) / self.speed
                 if due > time.monotonic():
-                    if due > deadline:
+                    if out or due > deadline:
                         self._pending = msg
-                        time.sleep(max(0.0, deadline - time.monotonic()))
+                        if not out:
+                            time.sleep(max(0.0, deadline - time.monotonic()))
                         break
                     time.sleep(due - time.monotonic())
             self.messages += 1
             out.append(msg)
-            if self.speed == 0 and len(out) >= 1000:
-                break
-            if self.speed > 0 and time.monotonic() >= deadline:
+            if len(out) >= 1000:
                 break
         return out
 
@@ -408,9 +414,8 @@ class TlogReplayLink:
             yield from batch
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._gen.close()
+        self.finished = True
 
     def __enter__(self) -> TlogReplayLink:
         return self

@@ -27,6 +27,7 @@ from geo.camera import MountMode
 from geo.errors import FormatError, SarIOError
 from telemetry._pymavlink import open_connection
 from telemetry.glitch import flag_gps_glitches
+from telemetry.tlog import TlogScan, scan_tlog
 from telemetry.track import CameraEvent, PoseTrack
 
 __all__ = ["LogSummary", "FlightLog", "read_log", "read_tlog", "read_dataflash", "iter_tlog"]
@@ -46,6 +47,7 @@ class LogSummary:
     gps_no_fix: int = 0
     boot_segments: int = 1
     counts: dict[str, int] = field(default_factory=dict, repr=False)
+    garbage_bytes: int = 0  # bytes between packets that framed nothing (tlog)
 
     def describe(self) -> str:
         unk = ", ".join(f"{k}x{v}" for k, v in sorted(self.unknown_ids.items())) or "none"
@@ -74,17 +76,17 @@ def _open(path: Path):
         raise SarIOError(f"cannot open log {str(path)!r}: {exc}") from None
 
 
-def iter_tlog(path: str | Path):
-    """Yield every message of a tlog (BAD_DATA and UNKNOWN_* included); ``msg._timestamp`` is the GCS time."""
-    conn = _open(Path(path))
-    try:
-        while True:
-            msg = conn.recv_msg()
-            if msg is None:
-                return
-            yield msg
-    finally:
-        conn.close()
+def iter_tlog(path: str | Path, wanted=None, scan: TlogScan | None = None):
+    """Yield every good message of a tlog (or those of ``wanted`` types); ``msg._timestamp`` is the GCS time.
+
+    Corrupt packets are skipped and counted in ``scan`` (see :mod:`telemetry.tlog`).
+    """
+    for _t, msg in scan_tlog(path, wanted, scan):
+        yield msg
+
+
+_TLOG_WANTED = frozenset({"GLOBAL_POSITION_INT", "ATTITUDE", "MOUNT_STATUS", "GIMBAL_DEVICE_ATTITUDE_STATUS",
+                          "GPS_RAW_INT", "CAMERA_FEEDBACK", "CAMERA_TRIGGER"})
 
 
 def _longest_boot(times: np.ndarray) -> tuple[np.ndarray, int]:
@@ -116,13 +118,13 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
     GPS glitches by comparing GPS_RAW_INT with the fused altitude.
     """
     p = Path(path)
-    counts: Counter[str] = Counter()
-    unknown: Counter[int] = Counter()
+    if not p.is_file():
+        raise SarIOError(f"log file {str(p)!r} does not exist. Hint: check the path.")
+    scan = TlogScan()
     pos, att, mnt, gps, cams, gda = [], [], [], [], [], []
     offsets = []  # GCS time - boot time, to place messages without time_boot_ms
-    for msg in iter_tlog(p):
+    for msg in iter_tlog(p, _TLOG_WANTED, scan):
         typ = msg.get_type()
-        counts[typ] += 1
         if typ == "GLOBAL_POSITION_INT":
             if msg.lat != 0 or msg.lon != 0:
                 pos.append((msg.time_boot_ms * 1e-3, msg.lat * 1e-7, msg.lon * 1e-7, msg.alt * 1e-3,
@@ -149,10 +151,8 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
             cams.append(("fb", msg._timestamp, msg.time_usec, msg.img_idx, msg.lat * 1e-7, msg.lng * 1e-7, msg.alt_msl))
         elif typ == "CAMERA_TRIGGER":
             cams.append(("tr", msg._timestamp, msg.time_usec, msg.seq, None, None, None))
-        elif typ.startswith("UNKNOWN_"):
-            with contextlib.suppress(ValueError):
-                unknown[int(typ.split("_", 1)[1])] += 1
-    n_msgs = sum(counts.values())
+    counts = dict(scan.counts)
+    n_msgs = scan.packets + scan.corrupt
     if not pos:
         raise FormatError(f"tlog {str(p)!r} has no GLOBAL_POSITION_INT with a position ({n_msgs} messages read). "
                           "Hint: the vehicle had no GPS fix, or the stream was not requested.")
@@ -204,8 +204,8 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
                                    mount_mode=mount_mode, gps_glitch=glitch,
                                    camera_events=tuple(sorted(events, key=lambda e: e.time_s)))
     home = float(np.median(P[:, 3] - P[:, 4]))
-    summ = LogSummary(str(p), "tlog", n_msgs, counts.get("BAD_DATA", 0), dict(unknown), n_gps, n_glitch, n_nofix, segments,
-                      dict(counts))
+    summ = LogSummary(str(p), "tlog", n_msgs, scan.corrupt, dict(scan.unknown_ids), n_gps, n_glitch, n_nofix,
+                      segments, counts, scan.garbage_bytes)
     return FlightLog(track, summ, home)
 
 

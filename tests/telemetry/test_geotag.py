@@ -128,3 +128,15 @@ def test_geojson_schema_for_the_maps_package():
     assert set(p["ellipse"]) == {"semi_major_m", "semi_minor_m", "orientation_deg"}
     assert p["status"] == "new" and p["sightings"] == 2 and isinstance(p["id"], str)
     assert 0.0 <= p["confidence"] <= 1.0 and p["first_seen_s"] == 1.0 and p["last_seen_s"] == 4.0
+
+
+def test_pixel_sensitivity_analytic_equals_numeric_with_distortion(flat):
+    """The analytic pixel derivative (no distortion) agrees with the numeric one (tiny distortion)."""
+    cam = CameraModel.from_fov(640, 512, 60.0)
+    cam_d = CameraModel.from_intrinsics(640, 512, cam.fx_px, cam.fy_px, cam.cx_px, cam.cy_px, (1e-9, 0, 0, 0))
+    em = ErrorModel(0, 0, 0, 0, 0, 0, 0, 0, 2.0)
+    poses = _track(pitch_g=-50.0, yaw=30.0).poses_at([1.0, 2.0, 3.0])
+    rows, cols = [10.0, 250.0, 500.0], [600.0, 320.0, 5.0]
+    a = geotag_pixels(rows, cols, poses, cam, flat[1], errors=em)
+    b = geotag_pixels(rows, cols, poses, cam_d, flat[1], errors=em)
+    assert a.cov_en_m2 == pytest.approx(b.cov_en_m2, rel=1e-3, abs=1e-3)  # numeric: 0.5 px differences
