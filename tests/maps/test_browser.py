@@ -35,6 +35,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Generous waits: CI shares two cores with the rest of the suite. (Waiting is not timing:
+    # nothing here asserts how fast; the benchmark measures that.)
+    expect.set_options(timeout=20_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
@@ -120,7 +123,7 @@ def test_officer_and_ground_team_flow(browser, live_server, tmp_path):
             live_server.ingest("/api/ingest/telemetry", {"lat_deg": la, "lon_deg": lo, "alt_amsl_m": 650.0,
                                                          "heading_deg": 0.0, "footprint": fp})
         op.wait_for_selector(".drone-icon")
-        expect(op.locator("#covered")).to_contain_text("%", timeout=10_000)
+        expect(op.locator("#covered")).to_contain_text("%")
 
         op.click(f"#det-{did} button.confirm")
         op.wait_for_selector(f"#det-{did} select.team")
