@@ -195,15 +195,25 @@ class Sitl:
         self.stop()
 
 
+def _join_home(argv: list[str]) -> list[str]:
+    """``--home -35.36,149.16,...`` -> ``--home=-35.36,...``: argparse would take a negative latitude for an option."""
+    out = list(argv)
+    for i, a in enumerate(out[:-1]):
+        if a == "--home" and out[i + 1].startswith("-"):
+            out[i:i + 2] = [f"--home={out[i + 1]}"]
+            break
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m sim.sitl --sitl-binary PATH``: start SITL and keep it running until Ctrl-C."""
     ap = argparse.ArgumentParser(prog="python -m sim.sitl", description="Run real ArduPilot SITL (arducopter).")
     ap.add_argument("--sitl-binary", default=None, help=f"path to arducopter (default ${SITL_ENV})")
     ap.add_argument("--defaults", default=None, help="copter.parm (default: found beside the binary)")
     ap.add_argument("--speedup", type=int, default=1)
-    ap.add_argument("--home", default=None, help="LAT,LON,ALT,HDG (use --home=... for a negative latitude)")
+    ap.add_argument("--home", default=None, help="LAT,LON,ALT,HDG ")
     ap.add_argument("-I", "--instance", type=int, default=0)
-    a = ap.parse_args(argv)
+    a = ap.parse_args(_join_home(sys.argv[1:] if argv is None else list(argv)))
     try:
         binary = find_sitl_binary(a.sitl_binary)
         if binary is None:

@@ -79,6 +79,7 @@ class SimVehicle:
         self._parser.robust_parsing = True
         self._rates = dict(_DEFAULT_RATES_HZ)
         self._custom_rates: set[int] = set()
+        self._param_values: dict[str, float] = {}
         self._next_due: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -224,6 +225,13 @@ class SimVehicle:
             params = self._params()
             if name in params:
                 self.mav.param_value_send(name.encode(), params[name], 9, len(params), list(params).index(name))
+        elif typ == "PARAM_SET":
+            name = m.param_id if isinstance(m.param_id, str) else m.param_id.decode()
+            name = name.rstrip("\x00")
+            if name in self._param_values or name in self._params():
+                self._param_values[name] = float(m.param_value)
+                params = self._params()
+                self.mav.param_value_send(name.encode(), params[name], 9, len(params), list(params).index(name))
         elif typ == "TERRAIN_DATA":
             self.terrain_blocks_received += 1
             for i, h in enumerate(m.data):
@@ -235,8 +243,10 @@ class SimVehicle:
 
     def _params(self) -> dict[str, float]:
         c = self.config
-        return {"WPNAV_SPEED": c.speed_m_s * 100, "WPNAV_SPEED_UP": c.climb_m_s * 100, "RTL_ALT": c.rtl_alt_m * 100,
+        base = {"WPNAV_SPEED": c.speed_m_s * 100, "WPNAV_SPEED_UP": c.climb_m_s * 100, "RTL_ALT": c.rtl_alt_m * 100,
                 "TERRAIN_ENABLE": 1.0, "SYSID_THISMAV": float(self.system_id), "SIM_SPEEDUP": float(self.speedup)}
+        base.update(self._param_values)
+        return base
 
     def _command(self, m) -> None:
         c = m.command
@@ -440,6 +450,16 @@ class _Buffer:
         return out
 
 
+def _join_home(argv: list[str]) -> list[str]:
+    """``--home -35.36,149.16,...`` -> ``--home=-35.36,...``: argparse would take a negative latitude for an option."""
+    out = list(argv)
+    for i, a in enumerate(out[:-1]):
+        if a == "--home" and out[i + 1].startswith("-"):
+            out[i:i + 2] = [f"--home={out[i + 1]}"]
+            break
+    return out
+
+
 def run_vehicle(argv: list[str] | None = None) -> int:
     """The ``python -m sim.vehicle`` command line."""
     ap = argparse.ArgumentParser(prog="python -m sim.vehicle", description=__doc__.split("\n\n")[0])
@@ -452,7 +472,7 @@ def run_vehicle(argv: list[str] | None = None) -> int:
     ap.add_argument("--ekf-delay", type=float, default=10.0, help="simulated seconds until a position estimate")
     ap.add_argument("--wind", default="0,0", help="wind east,north in m/s")
     ap.add_argument("--gps-noise", type=float, default=0.0, help="GPS_RAW_INT noise, metres (1 sigma)")
-    a = ap.parse_args(argv)
+    a = ap.parse_args(_join_home(sys.argv[1:] if argv is None else list(argv)))
     try:
         lat, lon, alt, hdg = (float(v) for v in a.home.split(","))
         we, wn = (float(v) for v in a.wind.split(","))

@@ -141,3 +141,16 @@ def test_takeoff_pause_rtl_and_land_commands():
         v.land()
         v.wait_until(lambda s: not s.armed, 60.0, "landed")
         assert any("Land complete" in t for t in v.state.statustexts)
+
+
+def test_parameters_list_read_and_set():
+    with running_vehicle() as (sv, conn), MavlinkLink(conn) as link:
+        v = Vehicle(link)
+        v.connect(10.0)
+        link.send(link.mav.param_request_list_encode(1, 1))
+        names = set()
+        v.link.wait("PARAM_VALUE", 5.0, lambda m: names.add(m.param_id) or len(names) >= 6)
+        assert {"WPNAV_SPEED", "RTL_ALT", "TERRAIN_ENABLE"} <= names
+        link.send(link.mav.param_set_encode(1, 1, b"RTL_ALT", 3000.0, 9))
+        pv = v.link.wait("PARAM_VALUE", 5.0, lambda m: m.param_id == "RTL_ALT")
+        assert pv.param_value == 3000.0

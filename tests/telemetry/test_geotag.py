@@ -140,3 +140,26 @@ def test_pixel_sensitivity_analytic_equals_numeric_with_distortion(flat):
     a = geotag_pixels(rows, cols, poses, cam, flat[1], errors=em)
     b = geotag_pixels(rows, cols, poses, cam_d, flat[1], errors=em)
     assert a.cov_en_m2 == pytest.approx(b.cov_en_m2, rel=1e-3, abs=1e-3)  # numeric: 0.5 px differences
+
+
+GOLDEN = __import__("pathlib").Path(__file__).parent / "data" / "targets_golden.geojson"
+
+
+def _golden_targets():
+    d = 1.0 / 111_000.0
+    ss = [
+        Sighting(LAT, LON, 612.0, ((4.0, 1.0), (1.0, 2.0)), "person", 0.8, 812.5, 3, b"\x89PNG\r\n"),
+        Sighting(LAT + 1.0 * d, LON, 613.0, ((4.0, 0.0), (0.0, 4.0)), "person", 0.5, 830.0, 7),
+        Sighting(LAT + 200 * d, LON - 50 * d, 640.0, ((9.0, -2.0), (-2.0, 16.0)), "sheep", 0.9, 901.25, 12),
+    ]
+    return fuse_sightings(ss)
+
+
+def test_geojson_matches_golden_file():
+    """The exact bytes the maps package reads (regenerate deliberately with THERMAL_SAR_REGEN_GOLDEN=1)."""
+    import os
+
+    text = targets_geojson(_golden_targets(), indent=1) + "\n"
+    if os.environ.get("THERMAL_SAR_REGEN_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")

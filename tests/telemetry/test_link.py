@@ -115,3 +115,16 @@ def test_listening_ground_station_udp_in():
             v.wait_until(lambda st: st.has_position, 10.0, "position")
             v.set_mode("GUIDED")
             assert v.state.mode == "GUIDED"
+
+
+def test_nothing_listening_is_a_link_error_with_hint():
+    import socket
+
+    from geo.errors import LinkError
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # a port where nothing listens
+    with pytest.raises(LinkError, match="Hint: is the vehicle"):
+        MavlinkLink(f"tcp:127.0.0.1:{port}")
