@@ -102,3 +102,23 @@ def test_detect_with_a_yolo_model(tmp_path):
     doc = json.loads((out / "detections.json").read_text())
     assert {d["class_name"] for d in doc["detections"]} == {"person", "sheep"}
     assert all(d["source"] == "yolo" for d in doc["detections"])
+
+
+def test_frame_gsd_from_lrf_or_relative_altitude():
+    from geo.camera import CameraPose, MountMode, camera_preset
+    from thermal_sar.pipelines.detect import frame_gsd_m
+    from vision.frame import LrfTarget, ThermalFrame, ValueKind
+
+    cam = camera_preset("m30t")
+    pose = CameraPose(46.0, 8.0, 1500.0, gimbal_pitch_deg=-90.0, mount_mode=MountMode.EARTH)
+    data = np.zeros((512, 640), np.uint16)
+    meta = {"model": "M30T", "xmp": {"RelativeAltitude": "+80.0"}}
+    fr = ThermalFrame(data, ValueKind.COUNTS, pose=pose, meta=meta)
+    assert frame_gsd_m(fr, None) == pytest.approx(80.0 / cam.fx_px, rel=1e-6)
+    fr_lrf = ThermalFrame(data, ValueKind.COUNTS, pose=pose, meta=meta, lrf=LrfTarget(46.0, 8.0, 60.0))
+    assert frame_gsd_m(fr_lrf, None) == pytest.approx(60.0 / cam.fx_px, rel=1e-6)
+    # The M30T's 1280x1024 display image has half the GSD of the 640x512 sensor.
+    big = ThermalFrame(np.zeros((1024, 1280), np.uint8), ValueKind.GREY, pose=pose, meta=meta)
+    assert frame_gsd_m(big, None) == pytest.approx(40.0 / cam.fx_px, rel=1e-6)
+    # Unknown camera and no preset: no GSD rather than a guess.
+    assert frame_gsd_m(ThermalFrame(data, ValueKind.COUNTS, pose=pose, meta={"model": "X"}), None) is None
