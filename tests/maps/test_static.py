@@ -203,3 +203,25 @@ def test_report_on_a_real_srtm_tile(tmp_path, shared_data):
     levels = {float(x) for x in re.findall(r'"elevation_m": ([0-9.]+)', html)}
     assert levels and all(v % 50 == 0 for v in levels) and max(levels) >= 1850
     assert out.stat().st_size < 5_000_000
+
+
+def test_targets_written_by_telemetry_fusion_are_drawn(tmp_path):
+    """The contract with telemetry/: its targets_geojson output parses and maps, thumbnails included."""
+    import base64
+
+    from maps.features import classify_feature_collection, parse_targets
+    from telemetry.fusion import Sighting, fuse_sightings, targets_geojson
+    from thermal_sar.cli import main
+
+    thumb = base64.b64decode(png_b64(5))
+    cov = ((4.0, 0.0), (0.0, 9.0))
+    s = [Sighting(30.3800 + 1e-6 * k, 119.4500, 520.0, cov, "person", 0.6, float(k), k, thumb) for k in range(3)]
+    s.append(Sighting(30.3850, 119.4550, 540.0, cov, "sheep", 0.7, 5.0))
+    fc = json.loads(targets_geojson(fuse_sightings(s)))
+    assert classify_feature_collection(fc) == "targets"
+    ts = {t.class_name: t for t in parse_targets(fc)}
+    assert ts["person"].sightings == 3 and ts["person"].thumbnail_png_b64 and ts["person"].ellipse.semi_major_m > 0
+    assert ts["sheep"].thumbnail_png_b64 is None
+    p = tmp_path / "targets.geojson"
+    p.write_text(json.dumps(fc))
+    assert main(["map", str(p), "-o", str(tmp_path / "t.html")]) == 0
