@@ -26,3 +26,8 @@ def map_(files, out, dem, basemap, tiles_url, tianditu_key, contour_interval_m, 
                   contour_interval_m=contour_interval_m, title=title)
     click.echo(f"wrote {r.path} ({r.size_bytes / 1e6:.1f} MB): {r.missions} mission(s), {r.targets} target(s), "
                f"{r.track_points} track points, basemap {r.basemap}")
+    if r.terrain:
+        click.echo(f"terrain layer: {r.terrain}")
+    else:
+        click.secho("no terrain layer: the features are not on the embedded terrain; give --dem FILE for one.",
+                    fg="yellow")

@@ -21,6 +21,7 @@ class MapResult:
     targets: int
     track_points: int
     basemap: str
+    terrain: str | None
 
 
 def load_terrain_or_default(dem: Sequence[str | Path] | None, *, synthetic: bool = True):
@@ -114,7 +115,8 @@ def write_map(inputs: Sequence[str | Path], out: str | Path, *, dem: Sequence[st
         m.save(str(out))
     except OSError as exc:
         raise SarIOError(f"cannot write {str(out)!r}: {exc.strerror or exc}.") from None
-    return MapResult(out, out.stat().st_size, n_missions, len(targets), len(track), basemap)
+    return MapResult(out, out.stat().st_size, n_missions, len(targets), len(track), basemap,
+                     getattr(terrain, "name", None) if terrain is not None else None)
 
 
 def add_user(db: str, username: str, role: str, password: str | None) -> tuple[dict, str | None]:
