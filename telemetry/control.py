@@ -141,14 +141,21 @@ class Vehicle:
         """Arm, retrying while the autopilot reports a transient prearm failure (no position estimate yet)."""
         deadline = time.monotonic() + timeout_s
         while True:
+            seq0 = self.state.statustext_seq
             try:
                 self.command(400, 1)
                 self.wait_until(lambda s: s.armed, 5.0, "armed")
                 return
             except CommandError as exc:
-                text = self.state.last_statustext.lower()
+                # The reason comes as STATUSTEXT, sometimes just after the ACK: give it a moment.
+                self.pump(0.3)
+                st = self.state
+                k = min(st.statustext_seq - seq0, len(st.statustexts))
+                new = st.statustexts[-k:] if k > 0 else ()
+                reasons = [t for t in new if "arm" in t.lower()] or list(new) or [st.last_statustext]
+                text = reasons[-1].lower()
                 if not any(w in text for w in _TRANSIENT) or time.monotonic() + retry_interval_s > deadline:
-                    raise CommandError(f"arming failed: {exc}") from None
+                    raise CommandError(f"arming failed: {exc} ({reasons[-1]})") from None
             self.pump(retry_interval_s)
 
     def disarm(self) -> None:

@@ -59,6 +59,7 @@ class VehicleState:
     camera_images: int = 0
     last_statustext: str = ""
     statustexts: tuple[str, ...] = field(default=(), repr=False)
+    statustext_seq: int = 0  # how many STATUSTEXTs so far (the tuple keeps the latest 50)
 
     @property
     def has_position(self) -> bool:
@@ -114,7 +115,8 @@ class StateTracker:
         elif typ == "STATUSTEXT":
             text = msg.text if isinstance(msg.text, str) else bytes(msg.text).decode("utf-8", "replace")
             text = text.rstrip("\x00")
-            s = replace(s, last_statustext=text, statustexts=(s.statustexts + (text,))[-self._max:])
+            s = replace(s, last_statustext=text, statustexts=(s.statustexts + (text,))[-self._max:],
+                        statustext_seq=s.statustext_seq + 1)
         else:
             return
         self.state = s
