@@ -21,6 +21,7 @@ from mission.formats import (
     write_plan,
 )
 from mission.items import GLOBAL_FRAMES, MavCmd, MavFrame, MissionItem
+from mission.overwatch import OverwatchStats, orbit_speed_m_s, plan_overwatch
 from mission.objective import FlightTimeObjective, HeightField, LengthObjective, Objective, PathProfile, profile
 from mission.patterns import plan_datum, plan_rings, load_distance_table, DistanceTable
 from mission.plan_types import MissionPlan, PlannedWaypoint, PlanStats, Sortie
@@ -44,4 +45,6 @@ __all__ = [
     "Swath", "Cell", "decompose", "choose_bearing", "longest_edge_bearing_deg",
     "Objective", "FlightTimeObjective", "LengthObjective", "PathProfile", "profile", "HeightField",
     "FollowedPath", "follow_terrain", "DistanceTable", "load_distance_table",
+    # overwatch
+    "plan_overwatch", "OverwatchStats", "orbit_speed_m_s",
 ]

@@ -108,6 +108,10 @@ class MissionPlan:
     terrain_name: str
     pattern: str
     rings: tuple[tuple[str, tuple[LatLon, ...]], ...] = ()
+    # Overwatch (mission.overwatch): the orbit flown, (lat_deg, lon_deg, alt AMSL m) closed, and the point watched,
+    # (lat_deg, lon_deg, ground AMSL m); empty / None for searches.
+    orbit: tuple[tuple[float, float, float], ...] = ()
+    point_of_interest: tuple[float, float, float] | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -18,10 +18,10 @@ def _ring(r) -> list[list[float]]:
 def plan_to_geojson(plan) -> dict[str, Any]:
     """FeatureCollection with a ``role`` property on every feature (schema in docs/mission.md)."""
     st = plan.stats
-    feats: list[dict[str, Any]] = [
-        {"type": "Feature", "properties": {"role": "area", "area_m2": st.area_m2},
-         "geometry": {"type": "Polygon", "coordinates": [_ring(plan.area)] + [_ring(h) for h in plan.holes]}},
-    ]
+    feats: list[dict[str, Any]] = []
+    if plan.area:
+        feats.append({"type": "Feature", "properties": {"role": "area", "area_m2": st.area_m2},
+                      "geometry": {"type": "Polygon", "coordinates": [_ring(plan.area)] + [_ring(h) for h in plan.holes]}})
     for i, h in enumerate(plan.holes):
         feats.append({"type": "Feature", "properties": {"role": "hole", "index": i},
                       "geometry": {"type": "Polygon", "coordinates": [_ring(h)]}})
@@ -34,6 +34,22 @@ def plan_to_geojson(plan) -> dict[str, Any]:
     lat, lon, alt = plan.launch
     feats.append({"type": "Feature", "properties": {"role": "launch", "ground_amsl_m": alt},
                   "geometry": {"type": "Point", "coordinates": [lon, lat, alt]}})
+    ow = plan.meta.get("overwatch")
+    if plan.orbit:
+        props = {"role": "orbit"}
+        if ow is not None:
+            props.update({k: getattr(ow, k) for k in ("radius_m", "clockwise", "mode", "laps", "orbit_period_s",
+                                                      "time_on_station_s", "orbit_agl_min_m", "orbit_agl_max_m",
+                                                      "orbit_amsl_min_m", "orbit_amsl_max_m", "loiter_seq")})
+        feats.append({"type": "Feature", "properties": props,
+                      "geometry": {"type": "LineString", "coordinates": [[b, a, z] for a, b, z in plan.orbit]}})
+    if plan.point_of_interest is not None:
+        a, b, z = plan.point_of_interest
+        props = {"role": "point_of_interest", "ground_amsl_m": z}
+        if ow is not None:
+            props.update({k: getattr(ow, k) for k in ("radius_m", "depression_min_deg", "depression_max_deg",
+                                                      "gsd_across_m", "gsd_along_m", "roi_seq")})
+        feats.append({"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": [b, a, z]}})
     for k, ring in plan.footprints:
         feats.append({"type": "Feature", "properties": {"role": "footprint", "sortie": k},
                       "geometry": {"type": "Polygon", "coordinates": [_ring(ring)]}})
@@ -53,10 +69,12 @@ def plan_to_geojson(plan) -> dict[str, Any]:
                                          "amsl_m": w.alt_amsl_m, "agl_m": w.agl_m, "ground_amsl_m": w.ground_amsl_m},
                           "geometry": {"type": "Point", "coordinates": [w.lon_deg, w.lat_deg, w.alt_amsl_m]}})
     stats = {k: getattr(st, k) for k in st.__dataclass_fields__ if k != "alternatives"}
-    return {"type": "FeatureCollection", "features": feats,
-            "properties": {"generator": "thermal-sar", "pattern": plan.pattern, "camera": plan.camera_name,
-                           "target": plan.target_name, "terrain": plan.terrain_name,
-                           "altitude_frame": plan.altitude_frame, "warnings": list(plan.warnings), "stats": stats}}
+    props = {"generator": "thermal-sar", "pattern": plan.pattern, "camera": plan.camera_name,
+             "target": plan.target_name, "terrain": plan.terrain_name,
+             "altitude_frame": plan.altitude_frame, "warnings": list(plan.warnings), "stats": stats}
+    if ow is not None:
+        props["overwatch"] = {k: getattr(ow, k) for k in ow.__dataclass_fields__}
+    return {"type": "FeatureCollection", "features": feats, "properties": props}
 
 
 def format_geojson(plan) -> str:

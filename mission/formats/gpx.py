@@ -17,10 +17,17 @@ def format_gpx(plan) -> str:
         pts = "".join(f'<rtept lat="{w.lat_deg!r}" lon="{w.lon_deg!r}"><ele>{w.alt_amsl_m!r}</ele><name>{w.seq}</name>'
                       f"<desc>{escape(w.kind)} {w.agl_m:.1f} m AGL</desc></rtept>" for w in s.waypoints)
         rtes.append(f"<rte><name>sortie {s.index + 1}</name>{pts}</rte>")
+    if plan.orbit:
+        pts = "".join(f'<trkpt lat="{a!r}" lon="{b!r}"><ele>{z!r}</ele></trkpt>' for a, b, z in plan.orbit)
+        rtes.append(f"<trk><name>orbit</name><trkseg>{pts}</trkseg></trk>")
+    poi = ""
+    if plan.point_of_interest is not None:
+        a, b, z = plan.point_of_interest
+        poi = f'<wpt lat="{a!r}" lon="{b!r}"><ele>{z!r}</ele><name>point of interest</name></wpt>'
     lat, lon, alt = plan.launch
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="thermal-sar" '
             'xmlns="http://www.topografix.com/GPX/1/1">'
-            f'<wpt lat="{lat!r}" lon="{lon!r}"><ele>{alt!r}</ele><name>launch</name></wpt>{"".join(rtes)}</gpx>\n')
+            f'<wpt lat="{lat!r}" lon="{lon!r}"><ele>{alt!r}</ele><name>launch</name></wpt>{poi}{"".join(rtes)}</gpx>\n')
 
 
 def parse_gpx_polygons(text: str, *, name: str = "<gpx>") -> list[tuple[str, tuple, tuple]]:

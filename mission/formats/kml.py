@@ -46,7 +46,15 @@ def format_area_kml(outer, holes=(), no_fly=(), *, name: str = "search area") ->
 
 def format_kml(plan) -> str:
     """KML of a plan: area, holes, no-fly zones, each sortie's 3-D path (absolute altitudes) and waypoints."""
-    parts = [_poly("search area", plan.area, plan.holes)]
+    parts = [_poly("search area", plan.area, plan.holes)] if plan.area else []
+    if plan.point_of_interest is not None:
+        a, b, z = plan.point_of_interest
+        parts.append(f"<Placemark><name>point of interest</name><description>{z:.1f} m AMSL</description><Point>"
+                     f"<coordinates>{b!r},{a!r},{z!r}</coordinates></Point></Placemark>")
+    if plan.orbit:
+        parts.append("<Placemark><name>orbit</name><styleUrl>#path</styleUrl><LineString><altitudeMode>absolute"
+                     f"</altitudeMode><coordinates>{_coords([(a, b) for a, b, _ in plan.orbit], [z for _, _, z in plan.orbit])}"
+                     "</coordinates></LineString></Placemark>")
     parts += [_poly(f"no-fly {i}", z, style="nofly") for i, z in enumerate(plan.no_fly)]
     lat, lon, alt = plan.launch
     parts.append(f"<Placemark><name>launch</name><Point><coordinates>{lon!r},{lat!r},{alt!r}</coordinates></Point>"
