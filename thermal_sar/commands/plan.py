@@ -12,9 +12,15 @@ import click
               "polygons named 'no-fly ...' are no-fly zones).")
 @click.option("--points", help="Search area as 'LAT,LON LAT,LON LAT,LON ...'.")
 @click.option("--datum", help="Datum (last known position) 'LAT,LON' for a pattern search.")
-@click.option("--pattern", type=click.Choice(["expanding-square", "sector", "creeping-line"]),
-              default="expanding-square", show_default=True, help="Pattern around --datum (IAMSAR).")
-@click.option("--radius", "radius_m", type=float, default=500.0, show_default=True, help="Pattern radius, m.")
+@click.option("--pattern", type=click.Choice(["expanding-square", "sector", "creeping-line", "overwatch"]),
+              default="expanding-square", show_default=True, help="Pattern around --datum (IAMSAR), or overwatch: "
+              "orbit --at with the camera on it.")
+@click.option("--at", "at", help="Point to watch 'LAT,LON' (with --pattern overwatch).")
+@click.option("--radius", "radius_m", type=float, default=500.0, show_default=True, help="Pattern radius, m "
+              "(overwatch: orbit radius, required).")
+@click.option("--time-on-station", "time_on_station_min", type=float, help="Overwatch: stay at most this long, min "
+              "(default: as long as the battery allows).")
+@click.option("--ccw", is_flag=True, help="Overwatch: orbit counter-clockwise.")
 @click.option("--ipp", help="Initial planning point 'LAT,LON': search probability rings, innermost first.")
 @click.option("--category", help="Subject category of the distance table (with --ipp), e.g. child-4-6.")
 @click.option("--rings-to", "up_to_percent", type=click.Choice(["25", "50", "75", "95"]), default="75",
@@ -58,7 +64,7 @@ import click
 @click.option("--repair", is_flag=True, help="Repair self-intersecting polygons instead of refusing them.")
 @click.option("--out", "outs", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="Output: .plan, .waypoints (one file per sortie), .kml, .gpx, .geojson; repeatable.")
-def plan(area, points, datum, pattern, radius_m, ipp, category, up_to_percent, distance_table, dems, launch, camera,
+def plan(area, points, datum, pattern, at, radius_m, time_on_station_min, ccw, ipp, category, up_to_percent, distance_table, dems, launch, camera,
          target, pixels, agl_m, ceiling_agl_m, min_safe_agl_m, tolerance_m, dem_margin_m, sidelap, frontlap, stills,
          speed_m_s, climb_m_s, descent_m_s, endurance_min, reserve_min, drones, max_sorties, altitude_frame, sweep,
          no_fly_margin_m, free_transit, repair, outs) -> None:
@@ -69,6 +75,15 @@ def plan(area, points, datum, pattern, radius_m, ipp, category, up_to_percent, d
 
     vehicle = VehicleLimits(speed_m_s=speed_m_s, climb_m_s=climb_m_s, descent_m_s=descent_m_s,
                             endurance_s=endurance_min * 60.0, reserve_s=reserve_min * 60.0)
+    if pattern == "overwatch" or at:
+        ctx = click.get_current_context()
+        _overwatch(at=at, pattern=pattern, radius_m=radius_m,
+                   radius_given=ctx.get_parameter_source("radius_m") != click.core.ParameterSource.DEFAULT,
+                   others=[x for x in (area, points, datum, ipp) if x], agl_m=agl_m, dems=dems, launch=launch,
+                   camera=camera, vehicle=vehicle, tolerance_m=tolerance_m, ceiling_agl_m=ceiling_agl_m,
+                   min_safe_agl_m=min_safe_agl_m, dem_margin_m=dem_margin_m, altitude_frame=altitude_frame,
+                   clockwise=not ccw, time_on_station_min=time_on_station_min, outs=outs)
+        return
     settings = dict(px_needed=pixels_for_level(pixels), agl_m=agl_m, ceiling_agl_m=ceiling_agl_m,
                     min_safe_agl_m=min_safe_agl_m, tolerance_m=tolerance_m, dem_margin_m=dem_margin_m,
                     sidelap=sidelap, frontlap=frontlap, stills=stills, vehicle=vehicle, drones=drones,
@@ -81,3 +96,62 @@ def plan(area, points, datum, pattern, radius_m, ipp, category, up_to_percent, d
                   settings=tuple(settings.items()), sweep=sweep, repair=repair)
     result = run_plan(job)
     click.echo(result.summary)
+
+
+def _overwatch(*, at, pattern, radius_m, radius_given, others, agl_m, dems, launch, camera, vehicle, outs,
+               time_on_station_min, **kw) -> None:
+    """``--pattern overwatch --at LAT,LON``: plan the orbit, write the files, print the summary."""
+    from geo.coords import parse_lat_lon
+    from geo.errors import InputError
+    from geo.terrain import load_terrain
+    from mission import plan_overwatch, write_plan
+    from thermal_sar.pipelines.plan import _camera
+
+    if pattern != "overwatch":
+        raise InputError(f"--at is the point of --pattern overwatch, not of --pattern {pattern}. Hint: add "
+                         "--pattern overwatch, or give the datum with --datum.")
+    if not at:
+        raise InputError("--pattern overwatch needs --at LAT,LON: the point to watch.")
+    if others:
+        raise InputError("--pattern overwatch orbits --at: leave out --area, --points, --datum and --ipp.")
+    if not radius_given:
+        raise InputError("--pattern overwatch needs --radius: the orbit radius in metres, e.g. --radius 80.")
+    if agl_m is None:
+        raise InputError("--pattern overwatch needs --agl: the height above ground of the orbit in metres, e.g. "
+                         "--agl 60.")
+    plan = plan_overwatch(parse_lat_lon(at, name="at"), radius_m=radius_m, agl_m=agl_m,
+                          terrain=load_terrain(list(dems)) if dems else None,
+                          launch=parse_lat_lon(launch, name="launch") if launch else None, camera=_camera(camera),
+                          vehicle=vehicle, time_on_station_s=None if time_on_station_min is None
+                          else time_on_station_min * 60.0, **kw)
+    files = [f for out in outs for f in write_plan(plan, Path(out))]
+    click.echo(overwatch_summary(plan, files))
+
+
+def overwatch_summary(plan, files=()) -> str:
+    """The short table a pilot reads before an overwatch flight."""
+    ow = plan.meta["overwatch"]
+    fly = ("one NAV_LOITER_TURNS" if ow.mode == "loiter" else "a ring of terrain-following waypoints with DO_JUMP")
+    rows = [
+        ("pattern", f"overwatch of {ow.point_lat_deg:.6f},{ow.point_lon_deg:.6f} (ground {ow.point_ground_amsl_m:.0f} m "
+                    f"AMSL), {fly}, {'clockwise' if ow.clockwise else 'counter-clockwise'}"),
+        ("orbit", f"radius {ow.radius_m:.0f} m at {ow.orbit_speed_m_s:.1f} m/s: one lap every {ow.orbit_period_s:.0f} s"),
+        ("time on station", f"{ow.time_on_station_s / 60:.1f} min ({ow.laps} laps; the battery allows "
+                            f"{ow.max_time_on_station_s / 60:.1f} min)"),
+        ("height above ground", f"{ow.agl_m:.0f} m +- {ow.tolerance_m:.0f} m: orbit {ow.orbit_agl_min_m:.1f}.."
+                                f"{ow.orbit_agl_max_m:.1f} m, whole path {ow.agl_min_m:.1f}..{ow.agl_max_m:.1f} m"),
+        ("altitude AMSL", f"orbit {ow.orbit_amsl_min_m:.1f}..{ow.orbit_amsl_max_m:.1f} m, whole path "
+                          f"{ow.amsl_min_m:.1f}..{ow.amsl_max_m:.1f} m (written {plan.altitude_frame})"),
+        ("camera to point", f"{ow.depression_min_deg:.0f}..{ow.depression_max_deg:.0f} deg below the horizon, "
+                            f"slant range up to {ow.slant_range_max_m:.0f} m"),
+        ("GSD at the point", f"{ow.gsd_across_m * 100:.1f} cm/px across, {ow.gsd_along_m * 100:.1f} cm/px along the "
+                             f"line of sight ({plan.camera_name})"),
+        ("transit", f"{ow.transit_distance_m / 1000:.2f} km each way ({ow.transit_out_s / 60:.1f} min out, "
+                    f"{ow.transit_back_s / 60:.1f} min back)"),
+        ("flight time", f"{ow.flight_time_s / 60:.1f} min, items {len(plan.sorties[0].items)}"),
+    ]
+    w = max(len(k) for k, _ in rows)
+    out = ["thermal-sar overwatch plan"] + [f"  {k:<{w}}  {v}" for k, v in rows]
+    out += [f"  warning: {m}" for m in plan.warnings]
+    out += [f"  wrote {f}" for f in files]
+    return "\n".join(out)
