@@ -152,3 +152,34 @@ def test_fly_upload_only_real_qgc_plan(tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "uploaded 76 items (home + 75)" in out and "verified by download: yes" in out
+
+
+def test_geotag_dji_images_from_xmp_agrees_with_laser_rangefinder(tmp_path, capsys):
+    """A detection at the centre of a real H20T image lands on that image's laser-ranged point."""
+    from tests.conftest import shared_path
+    from telemetry import read_dji_pose
+
+    folder = shared_path("rjpeg", "dji_h20t")
+    images = sorted(folder.glob("*.JPG"))
+    cam = camera_preset("h20t")
+    for k in (0, len(images) // 2, len(images) - 1):  # one image at a time: nearby sightings would be fused
+        img = images[k]
+        det = {"top_px": cam.cy_px - 5, "left_px": cam.cx_px - 5, "bottom_px": cam.cy_px + 5,
+               "right_px": cam.cx_px + 5, "score": 0.6, "class_name": "hotspot", "frame_index": k,
+               "frame_time_s": float(k), "source": img.name}
+        det_path = tmp_path / "dets.json"
+        det_path.write_text(json.dumps([det]))
+        out = tmp_path / "t.geojson"
+        rc = main(["geotag", "--dji-images", str(folder), "--detections", str(det_path), "--out", str(out)])
+        text = capsys.readouterr().out
+        assert rc == 0, text
+        (f,) = json.loads(out.read_text())["features"]
+        lon, lat = f["geometry"]["coordinates"]
+        lrf = read_dji_pose(img).lrf
+        assert distance_m(lat, lon, lrf.lat_deg, lrf.lon_deg) < 1.0, img.name
+
+
+def test_geotag_needs_exactly_one_source(tmp_path, capsys):
+    (tmp_path / "d.json").write_text("[]")
+    rc = main(["geotag", "--detections", str(tmp_path / "d.json")])
+    assert rc == 2 and "exactly one of --tlog" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.camera import CameraModel, camera_preset
+from geo.camera import CameraModel, MountMode, camera_preset
 from geo.errors import FormatError, InputError, SarIOError
 from geo.frames import LocalFrame
 from geo.raycast import HeightGrid
@@ -16,10 +16,12 @@ from geo.terrain import FlatTerrain, load_terrain
 from telemetry.fusion import FusedTarget, Sighting, fuse_sightings, targets_geojson
 from telemetry.geotag import ErrorModel, geotag_pixels
 from telemetry.glitch import estimate_clock_offset
+from telemetry.dji import read_dji_pose
 from telemetry.logs import LogSummary, read_log
+from telemetry.track import PoseArrays
 from vision.detection import Detection
 
-__all__ = ["GeotagReport", "geotag_flight", "read_detections"]
+__all__ = ["GeotagReport", "geotag_flight", "geotag_dji_images", "read_detections"]
 
 
 @dataclass(frozen=True)
@@ -135,14 +137,73 @@ def geotag_flight(log_path: str | Path, detections_path: str | Path, out_path: s
                                   d.class_name, float(d.score), float(t[i]), d.frame_index))
         n_hit = len(sight)
     targets = fuse_sightings(sight)
+    out = _write_targets(targets, out_path)
+    n_out = int(np.count_nonzero(~inside))
+    return GeotagReport(out, len(dets), n_hit, n_out, len(dets) - n_out - n_hit, off, source, tname, log.summary,
+                        targets)
+
+
+
+
+def _write_targets(targets, out_path) -> Path:
     out = Path(out_path)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(targets_geojson(targets, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:
         raise SarIOError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
-    n_out = int(np.count_nonzero(~inside))
-    return GeotagReport(out, len(dets), n_hit, n_out, len(dets) - n_out - n_hit, off, source, tname, log.summary,
-                        targets)
+    return out
 
 
+def geotag_dji_images(image_paths, detections_path: str | Path, out_path: str | Path, *,
+                      camera: str | CameraModel = "h20t", dem_paths=(), errors: ErrorModel | None = None) -> GeotagReport:
+    """Geotag detections on DJI images from each image's XMP pose (no flight log needed).
+
+    A detection belongs to the image named by its ``source`` (file name).
+    The gimbal angles of DJI XMP are absolute (:attr:`MountMode.EARTH`).
+    Without a DEM the ground is flat at the take-off altitude
+    (``AbsoluteAltitude - RelativeAltitude``, in DJI's altitude datum).
+    """
+    cam = camera if isinstance(camera, CameraModel) else camera_preset(camera)
+    paths = [Path(p) for p in image_paths]
+    if not paths:
+        raise InputError("no DJI images given. Hint: pass the folder of the flight's JPEGs.")
+    poses = {p.name: read_dji_pose(p) for p in paths}
+    dets = read_detections(detections_path)
+    idx = [i for i, d in enumerate(dets) if Path(d.source or "").name in poses]
+    if dem_paths:
+        terrain = load_terrain([Path(p) for p in dem_paths])
+        tname = terrain.name
+    else:
+        h = float(np.median([p.takeoff_alt_m for p in poses.values()]))
+        terrain = FlatTerrain(h)
+        tname = f"flat at the take-off altitude {h:.1f} m (no DEM given: wrong in hilly terrain, pass --dem)"
+    sight: list[Sighting] = []
+    if idx:
+        ps = [poses[Path(dets[i].source).name] for i in idx]
+        arr = {k: np.array([getattr(p, k) for p in ps], float) for k in (
+            "lat_deg", "lon_deg", "abs_alt_m", "flight_roll_deg", "flight_pitch_deg", "flight_yaw_deg",
+            "gimbal_roll_deg", "gimbal_pitch_deg", "gimbal_yaw_deg")}
+        times = np.array([dets[i].frame_time_s or 0.0 for i in idx], float)
+        pa = PoseArrays(times, arr["lat_deg"], arr["lon_deg"], arr["abs_alt_m"], arr["flight_roll_deg"],
+                        arr["flight_pitch_deg"], arr["flight_yaw_deg"], arr["gimbal_roll_deg"],
+                        arr["gimbal_pitch_deg"], arr["gimbal_yaw_deg"], MountMode.EARTH, np.ones(len(idx), bool))
+        frame = LocalFrame.at(float(np.mean(arr["lat_deg"])), float(np.mean(arr["lon_deg"])))
+        xs, ys = frame.to_local(arr["lat_deg"], arr["lon_deg"])
+        radius = 0.5 * max(float(np.ptp(xs)), float(np.ptp(ys))) + 1500.0
+        grid = HeightGrid.around(terrain, frame, float(np.mean(xs)), float(np.mean(ys)), radius,
+                                 res_m=max(terrain.resolution_m, radius / 2000.0))
+        res = geotag_pixels([dets[i].row_px for i in idx], [dets[i].col_px for i in idx], pa, cam, grid,
+                            errors=errors)
+        for k, i in enumerate(idx):
+            if res.hit[k]:
+                d = dets[i]
+                c = res.cov_en_m2[k]
+                sight.append(Sighting(float(res.lat_deg[k]), float(res.lon_deg[k]), float(res.alt_amsl_m[k]),
+                                      ((float(c[0, 0]), float(c[0, 1])), (float(c[1, 0]), float(c[1, 1]))),
+                                      d.class_name, float(d.score), float(times[k]), d.frame_index))
+    targets = fuse_sightings(sight)
+    out = _write_targets(targets, out_path)
+    summ = LogSummary(str(paths[0].parent), "dji-xmp", len(paths), 0)
+    return GeotagReport(out, len(dets), len(sight), len(dets) - len(idx), len(idx) - len(sight), 0.0,
+                        "not needed: pose from each image's XMP", tname, summ, targets)
