@@ -413,6 +413,17 @@ class TlogReplayLink:
                 return
             yield from batch
 
+    def wait_heartbeat(self, timeout_s: float = 10.0, sink: Callable | None = None):
+        """The recorded autopilot's first heartbeat; its ids become the target (as :meth:`MavlinkLink.wait_heartbeat`)."""
+        from pymavlink import mavutil
+
+        hb = wait_for(self, "HEARTBEAT", timeout_s,
+                      lambda m: m.autopilot != mavutil.mavlink.MAV_AUTOPILOT_INVALID and m.type != mavutil.mavlink.MAV_TYPE_GCS,
+                      sink)
+        self.target_system = hb.get_srcSystem()
+        self.target_component = hb.get_srcComponent()
+        return hb
+
     def close(self) -> None:
         self._gen.close()
         self.finished = True

@@ -128,3 +128,27 @@ def test_nothing_listening_is_a_link_error_with_hint():
     s.close()  # a port where nothing listens
     with pytest.raises(LinkError, match="Hint: is the vehicle"):
         MavlinkLink(f"tcp:127.0.0.1:{port}")
+
+
+def test_vehicle_state_from_a_replayed_flight(tmp_path):
+    """The same Vehicle code runs on a replay: the recorded mission progress comes back."""
+    from tests.telemetry.conftest import survey_items
+
+    path = tmp_path / "fly.tlog"
+    with running_vehicle(speedup=40.0) as (sv, conn), MavlinkLink(conn, tlog_path=path) as link:
+        v = Vehicle(link)
+        v.connect(10.0)
+        v.upload_mission(survey_items(2))
+        v.wait_until(lambda s: s.has_position and s.home_lat_deg is not None, 20.0, "position")
+        v.set_mode("GUIDED")
+        v.arm(timeout_s=20.0)
+        v.start_mission()
+        v.wait_until(lambda s: not s.armed and len(s.mission_reached) >= 3, 60.0, "mission end")
+        live = v.state
+    with TlogReplayLink(path) as replay:
+        r = Vehicle(replay)
+        r.connect(5.0)
+        while not replay.finished:
+            r.pump(0.0)
+    assert r.state.mission_reached == live.mission_reached
+    assert r.state.armed is False and r.state.mode == live.mode
