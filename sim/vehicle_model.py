@@ -22,6 +22,8 @@ __all__ = ["VehicleConfig", "VehicleModel", "ARMABLE_MODES"]
 _R_M = 6378137.0
 ARMABLE_MODES = frozenset({"STABILIZE", "ALT_HOLD", "GUIDED", "LOITER", "POSHOLD", "BRAKE"})
 _TERRAIN_FRAMES = (10, 11)
+_DO_JUMP = 177
+_DO_JUMP = 177
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class VehicleConfig:
     yaw_rate_deg_s: float = 90.0
     rtl_alt_m: float = 15.0
     wp_radius_m: float = 2.0
+    accel_m_s2: float = 2.5  # WPNAV_ACCEL
+    circle_rate_deg_s: float = 20.0  # CIRCLE_RATE
+    circle_radius_m: float = 10.0  # CIRCLE_RADIUS (a LOITER_TURNS radius of 0 uses it)
     wind_east_m_s: float = 0.0
     wind_north_m_s: float = 0.0
     gps_fix_s: float = 3.0
@@ -48,6 +53,22 @@ class VehicleConfig:
     battery_empty_v: float = 13.2
     battery_endurance_s: float = 1800.0
     seed: int = 0
+
+
+@dataclass
+class _Circle:
+    """A NAV_LOITER_TURNS as ArduCopter's AC_Circle flies it (angles are compass bearings from the centre, rad)."""
+
+    north_m: float
+    east_m: float
+    alt_rel_m: float
+    radius_m: float
+    ccw: bool
+    turns: float
+    to_edge: bool = True  # flying to the nearest point of the circle first (circle_movetoedge_start)
+    angle_rad: float = 0.0
+    angle_total_rad: float = 0.0
+    ang_vel_rad_s: float = 0.0
 
 
 @dataclass
@@ -80,7 +101,11 @@ class VehicleModel:
     gimbal_roll_deg: float = 0.0
     gimbal_yaw_deg: float = 0.0
     energy_used_s: float = 0.0
+    jumps: dict = field(default_factory=dict)  # DO_JUMP index -> jumps done
     terrain_heights: dict = field(default_factory=dict)  # (lat_e7, lon_e7) -> metres AMSL, from TERRAIN_DATA
+    roi: tuple[float, float, float] | None = None  # north, east, alt_rel of the region of interest (DO_SET_ROI*)
+    circle: _Circle | None = None  # NAV_LOITER_TURNS in progress
+    jumps_done: dict = field(default_factory=dict)  # DO_JUMP item index -> times jumped
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
 
     def __post_init__(self) -> None:
@@ -183,6 +208,10 @@ class VehicleModel:
         self.mission_running = True
         self.mission_index = 1
         self.reached = []
+        self.jumps = {}
+        self.circle = None
+        self.roi = None
+        self.jumps_done = {}
         self.landed = False if self.armed else self.landed
         self._begin_item()
 
@@ -222,13 +251,23 @@ class VehicleModel:
                     self.target = (self.north_m, self.east_m, self._item_target(it)[2])
                 elif it.command == MavCmd.NAV_RETURN_TO_LAUNCH:
                     self.target = (self.north_m, self.east_m, max(self.alt_rel_m, self.cfg.rtl_alt_m))
-                elif it.command == MavCmd.NAV_LAND:
-                    self.target = (self.north_m, self.east_m, -1.0) if it.x == 0 else (*self._item_target(it)[:2], -1.0)
+                elif it.command == MavCmd.NAV_LAND:  # fly there at the current altitude, then descend
+                    self.target = (self.north_m, self.east_m, -1.0) if it.x == 0 and it.y == 0 else (
+                        *self._item_target(it)[:2], self.alt_rel_m)
+                elif it.command == MavCmd.NAV_LOITER_TURNS:
+                    self._begin_circle(it)
                 else:
                     self.target = self._item_target(it)
                 self.loiter_until_s = None
                 return events
-            if it.command == MavCmd.DO_CHANGE_SPEED and it.param2 > 0:
+            if it.command == _DO_JUMP:
+                done = self.jumps.get(self.mission_index, 0)
+                repeats = int(it.param2)
+                if repeats < 0 or done < repeats:
+                    self.jumps[self.mission_index] = done + 1
+                    self.mission_index = max(1, int(it.param1))
+                    continue
+            elif it.command == MavCmd.DO_CHANGE_SPEED and it.param2 > 0:
                 self.speed_override_m_s = float(it.param2)
             elif it.command == MavCmd.DO_SET_CAM_TRIGG_DIST:
                 self.cam_trigger_dist_m = max(0.0, float(it.param1))
@@ -241,8 +280,56 @@ class VehicleModel:
                 self.gimbal_pitch_deg = float(it.param1)
                 self.gimbal_roll_deg = float(it.param2)
                 self.gimbal_yaw_deg = float(it.param3)
+            elif it.command in (MavCmd.DO_SET_ROI_LOCATION, MavCmd.DO_SET_ROI, MavCmd.DO_SET_ROI_NONE):
+                # Copter's do_roi: a location of all zeros (ROI_NONE) clears it; otherwise the mount points at
+                # it and, as the simulated mount cannot pan, the vehicle yaws to it.
+                self.roi = None if (it.x == 0 and it.y == 0 and it.z == 0) else self._item_target(it)
+            elif it.command == _DO_JUMP:
+                # AP_Mission: jump to item param1, param2 more times (-1: for ever), then go on.
+                done = self.jumps_done.get(self.mission_index, 0)
+                if 0 < int(it.param1) < len(self.mission) and (it.param2 < 0 or done < int(it.param2)):
+                    self.jumps_done[self.mission_index] = done + 1
+                    self.mission_index = int(it.param1)
+                    continue
             self.mission_index += 1
         return events
+
+    def _begin_circle(self, it: MissionItem) -> None:
+        n, e, z = self._item_target(it)
+        r = abs(float(it.param3)) or self.cfg.circle_radius_m
+        c = _Circle(n, e, z, r, float(it.param3) < 0, max(0.0, float(it.param1)))
+        # The nearest point of the circle, at the circle's altitude; start circling at once when within 3 m.
+        d = math.hypot(self.north_m - n, self.east_m - e)
+        b = math.atan2(self.east_m - e, self.north_m - n) if d > 1e-6 else math.radians(self.yaw_deg) + math.pi
+        edge = (n + r * math.cos(b), e + r * math.sin(b), z)
+        self.circle = c
+        if math.dist((self.north_m, self.east_m, self.alt_rel_m), edge) > 3.0:
+            self.target = edge
+        else:
+            self._start_circling()
+
+    def _start_circling(self) -> None:
+        c = self.circle
+        c.to_edge = False
+        c.angle_rad = math.atan2(self.east_m - c.east_m, self.north_m - c.north_m)
+        c.angle_total_rad = 0.0
+        c.ang_vel_rad_s = 0.0
+        # AC_Circle holds the altitude target it had when circling starts (not a terrain-frame circle here).
+        self.target = (self.north_m, self.east_m, self.target[2] if self.target else self.alt_rel_m)
+
+    def _circle_step(self, dt_s: float) -> None:
+        """Advance the circle's target point (AC_Circle::update): angular speed ramps up at accel / r."""
+        c = self.circle
+        speed = self.speed_override_m_s or self.cfg.speed_m_s
+        v_max = min(speed, math.sqrt(0.5 * self.cfg.accel_m_s2 * c.radius_m))
+        w_max = min(v_max / c.radius_m, math.radians(abs(self.cfg.circle_rate_deg_s)))
+        w_acc = max(self.cfg.accel_m_s2 / c.radius_m, math.radians(2.0))
+        c.ang_vel_rad_s = min(w_max, c.ang_vel_rad_s + w_acc * dt_s)
+        step = c.ang_vel_rad_s * dt_s * (-1.0 if c.ccw else 1.0)
+        c.angle_rad += step
+        c.angle_total_rad += step
+        self.target = (c.north_m + c.radius_m * math.cos(c.angle_rad), c.east_m + c.radius_m * math.sin(c.angle_rad),
+                       self.target[2])
 
     # -- dynamics ---------------------------------------------------------------------
     def step(self, dt_s: float) -> list[tuple]:
@@ -257,6 +344,8 @@ class VehicleModel:
             return events
         if self.mode == "LAND":
             self.target = (self.north_m, self.east_m, -1.0)
+        if self.mode == "AUTO" and self.mission_running and self.circle is not None and not self.circle.to_edge:
+            self._circle_step(dt_s)
         tn, te, tz = self.target
         if self.mode == "RTL" and abs(self.alt_rel_m - tz) < 0.5:
             if math.hypot(self.north_m, self.east_m) > 1.0:
@@ -269,6 +358,9 @@ class VehicleModel:
             if cur.command in (MavCmd.NAV_RETURN_TO_LAUNCH,) and abs(self.alt_rel_m - tz) < 0.5:
                 self.target = (0.0, 0.0, tz) if math.hypot(self.north_m, self.east_m) > 1.0 else (0.0, 0.0, -1.0)
                 tn, te, tz = self.target
+            elif cur.command == MavCmd.NAV_LAND and tz >= 0 and math.hypot(tn - self.north_m, te - self.east_m) < 1.0:
+                self.target = (tn, te, -1.0)
+                tz = -1.0
         speed = self.speed_override_m_s or self.cfg.speed_m_s
         dn, de = tn - self.north_m, te - self.east_m
         dist = math.hypot(dn, de)
@@ -289,8 +381,19 @@ class VehicleModel:
             if self.dist_since_trigger_m >= self.cam_trigger_dist_m:
                 self.dist_since_trigger_m -= self.cam_trigger_dist_m
                 events.append(("trigger",))
-        if v_h > 0.5:
-            want = math.degrees(math.atan2(ve, vn)) % 360.0
+        face = None
+        if self.roi is not None and self.mode == "AUTO":
+            face = (self.roi[0] - self.north_m, self.roi[1] - self.east_m)
+            dist_h = math.hypot(*face)
+            # The mount tilts down to the ROI (its pitch is limited to -90..0 deg).
+            self.gimbal_pitch_deg = -max(0.0, min(90.0, math.degrees(math.atan2(self.alt_rel_m - self.roi[2], dist_h))))
+            self.gimbal_yaw_deg = 0.0
+        elif self.circle is not None and not self.circle.to_edge and self.mode == "AUTO":
+            face = (self.circle.north_m - self.north_m, self.circle.east_m - self.east_m)  # AutoYaw CIRCLE
+        elif v_h > 0.5:
+            face = (vn, ve)
+        if face is not None and math.hypot(*face) > 0.5:
+            want = math.degrees(math.atan2(face[1], face[0])) % 360.0
             diff = (want - self.yaw_deg + 180.0) % 360.0 - 180.0
             max_step = self.cfg.yaw_rate_deg_s * dt_s
             self.yaw_deg = (self.yaw_deg + max(-max_step, min(max_step, diff))) % 360.0
@@ -321,11 +424,22 @@ class VehicleModel:
         if self.mission_index >= len(self.mission):
             return events
         it = self.mission[self.mission_index]
-        if it.command in (MavCmd.NAV_LAND, MavCmd.NAV_RETURN_TO_LAUNCH):
-            return events  # complete when landed
+        if it.command in (MavCmd.NAV_LAND, MavCmd.NAV_RETURN_TO_LAUNCH, MavCmd.NAV_LOITER_UNLIM):
+            return events  # complete when landed; an unlimited loiter never completes
+        if it.command == MavCmd.NAV_LOITER_TURNS and self.circle is not None:
+            if self.circle.to_edge:
+                if dist_m <= self.cfg.wp_radius_m and dz_m <= 1.0:
+                    self._start_circling()
+                return events
+            if abs(self.circle.angle_total_rad) < 2.0 * math.pi * self.circle.turns:
+                return events
+            self.circle = None
         if dist_m > self.cfg.wp_radius_m or dz_m > 1.0:
             return events
         hold = float(it.param1) if it.command in (MavCmd.NAV_WAYPOINT, MavCmd.NAV_LOITER_TIME) else 0.0
+        if it.command == MavCmd.NAV_LOITER_TURNS:  # circles of radius param3 (default 10 m) at cruise speed
+            speed = self.speed_override_m_s or self.cfg.speed_m_s
+            hold = float(it.param1) * 2 * math.pi * max(abs(float(it.param3)) or 10.0, 1.0) / speed
         if hold > 0:
             if self.loiter_until_s is None:
                 self.loiter_until_s = self.t_s + hold

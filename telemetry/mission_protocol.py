@@ -80,6 +80,13 @@ def ardupilot_roundtrip(it: MissionItem) -> MissionItem:
             params.append(0.0)
         else:
             params.append(float(int(v)) if as_int else float(v))
+    if it.command == MavCmd.NAV_LOITER_TURNS:
+        # AP_Mission: turns in the low byte of p1; radius in the high byte, whole metres up to 255 m and in
+        # 10 m steps above; its sign (counter-clockwise) in loiter_ccw; param4 > 0 as the xtrack flag.
+        r = abs(float(it.param3)) if not math.isnan(it.param3) else 0.0
+        r_stored = float(int(r)) if r <= 255 else float(min(255, int(r * 0.1)) * 10)
+        params = [float(min(255, int(params[0]))), 0.0, -r_stored if it.param3 < 0 else r_stored,
+                  1.0 if it.param4 > 0 else 0.0]
     frame = _frame_class(it.frame) if _has_position(it) else 0
     z = round(it.z * 100.0) / 100.0 if _has_position(it) else float(it.z)
     return replace(it, frame=frame, param1=params[0], param2=params[1], param3=params[2], param4=params[3], z=z,
