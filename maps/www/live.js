@@ -49,7 +49,15 @@ const SAR = (function () {
         conn.textContent = S.connection_live; conn.className = "conn live";
         api("GET", stateUrl || "/api/state").then(onState).catch(function (e) { console.warn(e.message); });
       };
-      es.onerror = function () { conn.textContent = S.connection_lost; conn.className = "conn lost"; };
+      es.onerror = function () {
+        conn.textContent = S.connection_lost; conn.className = "conn lost";
+        if (es.readyState === EventSource.CLOSED) {
+          /* The browser gives up on an error answer (not on a dropped line): find out why. */
+          fetch(stateUrl || "/api/state", { credentials: "same-origin" }).then(function (r) {
+            if (r.status === 401) { window.location.href = "/login"; } else { setTimeout(connect, 2000); }
+          }).catch(function () { setTimeout(connect, 2000); });
+        }
+      };
       Object.keys(handlers).forEach(function (k) {
         es.addEventListener(k, function (ev) { handlers[k](JSON.parse(ev.data)); });
       });
