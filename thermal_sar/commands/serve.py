@@ -30,6 +30,9 @@ def serve(db, host, port, dem, no_terrain, basemap, mbtiles, tianditu_key, sessi
         click.secho(f"warning: binding {host}: anyone who reaches this address can try to sign in; "
                     "serve over TLS (reverse proxy) and use --secure-cookies.", fg="yellow", err=True)
     click.echo(f"thermal-sar serve on http://{host}:{port} (db {db.split('@')[-1]})")
+    if not dem and not no_terrain:
+        click.secho("terrain: the synthetic demo mountain; give --dem FILE for the real ground "
+                    "(walking times and the terrain layer come from it).", fg="yellow")
     run_server(db=db, host=host, port=port, dem=list(dem), synthetic_terrain=not no_terrain, basemap=basemap,
                tianditu_key=tianditu_key, mbtiles=mbtiles, session_ttl_s=session_hours * 3600.0,
                secure_cookies=secure_cookies, behind_proxy=behind_proxy)
