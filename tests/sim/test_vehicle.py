@@ -154,3 +154,43 @@ def test_parameters_list_read_and_set():
         link.send(link.mav.param_set_encode(1, 1, b"RTL_ALT", 3000.0, 9))
         pv = v.link.wait("PARAM_VALUE", 5.0, lambda m: m.param_id == "RTL_ALT")
         assert pv.param_value == 3000.0
+
+
+def _flying_model():
+    m = VehicleModel(VehicleConfig(ekf_ready_s=0.0, gps_fix_s=0.0, home_lat_deg=HOME[0], home_lon_deg=HOME[1],
+                                   home_alt_amsl_m=HOME[2]))
+    m.step(0.1)
+    m.set_mode("GUIDED")
+    m.arm(True)
+    return m
+
+
+def _run(m, seconds, dt=0.1):
+    events = []
+    for _ in range(int(seconds / dt)):
+        events += m.step(dt)
+    return events
+
+
+def test_mission_do_jump_loiter_unlimited_and_land_at_position():
+    m = _flying_model()
+    d = 30.0 / 111_000.0
+    m.mission = [MissionItem(0, 16, 0),
+                 MissionItem.at(1, MavCmd.NAV_TAKEOFF, HOME[0], HOME[1], 10.0),
+                 MissionItem.at(2, MavCmd.NAV_WAYPOINT, HOME[0] + d, HOME[1], 10.0),
+                 MissionItem(3, 177, 2, param1=2, param2=1),  # DO_JUMP to 2, once
+                 MissionItem.at(4, MavCmd.NAV_LAND, HOME[0], HOME[1] + d, 0.0)]
+    assert m.set_mode("AUTO") == (0, "")
+    events = _run(m, 120.0)
+    reached = [e[1] for e in events if e[0] == "reached"]
+    assert reached == [1, 2, 2, 4]  # waypoint 2 flown twice, then the landing item
+    assert m.landed and not m.armed
+    land_east = m.local(HOME[0], HOME[1] + d)[1]
+    assert m.east_m == pytest.approx(land_east, abs=1.0) and land_east > 15.0  # landed at the LAND item
+    m2 = _flying_model()
+    m2.mission = [MissionItem(0, 16, 0), MissionItem.at(1, MavCmd.NAV_TAKEOFF, HOME[0], HOME[1], 10.0),
+                  MissionItem.at(2, MavCmd.NAV_LOITER_UNLIM, HOME[0] + d, HOME[1], 10.0)]
+    m2.set_mode("AUTO")
+    events = _run(m2, 60.0)
+    assert [e[1] for e in events if e[0] == "reached"] == [1]  # the unlimited loiter never completes
+    assert m2.mission_running
