@@ -183,3 +183,28 @@ def test_geotag_needs_exactly_one_source(tmp_path, capsys):
     (tmp_path / "d.json").write_text("[]")
     rc = main(["geotag", "--detections", str(tmp_path / "d.json")])
     assert rc == 2 and "exactly one of --tlog" in capsys.readouterr().err
+
+
+def test_geotag_with_a_dem_file(tmp_path, capsys):
+    """The same synthetic flight over a GeoTIFF DEM of the same flat ground gives the same target."""
+    import rasterio
+    from affine import Affine
+
+    tlog = tmp_path / "flight.tlog"
+    (tlat, tlon), dets = _synthetic_flight(tlog)
+    dem = tmp_path / "flat.tif"
+    res = 0.0005
+    with rasterio.open(dem, "w", driver="GTiff", width=200, height=200, count=1, dtype="int16", crs="EPSG:4326",
+                       transform=Affine(res, 0.0, HOME[1] - 0.05, 0.0, -res, HOME[0] + 0.05)) as ds:
+        ds.write(np.full((1, 200, 200), 500, np.int16))
+    det_path = tmp_path / "dets.json"
+    det_path.write_text(json.dumps(dets))
+    out = tmp_path / "t.geojson"
+    rc = main(["geotag", "--tlog", str(tlog), "--detections", str(det_path), "--out", str(out), "--dem", str(dem),
+               "--clock-offset", "12.5"])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert "flat.tif" in text
+    (f,) = json.loads(out.read_text())["features"]
+    lon, lat = f["geometry"]["coordinates"]
+    assert distance_m(lat, lon, tlat, tlon) < 1.0
