@@ -109,7 +109,7 @@ def test_cli_overwatch_plan_flies_on_the_simulated_vehicle(tmp_path, capsys):
                "--time-on-station", "1", "--out", str(out)])
     text = capsys.readouterr().out
     assert rc == 0, text
-    assert "time on station" in text and "1 laps" in text and "GSD at the point" in text
+    assert "time on station" in text and "(1 lap;" in text and "GSD at the point" in text
     with running_vehicle(speedup=40.0) as (sv, conn):
         rc = main(["fly", "--connect", conn, "--mission", str(out), "--tlog", str(tmp_path / "f.tlog")])
         roi = sv.model.roi

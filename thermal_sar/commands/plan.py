@@ -136,7 +136,7 @@ def overwatch_summary(plan, files=()) -> str:
         ("pattern", f"overwatch of {ow.point_lat_deg:.6f},{ow.point_lon_deg:.6f} (ground {ow.point_ground_amsl_m:.0f} m "
                     f"AMSL), {fly}, {'clockwise' if ow.clockwise else 'counter-clockwise'}"),
         ("orbit", f"radius {ow.radius_m:.0f} m at {ow.orbit_speed_m_s:.1f} m/s: one lap every {ow.orbit_period_s:.0f} s"),
-        ("time on station", f"{ow.time_on_station_s / 60:.1f} min ({ow.laps} laps; the battery allows "
+        ("time on station", f"{ow.time_on_station_s / 60:.1f} min ({ow.laps} lap{'s' if ow.laps != 1 else ''}; the battery allows "
                             f"{ow.max_time_on_station_s / 60:.1f} min)"),
         ("height above ground", f"{ow.agl_m:.0f} m +- {ow.tolerance_m:.0f} m: orbit {ow.orbit_agl_min_m:.1f}.."
                                 f"{ow.orbit_agl_max_m:.1f} m, whole path {ow.agl_min_m:.1f}..{ow.agl_max_m:.1f} m"),
