@@ -23,7 +23,6 @@ _R_M = 6378137.0
 ARMABLE_MODES = frozenset({"STABILIZE", "ALT_HOLD", "GUIDED", "LOITER", "POSHOLD", "BRAKE"})
 _TERRAIN_FRAMES = (10, 11)
 _DO_JUMP = 177
-_DO_JUMP = 177
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,6 @@ class VehicleModel:
     gimbal_roll_deg: float = 0.0
     gimbal_yaw_deg: float = 0.0
     energy_used_s: float = 0.0
-    jumps: dict = field(default_factory=dict)  # DO_JUMP index -> jumps done
     terrain_heights: dict = field(default_factory=dict)  # (lat_e7, lon_e7) -> metres AMSL, from TERRAIN_DATA
     roi: tuple[float, float, float] | None = None  # north, east, alt_rel of the region of interest (DO_SET_ROI*)
     circle: _Circle | None = None  # NAV_LOITER_TURNS in progress
@@ -208,7 +206,6 @@ class VehicleModel:
         self.mission_running = True
         self.mission_index = 1
         self.reached = []
-        self.jumps = {}
         self.circle = None
         self.roi = None
         self.jumps_done = {}
@@ -260,14 +257,7 @@ class VehicleModel:
                     self.target = self._item_target(it)
                 self.loiter_until_s = None
                 return events
-            if it.command == _DO_JUMP:
-                done = self.jumps.get(self.mission_index, 0)
-                repeats = int(it.param2)
-                if repeats < 0 or done < repeats:
-                    self.jumps[self.mission_index] = done + 1
-                    self.mission_index = max(1, int(it.param1))
-                    continue
-            elif it.command == MavCmd.DO_CHANGE_SPEED and it.param2 > 0:
+            if it.command == MavCmd.DO_CHANGE_SPEED and it.param2 > 0:
                 self.speed_override_m_s = float(it.param2)
             elif it.command == MavCmd.DO_SET_CAM_TRIGG_DIST:
                 self.cam_trigger_dist_m = max(0.0, float(it.param1))
@@ -437,9 +427,6 @@ class VehicleModel:
         if dist_m > self.cfg.wp_radius_m or dz_m > 1.0:
             return events
         hold = float(it.param1) if it.command in (MavCmd.NAV_WAYPOINT, MavCmd.NAV_LOITER_TIME) else 0.0
-        if it.command == MavCmd.NAV_LOITER_TURNS:  # circles of radius param3 (default 10 m) at cruise speed
-            speed = self.speed_override_m_s or self.cfg.speed_m_s
-            hold = float(it.param1) * 2 * math.pi * max(abs(float(it.param3)) or 10.0, 1.0) / speed
         if hold > 0:
             if self.loiter_until_s is None:
                 self.loiter_until_s = self.t_s + hold
