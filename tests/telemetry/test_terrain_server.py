@@ -15,7 +15,7 @@ from tests.telemetry.conftest import HOME, running_vehicle
 
 @dataclass(frozen=True)
 class PlaneTerrain:
-    """h = 1000 + 0.5 * north_m + 0.1 * east_m around the origin: where each height came from is readable."""
+    """h = 500 + 0.5 * north_m + 0.1 * east_m around the origin (home): where each height came from is readable."""
 
     lat0: float = HOME[0]
     lon0: float = HOME[1]
@@ -32,7 +32,7 @@ class PlaneTerrain:
     def elevation_m(self, lat, lon):
         n = (lat - self.lat0) * math.pi / 180 * 6378100.0
         e = (lon - self.lon0) * math.pi / 180 * 6378100.0 * math.cos(math.radians(self.lat0))
-        return 1000.0 + 0.5 * n + 0.1 * e
+        return 500.0 + 0.5 * n + 0.1 * e
 
 
 def test_block_layout_bit_and_data_order():
@@ -40,7 +40,7 @@ def test_block_layout_bit_and_data_order():
     lat_e7, lon_e7 = round(HOME[0] * 1e7), round(HOME[1] * 1e7)
     spacing = 30
     b0 = terrain_block(t, lat_e7, lon_e7, spacing, 0)
-    assert b0[0] == 1000
+    assert b0[0] == 500
     assert b0[1] - b0[0] == pytest.approx(0.1 * spacing, abs=1)  # data[1]: one spacing east
     assert b0[4] - b0[0] == pytest.approx(0.5 * spacing, abs=1)  # data[4]: one spacing north
     b9 = terrain_block(t, lat_e7, lon_e7, spacing, 9)  # bit 9: one block (4 spacings) north, one east
