@@ -40,6 +40,7 @@ from telemetry.mission_protocol import (
 )
 from telemetry.state import COPTER_MODES, StateTracker, VehicleState
 from telemetry.terrain_server import TerrainServer, terrain_block
+from telemetry.tlog import TlogScan, scan_tlog
 from telemetry.track import CameraEvent, PoseArrays, PoseTrack
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "TerrainServer", "terrain_block",
     # logs and tracks
     "read_log", "read_tlog", "read_dataflash", "FlightLog", "LogSummary", "PoseTrack", "PoseArrays", "CameraEvent",
+    "scan_tlog", "TlogScan",
     "flag_gps_glitches", "estimate_clock_offset",
     # geotagging
     "ErrorModel", "GeotagResult", "geotag_pixels", "ellipse_from_cov", "cep_from_cov", "Sighting", "FusedTarget",
