@@ -34,8 +34,14 @@ FAKE = textwrap.dedent("""\
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 5760 + 10 * inst)); s.listen(1)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    s.settimeout(0.05)
     while True:
-        time.sleep(0.1)
+        try:
+            c, _ = s.accept()
+        except socket.timeout:
+            continue
+        open("accepted", "a").write("1")  # SERIAL0: the first client starts the simulation
+        c.close()
 """)
 
 
@@ -93,9 +99,15 @@ def test_harness_starts_waits_without_connecting_and_stops(fake_sitl):
         workdir = Path(rec["cwd"])
         assert workdir == s.workdir and (workdir / "copter.parm").is_file()
         assert rec["argv"][rec["argv"].index("--defaults") + 1] == "copter.parm"
-        # The harness never connected: the first (and only) client slot is still free for us.
+        # The harness never connected: SERIAL0's one client slot is still ours.
+        time.sleep(0.3)
+        assert not (workdir / "accepted").exists()
         c = socket.create_connection(("127.0.0.1", cfg.port), timeout=2.0)
         c.close()
+        deadline = time.monotonic() + 5.0
+        while not (workdir / "accepted").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (workdir / "accepted").read_text() == "1"
         proc = s.proc
     assert proc.poll() is not None  # stopped by SIGTERM
     assert not workdir.exists()  # temporary working dir removed
