@@ -296,6 +296,7 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
         ring_alt = (ground(ring) + agl if altitude_frame == "terrain"
                     else np.full(len(ring), float(ring_alt_fine[0])))
         perimeter = 2.0 * math.pi * r
+        orbit_agl_lo, orbit_agl_hi = float((ring_alt_fine - g_ring).min()), float((ring_alt_fine - g_ring).max())
     else:
         mode = "waypoints"
         n_ring = 24
@@ -314,12 +315,12 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
             n_ring *= 2
         ring_alt_fine = np.interp(np.linspace(0, 1, len(g_ring) + 1)[:-1], np.linspace(0, 1, len(ring)), ring_alt)
         perimeter = float(np.hypot(*np.diff(ring, axis=0).T).sum())
-        # Straight legs between ring points: corner turns cut the speed a little; the circle formula is an upper bound.
-        speed = min(speed, math.sqrt(veh.accel_m_s2 * r))
+        orbit_agl_lo, orbit_agl_hi = lo_h, hi_h  # along the straight legs flown, every 2 m
+        # The speed of the circle controller stands for the waypoint controller's here: both keep the lateral
+        # acceleration of a turn of radius r under WPNAV_ACCEL (the ring's corners are gentle: 15 deg or less).
         warnings.append(f"the ground under the orbit varies by {relief:.0f} m, more than a level circle can keep "
                         f"within +-{tol:g} m: flown as a ring of {n_ring} terrain-following waypoints repeated with "
                         "DO_JUMP.")
-    orbit_agl = ring_alt_fine - g_ring
     entry_xy = ring[0]
     entry_alt = float(ring_alt[0])
     period = perimeter / speed
@@ -446,16 +447,16 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
         add_wp(back.xy_m[m], back.alt_amsl_m[m], back.ground_m[m], "launch" if m == len(back.xy_m) - 1 else "transit")
     items.append(MissionItem(len(items), MavCmd.NAV_RETURN_TO_LAUNCH, MavFrame.MISSION))
     # Figures over the whole path (take-off and landing excluded).
-    path_agl = [orbit_agl.min(), orbit_agl.max()]
-    if len(out_xy) > 1 and dist > 1.0:
+    path_agl = [orbit_agl_lo, orbit_agl_hi]
+    if float(d_out.sum()) > 1.0:
         path_agl += list(_agl_range(out_xy, out_alt, ground, step))
     amsl_all = np.concatenate([out_alt, ring_alt_fine, back.alt_amsl_m])
     path_xy = np.vstack([out_xy, back.xy_m])
     path_len = float(np.hypot(*np.diff(path_xy, axis=0).T).sum()) + laps * perimeter
     stats = OverwatchStats(
         point_lat_deg=lat0, point_lon_deg=lon0, point_ground_amsl_m=round(g_point, 2), radius_m=r, clockwise=clockwise,
-        mode=mode, agl_m=agl, tolerance_m=tol, orbit_agl_min_m=round(float(orbit_agl.min()), 2),
-        orbit_agl_max_m=round(float(orbit_agl.max()), 2), orbit_amsl_min_m=round(float(ring_alt_fine.min()), 2),
+        mode=mode, agl_m=agl, tolerance_m=tol, orbit_agl_min_m=round(orbit_agl_lo, 2),
+        orbit_agl_max_m=round(orbit_agl_hi, 2), orbit_amsl_min_m=round(float(ring_alt_fine.min()), 2),
         orbit_amsl_max_m=round(float(ring_alt_fine.max()), 2), terrain_relief_m=round(relief, 2),
         orbit_speed_m_s=round(speed, 3), orbit_period_s=round(period, 2), laps=laps,
         time_on_station_s=round(station_s, 1), max_time_on_station_s=round(max_station, 1),

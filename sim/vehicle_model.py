@@ -6,6 +6,15 @@ drains with time in the air, and the flight modes behave like ArduCopter's
 (GUIDED, AUTO, LOITER, BRAKE, RTL, LAND) including the arming checks a
 ground station meets: no arming in AUTO/RTL/LAND, and "PreArm: Need Position
 Estimate" until the EKF has converged (``ekf_ready_s`` of simulated time).
+
+AUTO flies NAV_TAKEOFF, NAV_WAYPOINT (hold time), NAV_LOITER_TURNS (as
+ArduCopter's AC_Circle: to the nearest point of the circle, then round it at
+``min(speed, sqrt(0.5 * accel * r), CIRCLE_RATE * r)``, negative radius
+counter-clockwise, whole turns), NAV_RETURN_TO_LAUNCH and NAV_LAND, and runs
+DO_CHANGE_SPEED, DO_SET_CAM_TRIGG_DIST, DO_DIGICAM_CONTROL, DO_MOUNT_CONTROL,
+DO_SET_ROI_LOCATION / DO_SET_ROI / DO_SET_ROI_NONE (the mount tilts to the
+ROI and, as it cannot pan, the vehicle yaws to it) and DO_JUMP (as AP_Mission:
+``1 + param2`` passes).
 """
 
 from __future__ import annotations

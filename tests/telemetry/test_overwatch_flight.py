@@ -48,9 +48,9 @@ def _fly_and_watch(v, items, point, loiter_seq, timeout_s):
     return samples
 
 
-def _swept_deg(samples, point):
+def _swept_deg(samples, point, lat_i=4, lon_i=5):
     """Total signed angle (deg, clockwise positive) swept round the point by the sampled positions."""
-    b = [bearing_deg(p[4], p[5], point[0], point[1]) for p in samples]
+    b = [bearing_deg(p[lat_i], p[lon_i], point[0], point[1]) for p in samples]
     return sum((b2 - b1 + 180.0) % 360.0 - 180.0 for b1, b2 in zip(b, b[1:]))
 
 
@@ -117,3 +117,59 @@ def test_cli_overwatch_plan_flies_on_the_simulated_vehicle(tmp_path, capsys):
     assert rc == 0, text
     assert "verified by download: yes" in text
     assert roi is None  # set for the orbit, cleared after it by DO_SET_ROI_NONE
+
+
+def test_ring_of_waypoints_on_a_hillside_flies_its_laps_with_do_jump():
+    """Steep ground: the orbit is a ring of terrain-following waypoints repeated by DO_JUMP.
+
+    The simulated vehicle's home is put at the DEM's ground under the launch, so AMSL altitudes mean
+    the same to both. It cuts each corner by at most its 2 m waypoint radius and flies straight chords
+    (sagitta under 0.7 m with 24 or more points on 80 m), so the radius holds within 3 m.
+    """
+    from geo import synthetic_mountain
+    from telemetry import MavlinkLink, Vehicle
+    from tests.telemetry.conftest import HOME, running_vehicle
+
+    dem = synthetic_mountain(center_lat_deg=HOME[0], center_lon_deg=HOME[1], size_m=3000.0)
+    point = (HOME[0] + 0.0025, HOME[1] + 0.0012)
+    plan = plan_overwatch(point, radius_m=RADIUS_M, agl_m=AGL_M, terrain=dem, launch=HOME[:2],
+                          vehicle=VehicleLimits(endurance_s=720.0, reserve_s=120.0), time_on_station_s=110.0)
+    ow = plan.meta["overwatch"]
+    assert ow.mode == "waypoints" and ow.laps == 2, (ow.mode, ow.terrain_relief_m)
+    items = plan.sorties[0].items
+    ring = [w.seq for w in plan.waypoints if w.kind == "orbit"]
+    jump = next(it for it in items if it.command == 177)
+    assert jump.param1 == ring[0] and jump.param2 == 1 and jump.seq == ring[-1] + 1
+    launch_ground = plan.launch[2]
+    with running_vehicle(speedup=20.0, home_alt_amsl_m=launch_ground) as (sv, conn), \
+            MavlinkLink(conn, link_lost_s=10.0) as link:
+        v = Vehicle(link)
+        v.connect(30.0)
+        v.wait_until(lambda s: s.has_position and s.home_lat_deg is not None, 60.0, "position and home")
+        full, _, mism = v.upload_mission(list(items[1:]))
+        assert mism == ()
+        v.set_mode("GUIDED")
+        v.arm(timeout_s=60.0)
+        v.start_mission()
+        samples = []
+        last = len(items) - 1
+
+        def watch(s):
+            if s.mission_current_seq in ring and s.lat_deg is not None:
+                samples.append((distance_m(s.lat_deg, s.lon_deg, *point), s.alt_amsl_m, s.lat_deg, s.lon_deg,
+                                s.yaw_deg, bearing_deg(s.lat_deg, s.lon_deg, *point)))
+            return last in s.mission_reached or (not s.armed and bool(samples))
+
+        v.wait_until(watch, 400.0, "the end of the overwatch mission")
+        reached = v.state.mission_reached
+    assert len(samples) > 20
+    radii = [s[0] for s in samples[1:]]
+    assert RADIUS_M - 3.0 < min(radii) and max(radii) < RADIUS_M + 3.0, (min(radii), max(radii))
+    # Heights above the DEM under the vehicle stay in the band (60 +- 10 m) while it orbits.
+    agl = [s[1] - float(dem.elevation_m(s[2], s[3])) for s in samples[1:]]
+    assert 50.0 - 0.5 < min(agl) and max(agl) < 70.0 + 0.5, (min(agl), max(agl))
+    yaw_err = sorted(abs((s[4] - s[5] + 180.0) % 360.0 - 180.0) for s in samples[3:])
+    assert yaw_err[int(0.95 * (len(yaw_err) - 1))] < 10.0  # the ROI holds round the ring
+    swept = _swept_deg(samples, point, 2, 3)
+    assert 2 * 360.0 - 45.0 < swept < 2 * 360.0 + 20.0  # DO_JUMP: the ring flown twice, not once
+    assert ring[-1] in reached and jump.seq not in reached  # DO items are not NAV items: never "reached"
