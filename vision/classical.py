@@ -186,29 +186,34 @@ def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_e
     roads are not left over as thin warm residuals.
     """
     h, w = img.shape
-    f = img.astype(np.float32, copy=False)
-    if not np.isfinite(f[::7, ::7]).all():
-        f = np.nan_to_num(f, nan=float(np.nanmedian(f)), posinf=0.0, neginf=0.0)
+    if img.dtype == np.uint8:
+        f = img  # cv2 arithmetic below promotes to float32 without a full-resolution copy
+    else:
+        f = img.astype(np.float32, copy=False)
+        if not np.isfinite(f[::7, ::7]).all():
+            f = np.nan_to_num(f, nan=float(np.nanmedian(f)), posinf=0.0, neginf=0.0)
     hs, ws = max(2, h // _DOWN), max(2, w // _DOWN)
-    small = cv2.resize(f, (ws, hs), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(f, (ws, hs), interpolation=cv2.INTER_AREA).astype(np.float32, copy=False)
     k = max(3, int(round(background_px / _DOWN)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     opened = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
     bg_small = cv2.dilate(opened, np.ones((3, 3), np.uint8)) if edge_envelope else cv2.blur(opened, (3, 3))
+    # Pixel noise and clutter from point samples of the full-resolution frame, one per
+    # 4x4 cell (averaging would hide the pixel noise), against the low-resolution background.
+    samp = f[_DOWN // 2::_DOWN, _DOWN // 2::_DOWN][:hs, :ws].astype(np.float32)
+    resid = samp - bg_small[: samp.shape[0], : samp.shape[1]]
+    noise = max(float(np.median(np.abs(resid - np.median(resid)))) * 1.4826, _NOISE_FLOOR[kind])
+    absres = np.zeros((hs, ws), np.float32)
+    absres[: resid.shape[0], : resid.shape[1]] = np.minimum(np.abs(resid), 4 * noise)
+    clutter = cv2.blur(absres, (k * 2 + 1, k * 2 + 1))
+    inv_scale = (1.0 / np.maximum(clutter * 1.25, noise)).astype(np.float32)
     bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    res = cv2.subtract(f, bg)
-    # Pixel noise from the full-resolution residual (downsampling would average it away).
-    sub = res[::4, ::4]
-    noise = max(float(np.median(np.abs(sub - np.median(sub)))) * 1.4826, _NOISE_FLOOR[kind])
-    # Clutter: mean absolute residual around each pixel (targets capped so they do not raise it).
-    absres = cv2.min(cv2.absdiff(f, bg), 4 * noise)
-    clutter = cv2.blur(cv2.resize(absres, (ws, hs), interpolation=cv2.INTER_AREA), (k * 2 + 1, k * 2 + 1))
-    inv_scale = 1.0 / np.maximum(clutter * 1.25, noise)
+    res = cv2.subtract(f, bg, dtype=cv2.CV_32F)
     return cv2.multiply(res, cv2.resize(inv_scale, (w, h), interpolation=cv2.INTER_LINEAR))
 
 
 def blob_features(z: np.ndarray, params: ClassicalParams, gsd_m: float | None,
-                  img: np.ndarray | None = None) -> list[BlobFeatures]:
+                  img: np.ndarray | None = None, gates: tuple[ClassGate, ...] | None = None) -> list[BlobFeatures]:
     """Hysteresis-thresholded blobs of the contrast map with their features (before gating).
 
     A blob of at least ``split_min_area_px`` with several separate warm cores
@@ -235,7 +240,7 @@ def blob_features(z: np.ndarray, params: ClassicalParams, gsd_m: float | None,
         return []
     zsum = np.bincount(labs, weights=zv, minlength=n)
     if img is not None:
-        sub = img[::4, ::4].astype(np.float32)
+        sub = img[::8, ::8].astype(np.float32)
         med = float(np.median(sub))
         spread = max(float(np.median(np.abs(sub - med))) * 1.4826, 1e-6)
         gmax = np.full(n, -np.inf, np.float64)
@@ -243,10 +248,15 @@ def blob_features(z: np.ndarray, params: ClassicalParams, gsd_m: float | None,
         gz_all = (gmax - med) / spread
     else:
         gz_all = np.zeros(n)
+    # With a GSD, only blobs of at least two typical bodies of the smallest target class are tried.
+    split_px = params.split_min_area_px
+    gates = params.gates if gates is None else gates
+    if gsd_m and gates:
+        split_px = max(split_px, int(2.0 * min(g.typical_m2 for g in gates) / (gsd_m * gsd_m)))
     out: list[BlobFeatures] = []
     for lab in cand:
         x, y, bw, bh, a = (int(v) for v in stats[lab])
-        if a >= params.split_min_area_px:
+        if a >= split_px:
             zs = z[y:y + bh, x:x + bw]
             m = labels[y:y + bh, x:x + bw] == lab
             parts = _split(zs, m, params)
@@ -355,7 +365,7 @@ class ClassicalDetector:
         side = patch_side_px(p, gsd_m)
         kept: list[tuple[BlobFeatures, str]] = []
         rows: list[np.ndarray] = []
-        for b in blob_features(z, p, gsd_m, img):
+        for b in blob_features(z, p, gsd_m, img, self.gates):
             if b.aspect > p.max_aspect or b.fill < p.min_fill:
                 continue
             if gsd_m is None:

@@ -50,7 +50,7 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
         truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes if g.class_name == target],
                          float).reshape(-1, 4)
         side = patch_side_px(params, gsd)
-        for b in blob_features(z, params, gsd, img):
+        for b in blob_features(z, params, gsd, img, det.gates):
             if b.aspect > params.max_aspect or b.fill < params.min_fill:
                 continue
             if gsd is None:
