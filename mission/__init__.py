@@ -9,7 +9,9 @@ swaths -> route -> path -> sorties), converted to lat/lon once, at export::
     plan.sorties[0].items     # MissionItem list for upload (item 0 is home)
     plan.to_geojson()         # for maps
 
-File formats live in :mod:`mission.formats`.
+Overwatch of an incident (orbit a point with the camera on it) is
+:func:`plan_overwatch` (:mod:`mission.overwatch`). File formats live in
+:mod:`mission.formats`.
 """
 
 from mission.area import LocalArea, SearchArea, check_coverage, to_local

@@ -216,9 +216,12 @@ def test_cli_writes_mission_and_summary(tmp_path, capsys):
     (["--at", "30.38,119.45", "--radius", "5", "--agl", "60"], "too small for the vehicle"),
     (["--at", "30.38,119.45", "--radius", "80", "--agl", "60", "--points", "30.1,119.1 30.2,119.2 30.1,119.2"],
      "leave out --area"),
+    (["--pattern", "sector", "--datum", "30.38,119.45", "--at", "30.38,119.45"], "--at is the point of --pattern overwatch"),
+    (["--pattern", "sector", "--datum", "30.38,119.45", "--ccw"], "belong to --pattern overwatch"),
 ])
 def test_cli_errors_are_one_red_line(tmp_path, capsys, args, msg):
-    rc = main(["plan", "--pattern", "overwatch", *args, "--out", str(tmp_path / "o.plan")])
+    pattern = [] if "--pattern" in args else ["--pattern", "overwatch"]
+    rc = main(["plan", *pattern, *args, "--out", str(tmp_path / "o.plan")])
     err = capsys.readouterr().err
     assert rc != 0 and msg in err and "Traceback" not in err
     assert not (tmp_path / "o.plan").exists()

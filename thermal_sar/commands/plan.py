@@ -84,6 +84,11 @@ def plan(area, points, datum, pattern, at, radius_m, time_on_station_min, ccw, i
                    min_safe_agl_m=min_safe_agl_m, dem_margin_m=dem_margin_m, altitude_frame=altitude_frame,
                    clockwise=not ccw, time_on_station_min=time_on_station_min, outs=outs)
         return
+    if time_on_station_min is not None or ccw:
+        from geo.errors import InputError
+
+        raise InputError("--time-on-station and --ccw belong to --pattern overwatch. Hint: add --pattern overwatch "
+                         "--at LAT,LON, or leave them out.")
     settings = dict(px_needed=pixels_for_level(pixels), agl_m=agl_m, ceiling_agl_m=ceiling_agl_m,
                     min_safe_agl_m=min_safe_agl_m, tolerance_m=tolerance_m, dem_margin_m=dem_margin_m,
                     sidelap=sidelap, frontlap=frontlap, stills=stills, vehicle=vehicle, drones=drones,
