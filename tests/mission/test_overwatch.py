@@ -230,3 +230,28 @@ def test_cli_errors_are_one_red_line(tmp_path, capsys, args, msg):
 def test_sar_error_root():
     with pytest.raises(SarError):
         plan_overwatch(ORIGIN, radius_m=float("nan"), agl_m=60)
+
+
+@pytest.mark.shared_data
+def test_cli_on_the_real_dem(tmp_path, capsys):
+    """The issue's command on SRTM (White Mountains): the band and the clearance hold over real terrain."""
+    from geo.terrain import load_terrain
+    from tests.conftest import shared_path
+
+    dem = shared_path("dem", "N44W072.hgt")
+    out = tmp_path / "overwatch.geojson"
+    rc = main(["plan", "--pattern", "overwatch", "--at", "44.2950,-71.4650", "--radius", "80", "--agl", "60",
+               "--launch", "44.29235,-71.46192", "--dem", str(dem), "--out", str(tmp_path / "o.plan"),
+               "--out", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    ow = json.loads(out.read_text())["properties"]["overwatch"]
+    assert 50.0 <= ow["orbit_agl_min_m"] and ow["orbit_agl_max_m"] <= 70.0 and ow["clearance_min_m"] >= 40.0
+    assert ow["laps"] >= 20  # about 300 m from the launch: most of the 24 usable minutes on station
+    terrain = load_terrain([dem])
+    for it in load_mission_items(tmp_path / "o.plan")[3:]:
+        if it.command == MavCmd.NAV_WAYPOINT:
+            assert 50.0 - 1e-6 <= it.z - float(terrain.elevation_m(it.lat_deg, it.lon_deg)) <= 70.0 + 1e-6
+    rc = main(["plan", "--pattern", "overwatch", "--at", "45.2950,-71.4650", "--radius", "80", "--agl", "60",
+               "--dem", str(dem), "--out", str(tmp_path / "x.plan")])
+    assert rc != 0 and "outside the DEM" in capsys.readouterr().err
