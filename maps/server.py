@@ -46,10 +46,10 @@ from geo.terrain import Terrain
 from maps.assets import STATIC_DIR, TEMPLATE_DIR, leaflet_dir
 from maps.basemaps import Basemap, to_display
 from maps.guidance import gpx_text, guidance, kml_text, rank_teams
+from maps.i18n import available_languages, gettext_for, negotiate, normalize_language, normalize_theme
 from maps.progress import CoverageTracker, area_polygons
 from maps.security import RateLimiter, new_token, same_token, token_hash, verify_password
 from maps.store import Store
-from maps.strings import STRINGS
 
 __all__ = ["ServerConfig", "create_app", "ApiError"]
 
@@ -57,6 +57,9 @@ log = logging.getLogger("thermal_sar.serve")
 
 SESSION_COOKIE = "sar_session"
 LOGIN_CSRF_COOKIE = "sar_login_csrf"
+LANG_COOKIE = "sar_lang"      # the user's language setting (else the browser's Accept-Language)
+THEME_COOKIE = "sar_theme"    # "day" or "night"
+PREFS_MAX_AGE_S = 365 * 24 * 3600
 MAX_THUMBNAIL_BYTES = 256 * 1024
 CRED_CACHE_S = 30.0
 
@@ -410,8 +413,38 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     csp = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
            "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
-    def page(name: str, **ctx: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(S=STRINGS, **ctx), headers={"Content-Security-Policy": csp})
+    def prefs(request: Request) -> tuple[Any, str]:
+        """(translator, theme) for a page: the user's cookies, else the browser's Accept-Language and day."""
+        lang = negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+        return gettext_for(lang), normalize_theme(request.cookies.get(THEME_COOKIE))
+
+    def page(name: str, request: Request, **ctx: Any) -> HTMLResponse:
+        tr, theme = prefs(request)
+        strings = tr.strings()
+        if "cfg" in ctx:
+            ctx["cfg"] = dict(ctx["cfg"], strings=strings, lang=tr.bcp47, theme=theme)
+        # The switches: every other shipped language, named in itself, and the other theme.
+        langs = [(code, gettext_for(code).s("language_name")) for code in available_languages() if code != tr.lang]
+        html = env.get_template(name).render(S=strings, lang_tag=tr.bcp47, theme=theme, langs=langs,
+                                             here=request.url.path, **ctx)
+        return HTMLResponse(html, headers={"Content-Security-Policy": csp, "Content-Language": tr.bcp47,
+                                           "Vary": "Accept-Language, Cookie"})
+
+    @app.get("/prefs")
+    async def set_prefs(request: Request, lang: str = "", theme: str = "", next: str = "/"):
+        """Remember a language and/or theme in cookies and go back to ``next`` (a path on this server)."""
+        if lang and normalize_language(lang) is None:
+            raise ApiError(400, f"lang={lang!r} is not a shipped language: choose one of {', '.join(available_languages())}.")
+        if theme and theme not in ("day", "night"):
+            raise ApiError(400, f"theme={theme!r} is not allowed: choose day or night.")
+        # Only a path on this server: never an open redirect to another site.
+        dest = next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/"
+        resp = RedirectResponse(dest, status_code=303)
+        for key, value in ((LANG_COOKIE, normalize_language(lang) if lang else None), (THEME_COOKIE, theme or None)):
+            if value:
+                resp.set_cookie(key, value, max_age=PREFS_MAX_AGE_S, samesite="lax", secure=cfg.secure_cookies,
+                                httponly=True, path="/")
+        return resp
 
     @app.get("/healthz")
     async def healthz():
@@ -428,7 +461,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     @app.get("/login", response_class=HTMLResponse)
     async def login_form(request: Request, error: str = ""):
         tok = new_token()
-        resp = page("login.html", csrf=tok, error=STRINGS["login_failed"] if error else "")
+        resp = page("login.html", request, csrf=tok, error="login_failed" if error else "")
         resp.set_cookie(LOGIN_CSRF_COOKIE, tok, httponly=True, samesite="strict", secure=cfg.secure_cookies, max_age=3600)
         return resp
 
@@ -487,7 +520,6 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
             "tiles": None if bm is None else {"url": bm.url, "attribution": bm.attribution, "max_zoom": bm.max_zoom,
                                                "subdomains": bm.subdomains or "abc", "label": bm.label},
             "terrain": cfg.terrain is not None,
-            "strings": STRINGS,
         }
 
     @app.get("/officer", response_class=HTMLResponse)
@@ -496,7 +528,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         if redirect:
             return redirect
         user, csrf = uc
-        return page("officer.html", cfg=page_config(user, csrf), user=user, csrf=csrf,
+        return page("officer.html", request, cfg=page_config(user, csrf), user=user, csrf=csrf,
                     readonly=user["role"] != "officer")
 
     @app.get("/ground", response_class=HTMLResponse)
@@ -505,7 +537,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         if redirect:
             return redirect
         user, csrf = uc
-        return page("ground.html", cfg=page_config(user, csrf), user=user, csrf=csrf)
+        return page("ground.html", request, cfg=page_config(user, csrf), user=user, csrf=csrf)
 
     # --------------------------------------------------------- terrain
     def terrain_layer() -> dict:

@@ -1,6 +1,12 @@
-"""Every string a user sees on a map or a page, in one place (to be wrapped in gettext for i18n).
+"""Every string a user sees on a map or a page, in one place, in English.
 
-Templates get this dict as ``S``; Python code indexes :data:`STRINGS`.
+These are the gettext sources: each key is the message context (``msgctxt``)
+and each text the ``msgid`` of the catalogues in ``maps/locale`` (see
+:mod:`maps.i18n` and docs/i18n.md). Templates get the translated dict as ``S``,
+the pages' scripts as ``SAR.S``; Python code uses ``gettext_for(lang).s(key)``.
+Text in ``{braces}`` is a placeholder a translation keeps (and may move).
+After changing this file, run ``python -m maps.i18n_tools update`` and translate
+the new entries; ``tests/maps/test_i18n.py`` fails until every catalogue is complete.
 """
 
 from __future__ import annotations
@@ -110,4 +116,39 @@ STRINGS: dict[str, str] = {
     "fmt_cep": "CEP {m} m",
     "fmt_altitude": "{m} m AMSL",
     "fmt_covered": "{pct} % of {km2} km²",
+    # language and theme switches
+    "language_name": "English",
+    "language": "Language",
+    "theme": "Display",
+    "theme_day": "Day",
+    "theme_night": "Night",
+    # units and numbers (maps.i18n.Translator and SAR.fmt* in the pages)
+    "fmt_m": "{m} m",
+    "fmt_km": "{km} km",
+    "fmt_kmh": "{kmh} km/h",
+    "fmt_heading": "{deg}° {compass}",
+    "fmt_minutes": "{min} min",
+    "fmt_hours_minutes": "{h} h {min} min",
+    "fmt_percent": "{pct} %",
+    "fmt_confidence": "{pct} % confidence",
+    "compass_N": "N", "compass_NNE": "NNE", "compass_NE": "NE", "compass_ENE": "ENE",
+    "compass_E": "E", "compass_ESE": "ESE", "compass_SE": "SE", "compass_SSE": "SSE",
+    "compass_S": "S", "compass_SSW": "SSW", "compass_SW": "SW", "compass_WSW": "WSW",
+    "compass_W": "W", "compass_WNW": "WNW", "compass_NW": "NW", "compass_NNW": "NNW",
+    # detection classes (the detector's class names)
+    "class_person": "person", "class_sheep": "sheep", "class_cow": "cow", "class_dog": "dog",
+    "class_animal": "animal", "class_vehicle": "vehicle", "class_hotspot": "heat source",
+    "seq": "Item",
+    # overwatch (an orbit around a point of interest, mission.overwatch)
+    "layer_orbit": "Overwatch orbit",
+    "kind_orbit": "Overwatch orbit",
+    "kind_point_of_interest": "Point of interest",
+    "overwatch": "Overwatch",
+    "orbit_radius": "Orbit radius",
+    "orbit_agl": "Height above ground",
+    "time_on_station": "Time on station",
+    "units_nearby": "Ground units nearby",
+    "no_units_nearby": "No ground unit has reported a position.",
+    "fmt_unit_from_point": "{dist} {compass} of the point",
+    "position_age": "position reported",
 }

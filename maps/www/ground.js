@@ -1,7 +1,7 @@
 /* The ground team's phone: where is my target, how far, which way; report back. */
 "use strict";
 (function () {
-  const S = SAR.S;
+  const S = SAR.S, PAL = SAR.PAL;
   const map = SAR.makeMap("map");
   let me = null, target = null, route = null, cep = null;
 
@@ -9,31 +9,32 @@
     const t = g.target;
     document.getElementById("no-target").hidden = !!t;
     document.getElementById("target").hidden = !t;
+    document.getElementById("actions").hidden = !t;
     if (g.me && g.me.pos) {
-      if (!me) { me = L.circleMarker(g.me.pos, { radius: 8, color: "#fff", weight: 3, fillColor: "#1e88e5", fillOpacity: 1 }).addTo(map); }
+      if (!me) { me = L.circleMarker(g.me.pos, { radius: 9, color: PAL.meRing, weight: 3, fillColor: PAL.me, fillOpacity: 1 }).addTo(map); }
       else { me.setLatLng(g.me.pos); }
     }
     targetId = t ? t.id : null;
     if (!t) { return; }
-    document.getElementById("target-name").textContent = "#" + t.id + " " + t.class_name + " " + Math.round(100 * t.confidence) + " %";
+    document.getElementById("target-name").textContent = "#" + t.id + " " + SAR.className(t.class_name) + " · " + SAR.fmt("fmt_confidence", { pct: Math.round(100 * t.confidence) });
     const th = document.getElementById("target-thumb");
     if (t.thumbnail_url) { th.src = t.thumbnail_url; th.hidden = false; } else { th.hidden = true; }
     document.getElementById("gpx").href = "/api/ground/target.gpx?id=" + t.id;
     document.getElementById("kml").href = "/api/ground/target.kml?id=" + t.id;
     document.getElementById("field-status").textContent = S["status_" + (t.field_status || "assigned")] || "";
     if (!target) {
-      target = L.circleMarker(t.pos, { radius: 10, color: "#000", weight: 2, fillColor: SAR.CLASS_COLOURS[t.class_name] || "#e53935", fillOpacity: 1, className: "target-marker" }).addTo(map);
-      cep = L.circle(t.pos, { radius: Math.max(t.cep_m, 1), color: "#e53935", weight: 1, fillOpacity: 0.1, interactive: false }).addTo(map);
+      target = L.circleMarker(t.pos, { radius: 11, color: PAL.marker, weight: 2, fillColor: SAR.CLASS_COLOURS[t.class_name] || PAL.cep, fillOpacity: 1, className: "target-marker" }).addTo(map);
+      cep = L.circle(t.pos, { radius: Math.max(t.cep_m, 1), color: PAL.cep, weight: 1, fillOpacity: 0.1, interactive: false }).addTo(map);
     } else { target.setLatLng(t.pos); cep.setLatLng(t.pos); }
     const gd = g.guidance;
     document.getElementById("no-position").hidden = !!gd;
     if (gd) {
-      document.getElementById("bearing").textContent = Math.round(gd.bearing_deg) + "° " + gd.compass;
+      document.getElementById("bearing").textContent = SAR.fmtHeading(gd.bearing_deg);
       document.getElementById("distance").textContent = SAR.fmtDist(gd.distance_m);
-      document.getElementById("height").textContent = gd.height_diff_m == null ? "–" : (gd.height_diff_m >= 0 ? "+" : "") + Math.round(gd.height_diff_m) + " m";
+      document.getElementById("height").textContent = SAR.fmtHeightDiff(gd.height_diff_m);
       document.getElementById("walk").textContent = SAR.fmtTime(gd.walk_time_s);
       const line = [g.me.pos, t.pos];
-      if (!route) { route = L.polyline(line, { color: "#e53935", weight: 3, dashArray: "8 6" }).addTo(map); } else { route.setLatLngs(line); }
+      if (!route) { route = L.polyline(line, { color: PAL.route, weight: 3, dashArray: "8 6" }).addTo(map); } else { route.setLatLngs(line); }
       map.fitBounds(L.latLngBounds(line).pad(0.3), { maxZoom: 17 });
     } else { map.setView(t.pos, 16); }
     SAR.fitted = true;

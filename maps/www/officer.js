@@ -1,11 +1,11 @@
 /* The command post: live drone, detections to review, teams to send. */
 "use strict";
 (function () {
-  const S = SAR.S, CFG = SAR.CFG;
+  const S = SAR.S, CFG = SAR.CFG, PAL = SAR.PAL;
   const map = SAR.makeMap("map");
   const dets = {};          // id -> {d, marker}
   const teams = {};         // username -> {t, marker}
-  let drone = null, track = null, footprint = null, missionLayer = null;
+  let drone = null, track = null, footprint = null, missionLayer = null, poi = null;
   const list = document.getElementById("detections");
   const readonly = document.body.classList.contains("readonly");
 
@@ -43,8 +43,8 @@
         buttons += '<select class="team" aria-label="' + SAR.esc(S.assign_to) + '">' + teamOptions(d) + '</select><button class="assign primary">' + SAR.esc(S.assign) + "</button>";
       }
     }
-    li.innerHTML = img + '<div><div class="title">#' + d.id + " " + SAR.esc(d.class_name) + " " + Math.round(100 * d.confidence) + ' %</div>' +
-      '<div class="meta">' + SAR.clock(d.t_s) + " · " + SAR.esc(SAR.fmt("fmt_cep", { m: Math.round(d.cep_m) })) + " · " + d.lat_deg.toFixed(5) + ", " + d.lon_deg.toFixed(5) + "</div>" +
+    li.innerHTML = img + '<div><div class="title">#' + d.id + " " + SAR.esc(SAR.className(d.class_name)) + " " + SAR.esc(SAR.fmtPct(d.confidence)) + '</div>' +
+      '<div class="meta">' + SAR.clock(d.t_s) + " · " + SAR.esc(SAR.fmt("fmt_cep", { m: SAR.num(d.cep_m, 0) })) + " · " + SAR.fmtCoord(d.lat_deg, d.lon_deg) + "</div>" +
       '<div class="meta status">' + SAR.esc(statusWord(d)) + '</div><div class="buttons">' + buttons + "</div></div>";
     li.addEventListener("click", function (ev) {
       const b = ev.target.closest("button");
@@ -68,12 +68,12 @@
   }
 
   function upsertDet(d) {
-    const colour = SAR.CLASS_COLOURS[d.class_name] || "#555";
+    const colour = SAR.CLASS_COLOURS[d.class_name] || PAL.hole;
     let e = dets[d.id];
     if (e && e.d.updated_s > d.updated_s) { return; }  // an older copy (a snapshot that crossed an event)
     const hidden = d.status === "rejected" || d.status === "merged";
     if (!e) {
-      const m = L.circleMarker(d.pos, { radius: 9, color: "#000", weight: 2, fillColor: colour, fillOpacity: 0.95, className: "det-marker det-marker-" + d.id });
+      const m = L.circleMarker(d.pos, { radius: 9, color: PAL.marker, weight: 2, fillColor: colour, fillOpacity: 0.95, className: "det-marker det-marker-" + d.id });
       const cep = L.circle(d.pos, { radius: Math.max(d.cep_m, 1), color: colour, weight: 1, fillOpacity: 0.1, interactive: false });
       m.addTo(map); cep.addTo(map);
       e = dets[d.id] = { d: d, marker: m, cep: cep };
@@ -81,10 +81,10 @@
     }
     e.d = d;
     e.marker.setLatLng(d.pos); e.cep.setLatLng(d.pos); e.cep.setRadius(Math.max(d.cep_m, 1));
-    e.marker.setStyle({ opacity: hidden ? 0.3 : 1, fillOpacity: hidden ? 0.2 : 0.95, fillColor: colour, color: d.status === "confirmed" ? "#1e88e5" : "#000" });
-    e.marker.bindPopup("<b>#" + d.id + " " + SAR.esc(d.class_name) + "</b> " + Math.round(100 * d.confidence) + " %<br>" +
-      (d.thumbnail_url ? '<img src="' + SAR.esc(d.thumbnail_url) + '" width="128" style="image-rendering:pixelated"><br>' : "") +
-      SAR.esc(statusWord(d)));
+    e.marker.setStyle({ opacity: hidden ? 0.3 : 1, fillOpacity: hidden ? 0.2 : 0.95, fillColor: colour, color: d.status === "confirmed" ? PAL.confirmed : PAL.marker });
+    e.marker.bindPopup("<b>#" + d.id + " " + SAR.esc(SAR.className(d.class_name)) + "</b> " + SAR.esc(SAR.fmtPct(d.confidence)) + "<br>" +
+      (d.thumbnail_url ? '<img class="popup-thumb" src="' + SAR.esc(d.thumbnail_url) + '" width="128"><br>' : "") +
+      SAR.esc(statusWord(d)) + "<br>" + SAR.fmtCoord(d.lat_deg, d.lon_deg));
     const old = document.getElementById("det-" + d.id);
     const li = card(d);
     if (old) { list.replaceChild(li, old); } else { list.insertBefore(li, list.firstChild); }
@@ -103,8 +103,9 @@
     const ul = document.getElementById("teams");
     ul.innerHTML = Object.keys(teams).sort().map(function (n) {
       const x = teams[n].t;
-      return "<li>" + SAR.esc(n) + ' <span class="muted">' + (x.pos ? x.lat_deg.toFixed(5) + ", " + x.lon_deg.toFixed(5) + " · " + SAR.clock(x.t_s) : "–") + "</span></li>";
+      return "<li>" + SAR.esc(n) + ' <span class="muted">' + (x.pos ? SAR.fmtCoord(x.lat_deg, x.lon_deg) + " · " + SAR.clock(x.t_s) : "–") + "</span></li>";
     }).join("");
+    showNearby();
   }
 
   let lastTelemetryId = 0;
@@ -112,43 +113,85 @@
     if (t.id <= lastTelemetryId) { return; }
     lastTelemetryId = t.id;
     const icon = L.divIcon({ className: "", html: '<div class="drone-icon" style="transform: rotate(' + (t.heading_deg || 0) + 'deg)">▲</div>', iconSize: [22, 22], iconAnchor: [11, 11] });
-    if (!drone) { drone = L.marker(t.pos, { icon: icon, zIndexOffset: 1000 }).addTo(map); track = L.polyline([], { color: "#212121", weight: 2, opacity: 0.7 }).addTo(map); }
+    if (!drone) { drone = L.marker(t.pos, { icon: icon, zIndexOffset: 1000 }).addTo(map); track = L.polyline([], { color: PAL.track, weight: 2, opacity: 0.7 }).addTo(map); }
     else { drone.setLatLng(t.pos); drone.setIcon(icon); }
     track.addLatLng(t.pos);
     const pts = track.getLatLngs(); if (pts.length > 3000) { pts.splice(0, pts.length - 3000); track.setLatLngs(pts); }
     if (t.footprint_disp) {
-      if (!footprint) { footprint = L.polygon(t.footprint_disp, { color: "#6a1b9a", weight: 1, fillOpacity: 0.15, interactive: false }).addTo(map); }
+      if (!footprint) { footprint = L.polygon(t.footprint_disp, { color: PAL.footprint, weight: 1, fillOpacity: 0.15, interactive: false }).addTo(map); }
       else { footprint.setLatLngs(t.footprint_disp); }
     }
-    document.getElementById("drone").textContent = t.vehicle + " · " + (t.alt_amsl_m != null ? SAR.fmt("fmt_altitude", { m: Math.round(t.alt_amsl_m) }) + " · " : "") + SAR.clock(t.t_s);
+    document.getElementById("drone").textContent = t.vehicle + " · " + (t.alt_amsl_m != null ? SAR.fmt("fmt_altitude", { m: SAR.num(t.alt_amsl_m, 0) }) + " · " : "") + SAR.clock(t.t_s);
     if (!SAR.fitted) { map.setView(t.pos, 15); SAR.fitted = true; }
   }
 
   function onProgress(p) {
     if (!p) { return; }
-    document.getElementById("covered").textContent = SAR.fmt("fmt_covered", { pct: (100 * p.covered_fraction).toFixed(1), km2: (p.area_m2 / 1e6).toFixed(2) });
-    document.getElementById("pod").textContent = (100 * p.pod).toFixed(0) + " %";
+    document.getElementById("covered").textContent = SAR.fmt("fmt_covered", { pct: SAR.num(100 * p.covered_fraction, 1), km2: SAR.num(p.area_m2 / 1e6, 2) });
+    document.getElementById("pod").textContent = SAR.fmtPct(p.pod);
   }
 
+  /* Overwatch (mission.overwatch): the orbit, the point watched, and which ground units are near it. */
+  function roleOf(f) { const p = f.properties || {}; return String(p.role || p.kind || "").replace("-", "_"); }
+
   function onMission(fc) {
-    if (missionLayer) { map.removeLayer(missionLayer); }
-    if (!fc) { return; }
-    missionLayer = L.geoJSON(fc, {
-      style: function (f) {
-        const p = f.properties || {};
-        const k = String(p.role || p.kind || "").replace("-", "_");
-        if (k === "footprint" || k === "line") { return { color: "#6a1b9a", weight: 0.5, opacity: 0.3, fillOpacity: 0.03 }; }
-        if (k === "priority_ring") { return { color: "#ef6c00", weight: 1.5, dashArray: "6 4", fill: false }; }
-        if (k === "no_fly") { return { color: "#b71c1c", weight: 2, fillOpacity: 0.25 }; }
-        if (k === "hole") { return { color: "#455a64", weight: 1, dashArray: "4 4", fillOpacity: 0.3 }; }
-        if (f.geometry.type.indexOf("Line") >= 0) { return { color: "#1f77b4", weight: 1.5, opacity: 0.6 }; }
-        return { color: "#0d47a1", weight: 2, fillOpacity: 0.05 };
-      },
-      filter: function (f) { const p = f.properties || {}; return (p.role || p.kind) !== "waypoint"; },
-      pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 6, color: "#000", weight: 2, fillColor: "#ffeb3b", fillOpacity: 1 }); },
-      interactive: false,
-    }).addTo(map);
-    missionLayer.bringToBack();
+    if (missionLayer) { map.removeLayer(missionLayer); missionLayer = null; }
+    poi = null;
+    if (fc) {
+      missionLayer = L.geoJSON(fc, {
+        style: function (f) {
+          const k = roleOf(f);
+          if (k === "footprint" || k === "line") { return { color: PAL.footprint, weight: 0.5, opacity: 0.3, fillOpacity: 0.03 }; }
+          if (k === "priority_ring") { return { color: PAL.ring, weight: 1.5, dashArray: "6 4", fill: false }; }
+          if (k === "no_fly") { return { color: PAL.noFly, weight: 2, fillOpacity: 0.25 }; }
+          if (k === "hole") { return { color: PAL.hole, weight: 1, dashArray: "4 4", fillOpacity: 0.3 }; }
+          if (k === "orbit") { return { color: PAL.orbit, weight: 3, opacity: 0.9, dashArray: "10 6", className: "orbit-line" }; }
+          if (f.geometry.type.indexOf("Line") >= 0) { return { color: PAL.line, weight: 1.5, opacity: 0.6 }; }
+          return { color: PAL.area, weight: 2, fillOpacity: 0.05 };
+        },
+        filter: function (f) { return roleOf(f) !== "waypoint"; },
+        pointToLayer: function (f, ll) {
+          if (roleOf(f) === "point_of_interest") {
+            return L.circleMarker(ll, { radius: 8, color: PAL.poi, weight: 3, fillColor: PAL.poi, fillOpacity: 0.35, className: "poi-marker" })
+              .bindTooltip(S.kind_point_of_interest, { permanent: true, direction: "right", className: "poi-label" });
+          }
+          return L.circleMarker(ll, { radius: 6, color: PAL.marker, weight: 2, fillColor: "#ffeb3b", fillOpacity: 1 });
+        },
+        interactive: false,
+      }).addTo(map);
+      missionLayer.bringToBack();
+      const feats = fc.features || [];
+      const orbit = feats.find(function (f) { return roleOf(f) === "orbit"; });
+      const point = feats.find(function (f) { return roleOf(f) === "point_of_interest"; });
+      if (point) {
+        const c = point.geometry.coordinates, op = (orbit && orbit.properties) || {}, ow = (fc.properties && fc.properties.overwatch) || {};
+        poi = { lat: c[1], lon: c[0] };
+        document.getElementById("ow-point").textContent = SAR.fmtCoord(c[1], c[0]);
+        const r = op.radius_m != null ? op.radius_m : (point.properties || {}).radius_m;
+        document.getElementById("ow-radius").textContent = r != null ? SAR.fmtDist(r) : "–";
+        const agl = ow.agl_m != null ? ow.agl_m : (op.orbit_agl_min_m != null ? (op.orbit_agl_min_m + op.orbit_agl_max_m) / 2 : null);
+        document.getElementById("ow-agl").textContent = agl != null ? SAR.fmt("fmt_m", { m: SAR.num(agl, 0) }) : "–";
+        const tos = op.time_on_station_s != null ? op.time_on_station_s : ow.time_on_station_s;
+        document.getElementById("ow-time").textContent = SAR.fmtTime(tos);
+        if (orbit && !SAR.fitted) { map.fitBounds(L.geoJSON(orbit).getBounds().pad(0.8)); SAR.fitted = true; }
+      }
+    }
+    document.getElementById("overwatch").hidden = !poi;
+    showNearby();
+  }
+
+  /* Ground units by distance from the point watched (nearest first), with where they are from it. */
+  function showNearby() {
+    if (!poi) { return; }
+    const rows = Object.keys(teams).map(function (n) { return teams[n].t; }).filter(function (t) { return t.lat_deg != null; })
+      .map(function (t) { const db = SAR.distBearing(poi.lat, poi.lon, t.lat_deg, t.lon_deg); return { t: t, m: db.m, deg: db.deg }; })
+      .sort(function (a, b) { return a.m - b.m; }).slice(0, 8);
+    document.getElementById("ow-no-units").hidden = rows.length > 0;
+    document.getElementById("ow-units").innerHTML = rows.map(function (r) {
+      return '<li class="unit" data-team="' + SAR.esc(r.t.username) + '"><b>' + SAR.esc(r.t.username) + "</b> " +
+        SAR.esc(SAR.fmt("fmt_unit_from_point", { dist: SAR.fmtDist(r.m), compass: SAR.compass(r.deg) })) +
+        ' <span class="muted">' + SAR.esc(S.position_age) + " " + SAR.clock(r.t.t_s) + "</span></li>";
+    }).join("");
   }
 
   SAR.live({
