@@ -14,7 +14,7 @@ from telemetry.link import LinkEvent, MavlinkLink
 from telemetry.mission_protocol import UploadReport
 from telemetry.terrain_server import TerrainServer
 
-__all__ = ["FlyReport", "fly_mission", "MissionNotVerified"]
+__all__ = ["FlyReport", "fly_mission", "fly_mission_on_sitl", "MissionNotVerified"]
 
 
 class MissionNotVerified(LinkError):
@@ -106,3 +106,29 @@ def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, ter
                                   f"{p.current_seq}). The vehicle is still flying it: take control.")
         return FlyReport(len(full), report, True, True, v.state.mission_reached, time.monotonic() - t0,
                          link.tlog_path, tuple(link.events), server.blocks_sent if server else 0)
+
+
+def fly_mission_on_sitl(items, *, sitl_binary: str | None = None, speedup: int = 1, instance: int = 0,
+                        **kw) -> FlyReport:
+    """:func:`fly_mission` on real ArduPilot SITL started at the mission's home (item 0).
+
+    The binary is ``sitl_binary`` or ``$ARDUPILOT_SITL``; SITL runs in a
+    temporary directory and is stopped (SIGTERM) afterwards, whatever happens.
+    """
+    from sim.sitl import Sitl, SitlConfig, SitlError, find_defaults, find_sitl_binary
+
+    try:
+        binary = find_sitl_binary(sitl_binary)
+        if binary is None:
+            raise SitlError("no SITL binary: pass --sitl-binary PATH or set ARDUPILOT_SITL=/path/to/arducopter.")
+        home = items[0]
+        if home.seq != 0 or (home.x == 0 and home.y == 0):
+            raise SitlError("the mission has no home position (item 0) to start SITL at.")
+        cfg = SitlConfig(binary, find_defaults(binary), home=(home.lat_deg, home.lon_deg, float(home.z), 0.0),
+                         speedup=int(speedup), instance=int(instance), start_timeout_s=60.0)
+    except SitlError as exc:
+        raise LinkError(str(exc)) from None
+    with Sitl(cfg) as s:
+        kw.setdefault("position_timeout_s", 180.0)
+        kw.setdefault("arm_timeout_s", 180.0)
+        return fly_mission(s.connection, items, **kw)
