@@ -357,6 +357,13 @@ class ClassicalDetector:
             frame_time_s = frame.time_s if frame_time_s is None else frame_time_s
         if not usable:
             return []
+        if img.dtype.kind == "f" and not np.isfinite(img).all():
+            finite = np.isfinite(img)
+            if not finite.any():
+                return []
+            # Dead pixels (NaN/inf) take the frame's median: they can be neither warm nor cold.
+            med = float(np.median(img[finite]))
+            img = np.where(finite, img, med).astype(np.float32)
         bg_px = p.background_px
         if gsd_m:
             bg_px = int(min(120, max(16, p.background_m / gsd_m)))

@@ -152,8 +152,13 @@ def check_constant(frame: ThermalFrame, *, min_range: float | None = None) -> Th
     if min_range is None:
         min_range = {ValueKind.GREY: 2.0, ValueKind.COUNTS: 4.0, ValueKind.TEMPERATURE_C: 0.05}[frame.kind]
     sub = frame.data[::2, ::2]
-    if not np.all(np.isfinite(sub)) if sub.dtype.kind == "f" else False:
-        return frame.with_flags(FrameFlag.CORRUPT, note="frame has NaN or infinite values")
+    if sub.dtype.kind == "f":
+        finite = np.isfinite(sub)
+        if not finite.any():
+            return frame.with_flags(FrameFlag.CORRUPT, FrameFlag.CONSTANT, note="frame has no finite values; skipped")
+        if not finite.all():
+            frame = frame.with_flags(FrameFlag.CORRUPT, note="frame has NaN or infinite values (dead pixels?)")
+            sub = sub[finite]
     lo, hi = np.percentile(sub, [0.5, 99.5])
     if hi - lo < min_range:
         return frame.with_flags(

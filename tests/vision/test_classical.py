@@ -132,3 +132,15 @@ def test_any_single_disk_is_found_once_where_it_is(r, c, rad, contrast):
     d = dets[0]
     assert abs(d.row_px - r) <= 1.0 and abs(d.col_px - c) <= 1.0
     assert d.top_px >= 0 and d.left_px >= 0 and d.bottom_px <= 512 and d.right_px <= 640
+
+
+def test_nan_pixels_are_flagged_and_do_not_break_detection():
+    img = hot_disks(disks=DISKS, seed=8, dtype=np.float32) * 0.05
+    img[10:20, 10:20] = np.nan
+    fr = frame_from_array(img)
+    assert FrameFlag.CORRUPT in fr.flags and fr.usable
+    dets = ClassicalDetector().detect(fr)
+    assert len(dets) == len(DISKS)
+    all_nan = frame_from_array(np.full((64, 64), np.nan, np.float32))
+    assert not all_nan.usable and ClassicalDetector().detect(all_nan) == []
+    assert ClassicalDetector().detect(np.full((64, 64), np.nan, np.float32)) == []
