@@ -29,8 +29,8 @@ from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_frames, natural_key, 
 from vision.labels import HIT_UAV_BOX_PAD_PX, LabelledFrame, load_dataset
 from vision.tracking import Tracker, nadir_shift_px
 
-__all__ = ["HIT_UAV_BOX_PAD_PX", "make_detector", "frame_gsd_m", "DetectSummary", "run_detect", "EvalSummary", "run_eval", "expand_inputs",
-           "target_classes"]
+__all__ = ["HIT_UAV_BOX_PAD_PX", "make_detector", "frame_gsd_m", "DetectSummary", "run_detect", "EvalSummary",
+           "run_eval", "expand_inputs", "target_classes"]
 
 DETECTORS = ("classical", "yolo")
 
