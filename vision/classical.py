@@ -216,13 +216,14 @@ def blob_features(z: np.ndarray, params: ClassicalParams, gsd_m: float | None,
                   img: np.ndarray | None = None, gates: tuple[ClassGate, ...] | None = None) -> list[BlobFeatures]:
     """Hysteresis-thresholded blobs of the contrast map with their features (before gating).
 
-    A blob of at least ``split_min_area_px`` with several separate warm cores
-    (people standing in a group, animals in a flock) is split by a watershed
-    from those cores, so each body gets its own box. ``global_z`` (with
-    ``img``) is the blob's peak over the frame median in robust frame-wide
-    spreads: warm bodies at night stand out of the whole frame, texture and
-    noise only locally. Features of unsplit blobs are computed for all blobs
-    at once (no per-blob Python work), which keeps the detector fast.
+    A blob of at least two bodies' area (``split_min_area_px``, or with a GSD
+    twice the typical area of the smallest class in ``gates``) with several
+    separate warm cores (people standing in a group, animals in a flock) is
+    split by a watershed from those cores, so each body gets its own box.
+    ``global_z`` (with ``img``) is the blob's peak over the frame median in
+    robust frame-wide spreads: warm bodies at night stand out of the whole
+    frame, texture and noise only locally. Peaks, sums and areas come from
+    whole-frame array operations; only split blobs are measured one by one.
     """
     low = cv2.compare(z, params.low_z, cv2.CMP_GT)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
