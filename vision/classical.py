@@ -109,7 +109,7 @@ class ClassicalParams:
     max_area_px: int = 2500          # larger blobs are buildings, roads, water (without GSD)
     max_aspect: float = 4.0          # longer/thinner blobs are roads, pipes, roof edges
     min_fill: float = 0.2            # blob area / box area below this is a line or ring
-    box_pad_px: float = 0.0          # the hot blob lies inside the object's outline
+    box_pad_px: float = 0.0          # widen (or, negative, shrink) boxes per side to a labelling convention
     split_min_area_px: int = 250     # only blobs this large are tried for splitting
     split_level: float = 0.35        # bodies in one blob are separated where the contrast dips below this fraction of the peak
     min_score: float = 0.05
@@ -394,13 +394,15 @@ class ClassicalDetector:
             return []
         scores = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(rows, float), -50.0, 50.0)))
         dets: list[Detection] = []
-        pad = p.box_pad_px
         for (b, cls), score in zip(kept, scores):
             if score < p.min_score:
                 continue
+            # A negative pad shrinks the box, but never below half its size.
+            pr = max(p.box_pad_px, -0.25 * b.height_px)
+            pc = max(p.box_pad_px, -0.25 * b.width_px)
             dets.append(Detection(
-                top_px=max(0.0, b.top_px - pad), left_px=max(0.0, b.left_px - pad),
-                bottom_px=min(float(h), b.top_px + b.height_px + pad), right_px=min(float(w), b.left_px + b.width_px + pad),
+                top_px=max(0.0, b.top_px - pr), left_px=max(0.0, b.left_px - pc),
+                bottom_px=min(float(h), b.top_px + b.height_px + pr), right_px=min(float(w), b.left_px + b.width_px + pc),
                 score=float(score), class_name=cls, frame_index=frame_index,
                 frame_time_s=frame_time_s, source=self.name, area_m2=b.area_m2, peak_contrast=b.peak_z,
             ))

@@ -144,3 +144,12 @@ def test_nan_pixels_are_flagged_and_do_not_break_detection():
     all_nan = frame_from_array(np.full((64, 64), np.nan, np.float32))
     assert not all_nan.usable and ClassicalDetector().detect(all_nan) == []
     assert ClassicalDetector().detect(np.full((64, 64), np.nan, np.float32)) == []
+
+
+def test_negative_box_pad_shrinks_but_never_empties_a_box():
+    from dataclasses import replace
+
+    img = hot_disks(disks=((100, 100, 1, 80), (300, 300, 6, 60)), seed=9)
+    for pad in (-0.5, -5.0):
+        dets = ClassicalDetector(replace(ClassicalParams(), box_pad_px=pad)).detect(img)
+        assert dets and all(d.height_px > 0 and d.width_px > 0 for d in dets)

@@ -18,7 +18,8 @@ import click
 @click.option("--limit", type=int, default=None, help="Only the first N frames.")
 @click.option("--threads", type=int, default=2, show_default=True, help="onnxruntime threads (yolo).")
 @click.option("--box-pad-px", type=float, default=None,
-              help="Widen classical boxes per side (default: 2 for HIT-UAV's loose labels, 0 otherwise).")
+              help="Widen classical boxes per side (default: +2 for HIT-UAV's loose labels, -0.75 for "
+                   "thermal-sar sim's exact ones, 0 otherwise).")
 @click.option("--iou", "iou_min", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
               help="IoU for a match (0.5 = AP50).")
 def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, threads, box_pad_px, iou_min):
@@ -27,12 +28,11 @@ def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, thre
     from rich.progress import Progress
     from rich.table import Table
 
-    from pathlib import Path
-
-    from thermal_sar.pipelines.detect import HIT_UAV_BOX_PAD_PX, make_detector, run_eval
+    from thermal_sar.pipelines.detect import make_detector, run_eval
+    from vision.labels import box_pad_for
 
     if box_pad_px is None:
-        box_pad_px = HIT_UAV_BOX_PAD_PX if (Path(data) / f"{split}.json").is_file() else 0.0
+        box_pad_px = box_pad_for(data, split)
     if not classes:
         from vision.labels import load_dataset
 
