@@ -5,46 +5,46 @@ return an :class:`OfflineMap` with Leaflet embedded, drawn over a terrain layer
 made from the DEM. The live server: :func:`create_app` over a :class:`Store`
 from :func:`open_store` (SQLite or PostgreSQL). Guidance for ground teams:
 :func:`guidance`, :func:`rank_teams`, :func:`gpx_text`, :func:`kml_text`.
+Languages: :func:`gettext_for` gives a :class:`Translator` (messages and
+numbers, units, coordinates and headings for the reader; docs/i18n.md).
+
+Names load on first use (Folium, FastAPI and friends are heavy), so that
+``from maps.i18n import gettext_for`` in a CLI command costs milliseconds.
 """
 
-from maps.assets import OfflineMap
-from maps.basemaps import BASEMAP_NAMES, Basemap, get_basemap, to_display
-from maps.features import (
-    Ellipse,
-    MissionFeature,
-    Target,
-    TrackPoint,
-    classify_feature_collection,
-    items_to_mission_geojson,
-    mission_stats,
-    parse_mission,
-    parse_targets,
-    parse_track,
-)
-from maps.ingest_client import IngestClient
-from maps.guidance import Guidance, gpx_text, guidance, kml_text, rank_teams, walk_time_s
-from maps.progress import SearchProgress, search_progress
-from maps.static import MapOptions, build_map, mission_map, targets_map
-from maps.store import ROLES, Store, open_store
-from maps.terrain_layer import TerrainRaster, contour_lines, hillshade_png, resample_terrain
+from __future__ import annotations
 
-__all__ = [
-    "OfflineMap", "Basemap", "BASEMAP_NAMES", "get_basemap", "to_display",
-    "Target", "Ellipse", "TrackPoint", "MissionFeature", "parse_targets", "parse_mission", "parse_track",
-    "classify_feature_collection", "mission_stats", "items_to_mission_geojson",
-    "MapOptions", "build_map", "mission_map", "targets_map",
-    "TerrainRaster", "resample_terrain", "hillshade_png", "contour_lines",
-    "Guidance", "guidance", "walk_time_s", "rank_teams", "gpx_text", "kml_text",
-    "SearchProgress", "search_progress",
-    "Store", "open_store", "ROLES", "IngestClient",
-    "create_app", "ServerConfig",
-]
+import importlib
+
+# public name -> submodule that defines it
+_EXPORTS: dict[str, str] = {
+    "OfflineMap": "assets",
+    "Basemap": "basemaps", "BASEMAP_NAMES": "basemaps", "get_basemap": "basemaps", "to_display": "basemaps",
+    "Target": "features", "Ellipse": "features", "TrackPoint": "features", "MissionFeature": "features",
+    "parse_targets": "features", "parse_mission": "features", "parse_track": "features",
+    "classify_feature_collection": "features", "mission_stats": "features", "items_to_mission_geojson": "features",
+    "MapOptions": "static", "build_map": "static", "mission_map": "static", "targets_map": "static",
+    "TerrainRaster": "terrain_layer", "resample_terrain": "terrain_layer", "hillshade_png": "terrain_layer",
+    "contour_lines": "terrain_layer",
+    "Guidance": "guidance", "guidance": "guidance", "walk_time_s": "guidance", "rank_teams": "guidance",
+    "gpx_text": "guidance", "kml_text": "guidance",
+    "SearchProgress": "progress", "search_progress": "progress",
+    "Store": "store", "open_store": "store", "ROLES": "store", "IngestClient": "ingest_client",
+    "create_app": "server", "ServerConfig": "server",
+    "Translator": "i18n", "gettext_for": "i18n", "negotiate": "i18n", "available_languages": "i18n",
+}
+
+__all__ = list(_EXPORTS)
 
 
 def __getattr__(name: str):
-    # The server pulls in FastAPI and uvicorn: load it only when asked for.
-    if name in ("create_app", "ServerConfig"):
-        from maps import server
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'maps' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"maps.{mod}"), name)
+    globals()[name] = value
+    return value
 
-        return getattr(server, name)
-    raise AttributeError(f"module 'maps' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -81,7 +81,8 @@ class TrackPoint:
     t_s: float | None = None
 
 
-MISSION_KINDS = ("area", "hole", "no_fly", "ring", "flight_line", "sweep", "waypoint", "footprint", "launch")
+MISSION_KINDS = ("area", "hole", "no_fly", "ring", "flight_line", "sweep", "waypoint", "footprint", "launch", "orbit",
+                 "point_of_interest")
 _KIND_ALIASES = {
     "area": "area", "search_area": "area", "search-area": "area", "polygon": "area",
     "hole": "hole", "exclusion": "hole", "island": "hole",
@@ -92,6 +93,8 @@ _KIND_ALIASES = {
     "waypoint": "waypoint", "wp": "waypoint", "camera_trigger": "waypoint",
     "footprint": "footprint", "camera_footprint": "footprint",
     "launch": "launch", "home": "launch", "takeoff": "launch", "take_off": "launch",
+    "orbit": "orbit", "point_of_interest": "point_of_interest", "point-of-interest": "point_of_interest",
+    "poi": "point_of_interest", "roi": "point_of_interest",
 }
 
 

@@ -32,10 +32,12 @@ import gettext as _gettext
 import math
 import os
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from geo.coords import compass_word
 from geo.errors import InputError
@@ -43,7 +45,8 @@ from maps.strings import STRINGS
 
 __all__ = [
     "DOMAIN", "LOCALE_DIR", "SOURCE_LANGUAGE", "Translator", "available_languages", "gettext_for",
-    "language_from_env", "negotiate", "normalize_language", "resolve_language", "THEMES", "normalize_theme",
+    "language_from_env", "negotiate", "normalize_language", "resolve_language", "use_language", "THEMES",
+    "normalize_theme",
 ]
 
 DOMAIN = "thermal_sar"
@@ -137,10 +140,30 @@ def language_from_env(environ: Mapping[str, str] | None = None) -> str:
     return SOURCE_LANGUAGE
 
 
+# The language chosen for the work in progress (the CLI's --lang), set with use_language().
+_CURRENT: ContextVar[str | None] = ContextVar("thermal_sar_lang", default=None)
+
+
+@contextmanager
+def use_language(lang: str | None) -> Iterator[str]:
+    """Within the block, :func:`gettext_for` (and so every summary and map) without a language uses ``lang``.
+
+    The CLI's ``--lang`` enters this for the run of one command (a context variable: threads and
+    tasks started elsewhere are not affected, and nothing leaks into the next command in a test).
+    """
+    code = resolve_language(lang)
+    token = _CURRENT.set(code)
+    try:
+        yield code
+    finally:
+        _CURRENT.reset(token)
+
+
 def resolve_language(lang: str | None = None) -> str:
-    """``lang`` if given (raises :class:`InputError` when not shipped), else :func:`language_from_env`."""
+    """``lang`` if given (raises :class:`InputError` when not shipped), else the one chosen by
+    :func:`use_language` (the CLI's ``--lang``), else :func:`language_from_env`."""
     if lang is None:
-        return language_from_env()
+        return _CURRENT.get() or language_from_env()
     got = normalize_language(lang)
     if got is None:
         raise InputError(f"lang={lang!r} is not a shipped language: choose one of {', '.join(available_languages())} "
@@ -278,7 +301,7 @@ def _strings(lang: str) -> dict[str, str]:
 
 def gettext_for(lang: str | None = None) -> Translator:
     """The :class:`Translator` for ``lang`` (any tag :func:`normalize_language` accepts; None = the
-    environment's, see :func:`language_from_env`). Raises :class:`InputError` for a language not shipped."""
+    CLI's ``--lang`` or the environment's, see :func:`resolve_language`). Raises :class:`InputError` for a language not shipped."""
     code = resolve_language(lang)
     return _translator(code)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -24,7 +25,7 @@ from geo.terrain import GeoBounds, Terrain
 from maps.assets import OfflineMap
 from maps.basemaps import Basemap, to_display
 from maps.features import MissionFeature, Target, TrackPoint, mission_stats
-from maps.strings import STRINGS
+from maps.i18n import Translator, gettext_for, normalize_theme
 from maps.terrain_layer import clip_bounds, contour_lines, hillshade_png, resample_terrain
 
 __all__ = ["MapOptions", "build_map", "mission_map", "targets_map", "CLASS_COLOURS", "SORTIE_COLOURS"]
@@ -47,6 +48,8 @@ class MapOptions:
     title: str = ""
     margin_m: float = 300.0
     plan_stats: dict | None = None  # the "stats" of a MissionPlan GeoJSON, shown in the panel
+    lang: str | None = None  # language of every label (None: THERMAL_SAR_LANG / LANG, see maps.i18n)
+    theme: str = "day"  # "day" or "night" at first opening; the reader switches with a button (remembered)
 
 
 def _bounds_of(points: Sequence[tuple[float, float]], margin_m: float) -> GeoBounds:
@@ -109,18 +112,59 @@ def _fmt_time(t_s: float | None) -> str | None:
 
 _CSS = """
 <style>
-:root { --sar-panel-bg: rgba(255,255,255,0.92); --sar-panel-fg: #111; --sar-accent: #c62828; --sar-font: system-ui, sans-serif; }
+:root { --sar-panel-bg: rgba(255,255,255,0.92); --sar-panel-fg: #111; --sar-accent: #c62828; --sar-font: system-ui, sans-serif,
+  "Noto Sans CJK SC", "WenQuanYi Micro Hei"; --sar-border: #ccc; --sar-map-filter: none; --sar-vector-filter: none; }
+/* Night operations: black and dim red (keeps night vision); the whole map is darkened and tinted red. */
+html[data-theme="night"] { --sar-panel-bg: rgba(13,3,2,0.94); --sar-panel-fg: #ff6a55; --sar-accent: #d32f2f; --sar-border: #4a1510;
+  --sar-map-filter: brightness(0.55) sepia(1) saturate(3.5) hue-rotate(-40deg) contrast(1.1);
+  --sar-vector-filter: sepia(1) saturate(4) hue-rotate(-40deg) brightness(0.85); color-scheme: dark; }
+html[data-theme="night"] body, html[data-theme="night"] .leaflet-container { background: #000; }
+.leaflet-tile-pane, img.leaflet-image-layer { filter: var(--sar-map-filter); }
+.leaflet-overlay-pane svg, .leaflet-marker-pane, .sar-thumb { filter: var(--sar-vector-filter); }
+html[data-theme="night"] .leaflet-bar a, html[data-theme="night"] .leaflet-control-layers,
+html[data-theme="night"] .leaflet-popup-content-wrapper, html[data-theme="night"] .leaflet-popup-tip,
+html[data-theme="night"] .leaflet-tooltip, html[data-theme="night"] .leaflet-control-scale-line,
+html[data-theme="night"] .leaflet-control-attribution { background: var(--sar-panel-bg); color: var(--sar-panel-fg);
+  border-color: var(--sar-border); }
+html[data-theme="night"] .leaflet-control-layers-toggle { filter: invert(1) sepia(1) saturate(5) hue-rotate(-40deg) brightness(.6); }
 .sar-panel { position: fixed; z-index: 1000; background: var(--sar-panel-bg); color: var(--sar-panel-fg);
   font: 13px/1.35 var(--sar-font); padding: 8px 10px; border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,.4); }
 .sar-stats { top: 10px; left: 50px; max-width: 300px; }
 .sar-legend { bottom: 24px; right: 10px; }
+.sar-theme-toggle { bottom: 30px; left: 10px; cursor: pointer; border: 1px solid var(--sar-border); min-height: 40px; font-weight: 600; }
 .sar-panel h3 { margin: 0 0 4px; font-size: 14px; }
 .sar-panel table th { text-align: left; font-weight: 600; padding-right: 8px; }
 .sar-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 5px; }
+html[data-theme="night"] .sar-swatch { filter: var(--sar-vector-filter); }
 .sar-thumb { float: right; width: 96px; image-rendering: pixelated; margin: 0 0 4px 8px; border-radius: 4px; }
 .sar-label { font: 600 11px var(--sar-font); color: #000; text-shadow: 0 0 2px #fff, 0 0 2px #fff; white-space: nowrap; }
 .leaflet-popup-content table th { text-align: left; padding-right: 6px; } .leaflet-popup-content { font-size: 12px; }
 </style>
+"""
+
+# The theme switch of a static map: the reader's last choice (localStorage) wins over the map's default;
+# set before the body is drawn so that a night map never flashes white.
+_THEME_JS = """
+<script>
+(function () {
+  var KEY = "sar_theme", d = document.documentElement, stored = null;
+  try { stored = window.localStorage.getItem(KEY); } catch (e) { stored = null; }
+  d.setAttribute("data-theme", stored === "night" || stored === "day" ? stored : "%(theme)s");
+  d.setAttribute("lang", "%(lang)s");
+  function label(b) { b.textContent = d.getAttribute("data-theme") === "night" ? %(to_day)s : %(to_night)s; }
+  document.addEventListener("DOMContentLoaded", function () {
+    var b = document.getElementById("sar-theme-toggle");
+    if (!b) { return; }
+    label(b);
+    b.addEventListener("click", function () {
+      var t = d.getAttribute("data-theme") === "night" ? "day" : "night";
+      d.setAttribute("data-theme", t);
+      try { window.localStorage.setItem(KEY, t); } catch (e) { /* a file opened with storage off: not remembered */ }
+      label(b);
+    });
+  });
+})();
+</script>
 """
 
 
@@ -129,7 +173,8 @@ def _panel(cls: str, title: str, rows: Sequence[tuple[str, object]], extra_html:
     return Element(f'<div class="sar-panel {cls}"><h3>{html.escape(title)}</h3><table>{body}</table>{extra_html}</div>')
 
 
-def _add_terrain(m: folium.Map, opts: MapOptions, bounds: GeoBounds, basemap: Basemap | None) -> None:
+def _add_terrain(m: folium.Map, opts: MapOptions, bounds: GeoBounds, basemap: Basemap | None, tr: Translator) -> None:
+    S = tr.strings()
     t = opts.terrain
     if t is None:
         return
@@ -143,24 +188,24 @@ def _add_terrain(m: folium.Map, opts: MapOptions, bounds: GeoBounds, basemap: Ba
     rb = raster.bounds
     s, w = to_display(basemap, rb.south_lat_deg, rb.west_lon_deg)
     n, e = to_display(basemap, rb.north_lat_deg, rb.east_lon_deg)
-    shade = folium.FeatureGroup(name=STRINGS["layer_hillshade"], overlay=basemap is not None, control=True)
+    shade = folium.FeatureGroup(name=S["layer_hillshade"], overlay=basemap is not None, control=True)
     folium.raster_layers.ImageOverlay(f"data:image/png;base64,{png}", bounds=[[s, w], [n, e]],
                                       opacity=1.0 if basemap is None else 0.5, pixelated=False).add_to(shade)
     shade.add_to(m)
     feats = contour_lines(raster, interval_m=opts.contour_interval_m)
     for f in feats:
         f["geometry"] = _shift_geom(f["geometry"], basemap)
-    cont = folium.FeatureGroup(name=STRINGS["layer_contours"], overlay=True, control=True)
+    cont = folium.FeatureGroup(name=S["layer_contours"], overlay=True, control=True)
     folium.GeoJson(
         {"type": "FeatureCollection", "features": feats},
         style_function=lambda f: {"color": "#5d4037", "weight": 1.4 if f["properties"]["major"] else 0.6,
                                   "opacity": 0.8 if f["properties"]["major"] else 0.5},
-        tooltip=folium.GeoJsonTooltip(fields=["elevation_m"], aliases=[STRINGS["elevation_m"]]),
+        tooltip=folium.GeoJsonTooltip(fields=["elevation_m"], aliases=[S["elevation_m"]]),
     ).add_to(cont)
     cont.add_to(m)
 
 
-def _new_map(opts: MapOptions, points: list[tuple[float, float]]) -> tuple[OfflineMap, GeoBounds]:
+def _new_map(opts: MapOptions, points: list[tuple[float, float]], tr: Translator) -> tuple[OfflineMap, GeoBounds]:
     if not points:
         if opts.terrain is None:
             raise InputError("nothing to draw: no mission, targets or track and no terrain. Hint: give a file to map.")
@@ -171,35 +216,42 @@ def _new_map(opts: MapOptions, points: list[tuple[float, float]]) -> tuple[Offli
     clat, clon = to_display(bm, *bounds.center)
     m = OfflineMap(location=[clat, clon], zoom_start=14, tiles=None, control_scale=True, prefer_canvas=False)
     m.get_root().header.add_child(Element(_CSS), name="sar_css")
+    js = _THEME_JS % {"theme": normalize_theme(opts.theme), "lang": tr.bcp47,
+                      "to_day": json.dumps("☀ " + tr.s("theme_day")), "to_night": json.dumps("☾ " + tr.s("theme_night"))}
+    m.get_root().header.add_child(Element(js), name="sar_theme")
+    m.get_root().html.add_child(Element('<button type="button" id="sar-theme-toggle" class="sar-panel sar-theme-toggle">'
+                                        f'{html.escape(tr.s("theme"))}</button>'), name="sar_theme_toggle")
     if opts.title:
         m.get_root().title = opts.title
     if bm is not None:
         folium.TileLayer(tiles=bm.url, attr=bm.attribution, name=bm.label, max_zoom=bm.max_zoom,
                          subdomains=bm.subdomains or "abc", overlay=False, control=True).add_to(m)
-    _add_terrain(m, opts, bounds, bm)
+    _add_terrain(m, opts, bounds, bm, tr)
     s, w = to_display(bm, bounds.south_lat_deg, bounds.west_lon_deg)
     n, e = to_display(bm, bounds.north_lat_deg, bounds.east_lon_deg)
     m.fit_bounds([[s, w], [n, e]])
     return m, bounds
 
 
-def _draw_mission(m: folium.Map, features: Sequence[MissionFeature], bm: Basemap | None) -> None:
+def _draw_mission(m: folium.Map, features: Sequence[MissionFeature], bm: Basemap | None, tr: Translator) -> None:
+    S = tr.strings()
     styles = {
         "area": {"color": "#0d47a1", "weight": 2, "fillOpacity": 0.08},
         "hole": {"color": "#455a64", "weight": 1.5, "dashArray": "4 4", "fillColor": "#90a4ae", "fillOpacity": 0.35},
         "no_fly": {"color": "#b71c1c", "weight": 2, "fillColor": "#e53935", "fillOpacity": 0.3},
         "footprint": {"color": "#6a1b9a", "weight": 0.5, "fillOpacity": 0.06},
         "ring": {"color": "#ef6c00", "weight": 1.5, "dashArray": "6 4", "fill": False},
+        "orbit": {"color": "#00838f", "weight": 3, "opacity": 0.9, "dashArray": "10 6"},
     }
-    groups = {k: folium.FeatureGroup(name=STRINGS[f"layer_{k}"], show=k not in ("footprint", "sweep")) for k in
-              ("area", "ring", "no_fly", "footprint", "sweep", "flight_line", "waypoint", "launch")}
+    groups = {k: folium.FeatureGroup(name=S[f"layer_{k}"], show=k not in ("footprint", "sweep")) for k in
+              ("area", "ring", "no_fly", "footprint", "sweep", "flight_line", "orbit", "waypoint", "launch")}
     for f in features:
         geom = _shift_geom(f.geometry, bm)
         colour = SORTIE_COLOURS[f.sortie % len(SORTIE_COLOURS)]
         if f.kind in ("area", "hole", "no_fly", "footprint", "ring"):
             grp = groups["area" if f.kind == "hole" else f.kind]
             st = dict(styles[f.kind])
-            label = STRINGS[f"kind_{f.kind}"]
+            label = S[f"kind_{f.kind}"]
             if f.kind == "ring" and f.properties.get("name"):
                 label = f"{label}: {f.properties['name']}"
             folium.GeoJson({"type": "Feature", "geometry": geom, "properties": {}},
@@ -208,24 +260,41 @@ def _draw_mission(m: folium.Map, features: Sequence[MissionFeature], bm: Basemap
             folium.GeoJson({"type": "Feature", "geometry": geom, "properties": {}},
                            style_function=lambda _f, c=colour: {"color": c, "weight": 4, "opacity": 0.35}
                            ).add_to(groups["sweep"])
+        elif f.kind == "orbit":
+            p = f.properties
+            label = S["kind_orbit"] + (f" · {S['orbit_radius']} {tr.distance(p['radius_m'])}"
+                                       if isinstance(p.get("radius_m"), (int, float)) else "")
+            folium.GeoJson({"type": "Feature", "geometry": geom, "properties": {}},
+                           style_function=lambda _f, st=styles["orbit"]: st, tooltip=label).add_to(groups["orbit"])
+        elif f.kind == "point_of_interest" and geom["type"] == "Point":
+            lon, lat = geom["coordinates"][:2]
+            p = f.properties
+            c = f.geometry["coordinates"]
+            gnd, rad = p.get("ground_amsl_m"), p.get("radius_m")
+            rows = [(S["lat_lon"], tr.coord(c[1], c[0])),
+                    (S["elevation_m"], tr.number(gnd, 0) if isinstance(gnd, (int, float)) else None),
+                    (S["orbit_radius"], tr.distance(rad) if isinstance(rad, (int, float)) else None)]
+            folium.CircleMarker([lat, lon], radius=8, color="#d81b60", weight=3, fill=True, fill_color="#d81b60",
+                                fill_opacity=0.35, popup=_popup(rows, S["kind_point_of_interest"]),
+                                tooltip=S["kind_point_of_interest"]).add_to(groups["orbit"])
         elif f.kind == "flight_line":
             folium.GeoJson({"type": "Feature", "geometry": geom, "properties": {}},
                            style_function=lambda _f, c=colour: {"color": c, "weight": 2.5, "opacity": 0.9},
-                           tooltip=f"{STRINGS['sortie']} {f.sortie + 1}").add_to(groups["flight_line"])
+                           tooltip=f"{S['sortie']} {f.sortie + 1}").add_to(groups["flight_line"])
         elif f.kind in ("waypoint", "launch") and geom["type"] == "Point":
             lon, lat = geom["coordinates"][:2]
             p = f.properties
-            rows = [(STRINGS["sortie"], f.sortie + 1 if "sortie" in p else None), ("seq", p.get("seq")),
-                    (STRINGS["agl_m"], p.get("agl_m")), (STRINGS["amsl_m"], p.get("amsl_m", p.get("alt_amsl_m"))),
-                    (STRINGS["rel_home_m"], p.get("rel_home_m")),
-                    (STRINGS["lat_lon"], f"{f.geometry['coordinates'][1]:.6f}, {f.geometry['coordinates'][0]:.6f}")]
+            rows = [(S["sortie"], f.sortie + 1 if "sortie" in p else None), (S["seq"], p.get("seq")),
+                    (S["agl_m"], p.get("agl_m")), (S["amsl_m"], p.get("amsl_m", p.get("alt_amsl_m"))),
+                    (S["rel_home_m"], p.get("rel_home_m")),
+                    (S["lat_lon"], tr.coord(f.geometry["coordinates"][1], f.geometry["coordinates"][0]))]
             if f.kind == "launch":
                 folium.CircleMarker([lat, lon], radius=9, color="#000", weight=2, fill=True, fill_color="#ffeb3b",
-                                    fill_opacity=1.0, popup=_popup(rows, STRINGS["kind_launch"]),
-                                    tooltip=STRINGS["kind_launch"]).add_to(groups["launch"])
+                                    fill_opacity=1.0, popup=_popup(rows, S["kind_launch"]),
+                                    tooltip=S["kind_launch"]).add_to(groups["launch"])
             else:
                 folium.CircleMarker([lat, lon], radius=4, color=colour, weight=1, fill=True, fill_opacity=0.9,
-                                    popup=_popup(rows, STRINGS["kind_waypoint"])).add_to(groups["waypoint"])
+                                    popup=_popup(rows, S["kind_waypoint"])).add_to(groups["waypoint"])
     for g in groups.values():
         g.add_to(m)
 
@@ -245,19 +314,25 @@ def _ellipse_ring(t: Target, n: int = 48) -> list[list[float]]:
     return [[float(x), float(y)] for x, y in zip(lat, lon)]
 
 
-def _draw_targets(m: folium.Map, targets: Sequence[Target], bm: Basemap | None) -> None:
+def _class_label(tr: Translator, name: str) -> str:
+    key = f"class_{name}"
+    return tr.s(key) if key in tr.strings() else name
+
+
+def _draw_targets(m: folium.Map, targets: Sequence[Target], bm: Basemap | None, tr: Translator) -> None:
+    S = tr.strings()
     by_class: dict[str, folium.FeatureGroup] = {}
     for t in sorted(targets, key=lambda t: t.confidence):
         grp = by_class.get(t.class_name)
         if grp is None:
-            grp = by_class[t.class_name] = folium.FeatureGroup(name=f"{STRINGS['layer_targets']}: {t.class_name}")
+            grp = by_class[t.class_name] = folium.FeatureGroup(name=f"{S['layer_targets']}: {_class_label(tr, t.class_name)}")
         colour = CLASS_COLOURS.get(t.class_name, "#555")
         lat, lon = to_display(bm, t.lat_deg, t.lon_deg)
-        rows = [(STRINGS["class"], t.class_name), (STRINGS["confidence"], f"{100 * t.confidence:.0f} %"),
-                (STRINGS["sightings"], t.sightings), (STRINGS["cep_m"], f"{t.cep_m:.1f}"),
-                (STRINGS["first_seen"], _fmt_time(t.first_seen_s)), (STRINGS["last_seen"], _fmt_time(t.last_seen_s)),
-                (STRINGS["amsl_m"], None if t.alt_amsl_m is None else f"{t.alt_amsl_m:.0f}"),
-                (STRINGS["status"], t.status), (STRINGS["lat_lon"], f"{t.lat_deg:.6f}, {t.lon_deg:.6f}")]
+        rows = [(S["class"], _class_label(tr, t.class_name)), (S["confidence"], tr.percent(t.confidence)),
+                (S["sightings"], t.sightings), (S["cep_m"], tr.number(t.cep_m, 1)),
+                (S["first_seen"], _fmt_time(t.first_seen_s)), (S["last_seen"], _fmt_time(t.last_seen_s)),
+                (S["amsl_m"], None if t.alt_amsl_m is None else tr.number(t.alt_amsl_m, 0)),
+                (S["status"], S.get(f"status_{t.status}", t.status)), (S["lat_lon"], tr.coord(t.lat_deg, t.lon_deg))]
         if t.cep_m > 0:
             folium.Circle([lat, lon], radius=t.cep_m, color=colour, weight=1, fill=True, fill_opacity=0.12,
                           dash_array="3 3").add_to(grp)
@@ -266,28 +341,29 @@ def _draw_targets(m: folium.Map, targets: Sequence[Target], bm: Basemap | None) 
             folium.Polygon(ring, color=colour, weight=1, fill=False, opacity=0.7).add_to(grp)
         folium.CircleMarker([lat, lon], radius=5 + 6 * t.confidence, color="#000", weight=1.5, fill=True,
                             fill_color=colour, fill_opacity=0.95,
-                            popup=_popup(rows, f"{t.class_name} {t.id}", t.thumbnail_png_b64),
-                            tooltip=f"{t.class_name} {100 * t.confidence:.0f} %").add_to(grp)
+                            popup=_popup(rows, f"{_class_label(tr, t.class_name)} {t.id}", t.thumbnail_png_b64),
+                            tooltip=f"{_class_label(tr, t.class_name)} {tr.percent(t.confidence)}").add_to(grp)
     for g in by_class.values():
         g.add_to(m)
 
 
-def _draw_track(m: folium.Map, track: Sequence[TrackPoint], bm: Basemap | None) -> None:
+def _draw_track(m: folium.Map, track: Sequence[TrackPoint], bm: Basemap | None, tr: Translator) -> None:
+    S = tr.strings()
     if len(track) < 2:
         return
     lat = np.array([p.lat_deg for p in track])
     lon = np.array([p.lon_deg for p in track])
     dlat, dlon = to_display(bm, lat, lon)
-    grp = folium.FeatureGroup(name=STRINGS["layer_track"])
+    grp = folium.FeatureGroup(name=S["layer_track"])
     folium.PolyLine(np.column_stack([dlat, dlon]).tolist(), color="#212121", weight=2, opacity=0.8,
-                    tooltip=STRINGS["layer_track"]).add_to(grp)
+                    tooltip=S["layer_track"]).add_to(grp)
     grp.add_to(m)
 
 
-def _legend(targets: Sequence[Target]) -> str:
+def _legend(targets: Sequence[Target], tr: Translator) -> str:
     classes = sorted({t.class_name for t in targets})
     return "".join(
-        f'<div><span class="sar-swatch" style="background:{CLASS_COLOURS.get(c, "#555")}"></span>{html.escape(c)}</div>'
+        f'<div><span class="sar-swatch" style="background:{CLASS_COLOURS.get(c, "#555")}"></span>{html.escape(_class_label(tr, c))}</div>'
         for c in classes
     )
 
@@ -300,32 +376,34 @@ def build_map(*, mission: Sequence[MissionFeature] = (), targets: Sequence[Targe
         pts.extend(_coords_of(f.geometry))
     pts.extend((t.lat_deg, t.lon_deg) for t in targets)
     pts.extend((p.lat_deg, p.lon_deg) for p in track)
-    m, _ = _new_map(options, pts)
+    tr = gettext_for(options.lang)
+    S = tr.strings()
+    m, _ = _new_map(options, pts, tr)
     bm = options.basemap
     if mission:
-        _draw_mission(m, mission, bm)
+        _draw_mission(m, mission, bm, tr)
         st = mission_stats(mission)
-        rows = [(STRINGS["stat_" + k], v) for k, v in st.items()]
+        rows = [(S["stat_" + k], v) for k, v in st.items()]
         plan = options.plan_stats or {}
         if isinstance(plan.get("flight_time_s"), (int, float)):
-            rows.append((STRINGS["stat_flight_time_min"], round(plan["flight_time_s"] / 60.0, 1)))
+            rows.append((S["stat_flight_time_min"], round(plan["flight_time_s"] / 60.0, 1)))
         if isinstance(plan.get("pod"), (int, float)):
-            rows.append((STRINGS["stat_planned_pod"], f"{100 * plan['pod']:.0f} %"))
+            rows.append((S["stat_planned_pod"], tr.percent(plan["pod"])))
         if isinstance(plan.get("gsd_m"), (int, float)):
-            rows.append((STRINGS["stat_gsd_cm"], round(100 * plan["gsd_m"], 1)))
-        m.get_root().html.add_child(_panel("sar-stats", options.title or STRINGS["mission_title"], rows), name="sar_stats")
+            rows.append((S["stat_gsd_cm"], round(100 * plan["gsd_m"], 1)))
+        m.get_root().html.add_child(_panel("sar-stats", options.title or S["mission_title"], rows), name="sar_stats")
     if track:
-        _draw_track(m, track, bm)
+        _draw_track(m, track, bm, tr)
     if targets:
-        _draw_targets(m, targets, bm)
+        _draw_targets(m, targets, bm, tr)
         counts: dict[str, int] = {}
         for t in targets:
             counts[t.class_name] = counts.get(t.class_name, 0) + 1
-        rows = [(STRINGS["stat_targets"], len(targets))] + sorted(counts.items())
+        rows = [(S["stat_targets"], len(targets))] + sorted((_class_label(tr, c), n) for c, n in counts.items())
         if not mission:
-            m.get_root().html.add_child(_panel("sar-stats", options.title or STRINGS["report_title"], rows),
+            m.get_root().html.add_child(_panel("sar-stats", options.title or S["report_title"], rows),
                                         name="sar_stats")
-        m.get_root().html.add_child(Element(f'<div class="sar-panel sar-legend">{_legend(targets)}</div>'),
+        m.get_root().html.add_child(Element(f'<div class="sar-panel sar-legend">{_legend(targets, tr)}</div>'),
                                     name="sar_legend")
     folium.LayerControl(collapsed=True).add_to(m)
     return m

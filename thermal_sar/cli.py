@@ -56,8 +56,20 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--lang``: check it is shipped and use it for this run (maps.i18n.gettext_for() without a language)."""
+    if value:
+        from maps.i18n import use_language
+
+        ctx.with_resource(use_language(value))
+    return value
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="thermal-sar")
+@click.option("--lang", metavar="LANG", expose_value=False, is_eager=True, callback=_set_language,
+              help="Language of summaries and maps: en, zh (Simplified Chinese; zh-CN, zh-Hans also work). "
+                   "Default: THERMAL_SAR_LANG, else LANGUAGE/LC_ALL/LC_MESSAGES/LANG, else English.")
 def cli() -> None:
     """thermal-sar: find missing people and livestock with thermal drones.
 

@@ -21,6 +21,13 @@ import pytest
 PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(autouse=True)
+def _english_unless_asked(monkeypatch):
+    """The CLI and the static maps follow THERMAL_SAR_LANG/LANG: pin English so a developer's zh_CN locale
+    does not change what these tests read (the language tests choose theirs explicitly)."""
+    monkeypatch.setenv("THERMAL_SAR_LANG", "en")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
