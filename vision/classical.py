@@ -178,6 +178,13 @@ def _as_image(frame: ThermalFrame | np.ndarray) -> tuple[np.ndarray, ValueKind, 
     return a, kind, True
 
 
+def _median(a: np.ndarray) -> float:
+    """Median by selection (several times faster than np.median on these small samples)."""
+    v = np.asarray(a, np.float32).ravel()
+    k = v.size // 2
+    return float(np.partition(v, k)[k])
+
+
 def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_envelope: bool = True) -> np.ndarray:
     """Local contrast ``z`` (float32, same shape): residual over background in clutter units.
 
@@ -202,7 +209,7 @@ def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_e
     # 4x4 cell (averaging would hide the pixel noise), against the low-resolution background.
     samp = f[_DOWN // 2::_DOWN, _DOWN // 2::_DOWN][:hs, :ws].astype(np.float32)
     resid = samp - bg_small[: samp.shape[0], : samp.shape[1]]
-    noise = max(float(np.median(np.abs(resid - np.median(resid)))) * 1.4826, _NOISE_FLOOR[kind])
+    noise = max(_median(np.abs(resid - _median(resid))) * 1.4826, _NOISE_FLOOR[kind])
     absres = np.zeros((hs, ws), np.float32)
     absres[: resid.shape[0], : resid.shape[1]] = np.minimum(np.abs(resid), 4 * noise)
     clutter = cv2.blur(absres, (k * 2 + 1, k * 2 + 1))
@@ -242,8 +249,8 @@ def blob_features(z: np.ndarray, params: ClassicalParams, gsd_m: float | None,
     zsum = np.bincount(labs, weights=zv, minlength=n)
     if img is not None:
         sub = img[::8, ::8].astype(np.float32)
-        med = float(np.median(sub))
-        spread = max(float(np.median(np.abs(sub - med))) * 1.4826, 1e-6)
+        med = _median(sub)
+        spread = max(_median(np.abs(sub - med)) * 1.4826, 1e-6)
         gmax = np.full(n, -np.inf, np.float64)
         np.maximum.at(gmax, labs, img.ravel()[on].astype(np.float64))
         gz_all = (gmax - med) / spread
