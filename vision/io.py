@@ -33,7 +33,7 @@ from geo.errors import FormatError, InputError, SarError, SarIOError
 from vision.frame import FrameFlag, ThermalFrame, ValueKind, check_constant
 from vision.palettes import PALETTES, invert_palette
 
-__all__ = ["read_frame", "frame_from_array", "iter_video", "iter_sequence", "iter_frames", "IMAGE_SUFFIXES",
+__all__ = ["read_frame", "frame_from_array", "iter_video", "iter_sequence", "iter_frames", "natural_key", "IMAGE_SUFFIXES",
            "VIDEO_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".pgm")
