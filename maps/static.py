@@ -116,7 +116,7 @@ _CSS = """
   "Noto Sans CJK SC", "WenQuanYi Micro Hei"; --sar-border: #ccc; --sar-map-filter: none; --sar-vector-filter: none; }
 /* Night operations: black and dim red (keeps night vision); the whole map is darkened and tinted red. */
 html[data-theme="night"] { --sar-panel-bg: rgba(13,3,2,0.94); --sar-panel-fg: #ff6a55; --sar-accent: #d32f2f; --sar-border: #4a1510;
-  --sar-map-filter: brightness(0.55) sepia(1) saturate(3.5) hue-rotate(-40deg) contrast(1.1);
+  --sar-map-filter: grayscale(1) sepia(1) saturate(5) hue-rotate(-45deg) brightness(0.32) contrast(1.2);
   --sar-vector-filter: sepia(1) saturate(4) hue-rotate(-40deg) brightness(0.85); color-scheme: dark; }
 html[data-theme="night"] body, html[data-theme="night"] .leaflet-container { background: #000; }
 .leaflet-tile-pane, img.leaflet-image-layer { filter: var(--sar-map-filter); }
@@ -126,12 +126,13 @@ html[data-theme="night"] .leaflet-popup-content-wrapper, html[data-theme="night"
 html[data-theme="night"] .leaflet-tooltip, html[data-theme="night"] .leaflet-control-scale-line,
 html[data-theme="night"] .leaflet-control-attribution { background: var(--sar-panel-bg); color: var(--sar-panel-fg);
   border-color: var(--sar-border); }
+html[data-theme="night"] .leaflet-control-attribution a { color: var(--sar-panel-fg); }
 html[data-theme="night"] .leaflet-control-layers-toggle { filter: invert(1) sepia(1) saturate(5) hue-rotate(-40deg) brightness(.6); }
 .sar-panel { position: fixed; z-index: 1000; background: var(--sar-panel-bg); color: var(--sar-panel-fg);
   font: 13px/1.35 var(--sar-font); padding: 8px 10px; border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,.4); }
 .sar-stats { top: 10px; left: 50px; max-width: 300px; }
 .sar-legend { bottom: 24px; right: 10px; }
-.sar-theme-toggle { bottom: 30px; left: 10px; cursor: pointer; border: 1px solid var(--sar-border); min-height: 40px; font-weight: 600; }
+.sar-theme-toggle { top: 64px; right: 10px; cursor: pointer; border: 1px solid var(--sar-border); min-height: 40px; font-weight: 600; }
 .sar-panel h3 { margin: 0 0 4px; font-size: 14px; }
 .sar-panel table th { text-align: left; font-weight: 600; padding-right: 8px; }
 .sar-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 5px; }

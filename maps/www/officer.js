@@ -5,7 +5,7 @@
   const map = SAR.makeMap("map");
   const dets = {};          // id -> {d, marker}
   const teams = {};         // username -> {t, marker}
-  let drone = null, track = null, footprint = null, missionLayer = null, poi = null;
+  let drone = null, track = null, footprint = null, missionLayer = null, poi = null, fittedPoi = "";
   const list = document.getElementById("detections");
   const readonly = document.body.classList.contains("readonly");
 
@@ -141,6 +141,8 @@
       missionLayer = L.geoJSON(fc, {
         style: function (f) {
           const k = roleOf(f);
+          if (k === "point_of_interest") { return { radius: 8, color: PAL.poi, weight: 3, fillColor: PAL.poi, fillOpacity: 0.35 }; }
+          if (f.geometry.type === "Point") { return { radius: 6, color: PAL.marker, weight: 2, fillColor: PAL.launch, fillOpacity: 1 }; }
           if (k === "footprint" || k === "line") { return { color: PAL.footprint, weight: 0.5, opacity: 0.3, fillOpacity: 0.03 }; }
           if (k === "priority_ring") { return { color: PAL.ring, weight: 1.5, dashArray: "6 4", fill: false }; }
           if (k === "no_fly") { return { color: PAL.noFly, weight: 2, fillOpacity: 0.25 }; }
@@ -155,7 +157,7 @@
             return L.circleMarker(ll, { radius: 8, color: PAL.poi, weight: 3, fillColor: PAL.poi, fillOpacity: 0.35, className: "poi-marker" })
               .bindTooltip(S.kind_point_of_interest, { permanent: true, direction: "right", className: "poi-label" });
           }
-          return L.circleMarker(ll, { radius: 6, color: PAL.marker, weight: 2, fillColor: "#ffeb3b", fillOpacity: 1 });
+          return L.circleMarker(ll, { radius: 6, color: PAL.marker, weight: 2, fillColor: PAL.launch, fillOpacity: 1 });
         },
         interactive: false,
       }).addTo(map);
@@ -173,7 +175,14 @@
         document.getElementById("ow-agl").textContent = agl != null ? SAR.fmt("fmt_m", { m: SAR.num(agl, 0) }) : "–";
         const tos = op.time_on_station_s != null ? op.time_on_station_s : ow.time_on_station_s;
         document.getElementById("ow-time").textContent = SAR.fmtTime(tos);
-        if (orbit && !SAR.fitted) { map.fitBounds(L.geoJSON(orbit).getBounds().pad(0.8)); SAR.fitted = true; }
+        const key = SAR.fmtCoord(c[1], c[0]);
+        if (orbit && fittedPoi !== key) {
+          /* A new point to watch: show its orbit and the nearest units (up to three within 2 km), once. */
+          const b = L.geoJSON(orbit).getBounds();
+          nearest().filter(function (r) { return r.m < 2000; }).slice(0, 3).forEach(function (r) { b.extend(r.t.pos || [r.t.lat_deg, r.t.lon_deg]); });
+          map.fitBounds(b.pad(0.15), { animate: false, maxZoom: 17 });
+          fittedPoi = key; SAR.fitted = true;
+        }
       }
     }
     document.getElementById("overwatch").hidden = !poi;
@@ -181,16 +190,20 @@
   }
 
   /* Ground units by distance from the point watched (nearest first), with where they are from it. */
+  function nearest() {
+    return Object.keys(teams).map(function (n) { return teams[n].t; }).filter(function (t) { return t.lat_deg != null; })
+      .map(function (t) { const db = SAR.distBearing(poi.lat, poi.lon, t.lat_deg, t.lon_deg); return { t: t, m: db.m, deg: db.deg }; })
+      .sort(function (a, b) { return a.m - b.m; });
+  }
+
   function showNearby() {
     if (!poi) { return; }
-    const rows = Object.keys(teams).map(function (n) { return teams[n].t; }).filter(function (t) { return t.lat_deg != null; })
-      .map(function (t) { const db = SAR.distBearing(poi.lat, poi.lon, t.lat_deg, t.lon_deg); return { t: t, m: db.m, deg: db.deg }; })
-      .sort(function (a, b) { return a.m - b.m; }).slice(0, 8);
+    const rows = nearest().slice(0, 8);
     document.getElementById("ow-no-units").hidden = rows.length > 0;
     document.getElementById("ow-units").innerHTML = rows.map(function (r) {
       return '<li class="unit" data-team="' + SAR.esc(r.t.username) + '"><b>' + SAR.esc(r.t.username) + "</b> " +
         SAR.esc(SAR.fmt("fmt_unit_from_point", { dist: SAR.fmtDist(r.m), compass: SAR.compass(r.deg) })) +
-        ' <span class="muted">' + SAR.esc(S.position_age) + " " + SAR.clock(r.t.t_s) + "</span></li>";
+        ' <span class="muted">· ' + SAR.esc(S.position_age) + " " + SAR.clock(r.t.t_s) + "</span></li>";
     }).join("");
   }
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urlparse
@@ -178,11 +180,20 @@ def test_static_maps_render_offline(browser, tmp_path, small_mountain):
     tr = tmp_path / "track.geojson"
     tr.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"kind": "track"},
         "geometry": {"type": "LineString", "coordinates": [[w.lon_deg, w.lat_deg, w.alt_amsl_m] for w in path]}}]}))
+    from mission import plan_overwatch
+
+    ow = tmp_path / "overwatch.geojson"
+    ow.write_text(json.dumps(plan_overwatch((lat0, lon0), radius_m=80, agl_m=60, terrain=small_mountain,
+                                            launch=(lat0 - 0.003, lon0 + 0.002)).to_geojson()))
     ctx = Offline(browser, viewport={"width": 1100, "height": 800})
+    tg2 = tmp_path / "targets-near.geojson"
+    tg2.write_text(json.dumps(targets_fc(3, lat0 + 0.0004, lon0 - 0.0012)))
+    for_ow = [ow, tg2]
     try:
-        for name, files in (("report", [tg, tr]), ("mission", [mi])):
+        for name, files in (("report", [tg, tr]), ("mission", [mi]), ("overwatch-zh-night", for_ow)):
             out = tmp_path / f"{name}.html"
-            assert main(["map", *map(str, files), "-o", str(out)]) == 0
+            lang = ["--lang", "zh"] if "zh" in name else []
+            assert main([*lang, "map", *map(str, files), "-o", str(out)]) == 0
             pg = ctx.page()
             pg.goto(out.as_uri())
             pg.wait_for_selector(".leaflet-container")
@@ -193,7 +204,150 @@ def test_static_maps_render_offline(browser, tmp_path, small_mountain):
                 pg.locator("path.leaflet-interactive[fill='#e6194b']").last.click(force=True)
                 pg.wait_for_selector(".leaflet-popup-content img.sar-thumb")
                 pg.wait_for_timeout(600)  # let the popup fade in and the map pan to it
+            if "night" in name:
+                # The reader switches the map to night; a reload keeps it (localStorage).
+                expect(pg.locator("html")).to_have_attribute("data-theme", "day")
+                pg.click("#sar-theme-toggle")
+                expect(pg.locator("html")).to_have_attribute("data-theme", "night")
+                pg.reload()
+                pg.wait_for_selector("img.leaflet-image-layer")
+                expect(pg.locator("html")).to_have_attribute("data-theme", "night")
+                expect(pg.locator("html")).to_have_attribute("lang", "zh-Hans")
+                expect(pg.locator(".sar-stats")).to_contain_text("任务预览")
+                expect(pg.locator("#sar-theme-toggle")).to_have_text("☀ 日间")
+                pg.locator("path.leaflet-interactive[stroke='#d81b60']").first.click(force=True)  # the point watched
+                expect(pg.locator(".leaflet-popup-content")).to_contain_text("监视点")
+                pg.wait_for_timeout(600)
             pg.wait_for_timeout(500)  # let Leaflet finish its zoom animation before the picture
             pg.screenshot(path=str(ARTIFACTS / f"static-{name}.png"))
     finally:
         ctx.close()
+
+
+# ------------------------------------------------ languages and night operations (issue 9)
+ZH_COMPASS = "北东北|东东北|东东南|南东南|南西南|西西南|西西北|北西北|东北|东南|西南|西北|北|东|南|西"
+# Words that stay in Latin letters on a Chinese screen: names, file formats, the product, map attribution.
+LATIN_OK = {"thermal-sar", "officer1", "ground1", "ground2", "drone1", "GPX", "KML", "CEP", "Leaflet", "English",
+            "km", "WGS"}
+
+
+def _luminance(rgb: str) -> float:
+    vals = [int(v) / 255 for v in re.findall(r"\d+", rgb)[:3]]
+    lin = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in vals]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(fg: str, bg: str) -> float:
+    a, b = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def _switch_theme(page, theme: str) -> None:
+    """Night by the switch in the top bar; it is remembered (a cookie), so a reload keeps it."""
+    if theme == "night":
+        page.click("#theme-switch")
+        page.wait_for_selector("html[data-theme=night]")
+        page.reload()
+    page.wait_for_selector(f"html[data-theme={theme}]")
+
+
+def _untranslated(page) -> set[str]:
+    return {w for w in re.findall(r"[A-Za-z][A-Za-z0-9-]+", page.inner_text("body")) if w not in LATIN_OK}
+
+
+@pytest.mark.parametrize("lang, theme", [("en", "day"), ("en", "night"), ("zh", "day"), ("zh", "night")])
+def test_overwatch_officer_and_ground_in_each_language_and_theme(browser, live_server, small_mountain, lang, theme):
+    """The browser's language picks the pages' language; the night theme is switched on and remembered;
+    the officer sees the overwatch orbit and the ground units nearest the point; the phone is usable."""
+    from mission import plan_overwatch
+
+    base = live_server.url
+    locale = "zh-CN" if lang == "zh" else "en-US"
+    lat0, lon0 = small_mountain.bounds.center
+    plan = plan_overwatch((lat0, lon0), radius_m=80, agl_m=60, terrain=small_mountain,
+                          launch=(lat0 - 0.003, lon0 + 0.002))
+    live_server.ingest("/api/ingest/mission", plan.to_geojson())
+    # ground2 reported 600 m east of the point a minute ago; ground1's phone will report 300 m south of it.
+    live_server.store.set_team_position("ground2", lat0, lon0 + 0.00622, None, time.time() - 60)
+    for k in range(24):  # the drone on its orbit
+        a = math.radians(15 * k)
+        live_server.ingest("/api/ingest/telemetry", {"lat_deg": lat0 + 0.00072 * math.cos(a),
+                                                     "lon_deg": lon0 + 0.00083 * math.sin(a),
+                                                     "alt_amsl_m": 700.0, "heading_deg": (15 * k + 90) % 360})
+    officer = Offline(browser, viewport={"width": 1280, "height": 800}, locale=locale)
+    ground = Offline(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale=locale,
+                     geolocation={"latitude": lat0 - 0.0027, "longitude": lon0}, permissions=["geolocation"])
+    try:
+        op = officer.page()
+        sign_in(op, base, "officer1")
+        _switch_theme(op, theme)
+        op.wait_for_selector("#conn.live")
+        expect(op.locator("html")).to_have_attribute("lang", "zh-Hans" if lang == "zh" else "en")
+        expect(op.locator("#overwatch")).to_be_visible()
+        op.wait_for_selector("path.orbit-line")
+        op.wait_for_selector("path.poi-marker")
+        expect(op.locator("#ow-point")).to_have_text(f"{lat0:.6f}, {lon0:.6f}")
+        expect(op.locator("#ow-radius")).to_have_text("80 米" if lang == "zh" else "80 m")
+
+        gp = ground.page()
+        sign_in(gp, base, "ground1")
+        _switch_theme(gp, theme)
+        gp.wait_for_selector("#conn.live")
+        # Nearest first: ground1 (300 m south of the point), then ground2 (600 m east).
+        expect(op.locator("#ow-units li")).to_have_count(2)
+        units = op.locator("#ow-units li").all_inner_texts()
+        if lang == "zh":
+            assert re.match(r"ground1 位于监视点南方 30\d 米", units[0]) and re.match(r"ground2 位于监视点东方 (59|60)\d 米", units[1]), units
+        else:
+            assert re.match(r"ground1 30\d m S of the point", units[0]), units
+            assert re.match(r"ground2 (59|60)\d m E of the point", units[1]), units
+
+        # A detection near the point, confirmed and assigned from the command post.
+        r = live_server.ingest("/api/ingest/detections", {
+            "uid": f"ow-{lang}-{theme}", "lat_deg": lat0 + 0.0003, "lon_deg": lon0 + 0.0002, "confidence": 0.87,
+            "class_name": "person", "cep_m": 6.0, "thumbnail_png_b64": png_b64(5, 32)})
+        did = r["stored"][0]["id"]
+        op.click(f"#det-{did} button.confirm")
+        op.wait_for_selector(f"#det-{did} select.team")
+        op.select_option(f"#det-{did} select.team", "ground1")
+        op.click(f"#det-{did} button.assign")
+        expect(op.locator(f"#det-{did} .status")).to_contain_text("ground1")
+        expect(op.locator(f"#det-{did} .title")).to_contain_text("人员" if lang == "zh" else "person")
+
+        # The phone: bearing as 0-359 degrees and a compass word, distance and height in metres.
+        expect(gp.locator("#target")).to_be_visible()
+        expect(gp.locator("#bearing")).not_to_have_text("–")
+        word = ZH_COMPASS if lang == "zh" else "N|NNE|NE|ENE|E|ESE|SE|SSE|S|SSW|SW|WSW|W|WNW|NW|NNW"
+        bearing = gp.inner_text("#bearing")
+        m = re.fullmatch(rf"(\d{{1,3}})° ({word})", bearing)
+        assert m and 0 <= int(m.group(1)) <= 359 and (m.group(2) in ("北", "北东北") if lang == "zh" else m.group(2) in ("N", "NNE")), bearing
+        unit = "米" if lang == "zh" else "m"
+        assert re.fullmatch(rf"3\d\d {unit}", gp.inner_text("#distance")), gp.inner_text("#distance")
+        assert re.fullmatch(rf"[+−]?\d+ {unit}", gp.inner_text("#height")), gp.inner_text("#height")
+        # One hand, gloves: every control at least 48 px high, the report buttons at the bottom of the screen.
+        for sel in ("#btn-en-route", "#btn-found", "#btn-not-found", "#gpx", "#kml", "#manual-pos button", "#pos-input"):
+            box = gp.locator(sel).bounding_box()
+            assert box and box["height"] >= 48 and box["width"] >= 44, (sel, box)
+        assert gp.locator("#btn-found").bounding_box()["y"] > 844 - 100
+        if theme == "night":
+            # Readable at minimum brightness: main text and the big figures keep at least 4.5:1 on black-red.
+            bg = gp.locator("body").evaluate("e => getComputedStyle(e).backgroundColor")
+            for sel in ("body", "#bearing", ".guide .label", "#btn-found"):
+                fg = gp.locator(sel).first.evaluate("e => getComputedStyle(e).color")
+                back = bg if sel != "#btn-found" else gp.locator(sel).evaluate("e => getComputedStyle(e).backgroundColor")
+                assert _contrast(fg, back) >= 4.5, (sel, fg, back)
+                r_, g_, b_ = (int(v) for v in re.findall(r"\d+", fg)[:3])
+                assert r_ > g_ and r_ > b_, (sel, fg)  # red light only
+        if lang == "zh":
+            assert not _untranslated(gp), _untranslated(gp)
+            assert not _untranslated(op), _untranslated(op)
+        op.wait_for_timeout(400)
+        gp.wait_for_timeout(400)
+        op.screenshot(path=str(ARTIFACTS / f"officer-{lang}-{theme}.png"))
+        gp.screenshot(path=str(ARTIFACTS / f"ground-{lang}-{theme}.png"), full_page=False)
+
+        gp.click("#btn-en-route")
+        expect(op.locator(f"#det-{did} .status")).to_contain_text("正在前往" if lang == "zh" else "en route")
+    finally:
+        officer.close()
+        ground.close()
