@@ -32,12 +32,13 @@ import gettext as _gettext
 import math
 import os
 import re
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterator, Mapping, Sequence
 
 from geo.coords import compass_word
 from geo.errors import InputError
@@ -46,7 +47,7 @@ from maps.strings import STRINGS
 __all__ = [
     "DOMAIN", "LOCALE_DIR", "SOURCE_LANGUAGE", "Translator", "available_languages", "gettext_for",
     "language_from_env", "negotiate", "normalize_language", "resolve_language", "use_language", "THEMES",
-    "normalize_theme",
+    "normalize_theme", "display_width",
 ]
 
 DOMAIN = "thermal_sar"
@@ -177,6 +178,12 @@ def normalize_theme(theme: str | None) -> str:
     return "night" if str(theme or "").strip().lower() == "night" else "day"
 
 
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: East Asian wide and full-width characters count two (一, ，, （)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 0 if unicodedata.combining(ch) else 1
+               for ch in str(text))
+
+
 _SPLIT_GROUPS = re.compile(r"(\d)(?=(\d{3})+(?!\d))")
 
 
@@ -221,6 +228,12 @@ class Translator:
     def bcp47(self) -> str:
         """The tag for ``<html lang>``: ``zh-Hans``, ``en``."""
         return self.lang.replace("_", "-")
+
+    def table(self, rows: Sequence[tuple[str, str]], indent: int = 2) -> list[str]:
+        """Lines ``label  value`` with the labels padded to one column by display width (so Chinese labels,
+        two columns per character, line up too): the layout of the CLI summaries."""
+        w = max((display_width(k) for k, _ in rows), default=0)
+        return [f"{' ' * indent}{k}{' ' * (w - display_width(k))}  {v}" for k, v in rows]
 
     # --------------------------------------------------------- formatting
     def number(self, x: float, decimals: int = 0) -> str:

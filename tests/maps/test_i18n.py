@@ -263,3 +263,14 @@ def test_map_command_lang_option_is_scoped_to_the_run(tmp_path, monkeypatch):
     assert main(["map", str(tg), "-o", str(tmp_path / "en.html")]) == 0
     assert "Detection report" in (tmp_path / "en.html").read_text(encoding="utf-8")
     assert main(["--lang", "tlh", "map", str(tg), "-o", str(out)]) == 2
+
+
+def test_summary_tables_line_up_by_display_width():
+    from maps.i18n import display_width
+
+    assert display_width("time on station") == 15 and display_width("留空监视时间") == 12 and display_width("GSD（米）") == 9
+    rows = [("orbit", "radius 80 m"), ("time on station", "21.0 min")]
+    # English is exactly the f"  {k:<{w}}  {v}" layout the summaries used before translation.
+    assert gettext_for("en").table(rows) == [f"  {k:<15}  {v}" for k, v in rows]
+    zh = gettext_for("zh").table([("盘旋", "半径 80 米"), ("留空监视时间", "21.0 分钟"), ("GSD", "3 厘米")])
+    assert len({display_width(line[: line.rindex("  ") + 2]) for line in zh}) == 1  # values start in one column
