@@ -28,6 +28,7 @@ import binascii
 import json
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -438,7 +439,8 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         if theme and theme not in ("day", "night"):
             raise ApiError(400, f"theme={theme!r} is not allowed: choose day or night.")
         # Only a path on this server: never an open redirect to another site.
-        dest = next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/"
+        # (plain path characters only: browsers drop tabs and newlines, so "/\t/evil" would become "//evil").
+        dest = next if re.fullmatch(r"/(?!/)[A-Za-z0-9_./-]*", next) else "/"
         resp = RedirectResponse(dest, status_code=303)
         for key, value in ((LANG_COOKIE, normalize_language(lang) if lang else None), (THEME_COOKIE, theme or None)):
             if value:

@@ -215,7 +215,7 @@ def test_login_page_follows_the_browser_then_the_setting(live_server):
 
 def test_prefs_refuses_bad_values_and_other_sites(live_server):
     with httpx.Client(base_url=live_server.url, follow_redirects=False) as c:
-        for nxt in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        for nxt in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "/%2F/evil"):
             r = c.get("/prefs", params={"theme": "day", "next": nxt})
             assert r.status_code == 303 and r.headers["location"] == "/", nxt
         r = c.get("/prefs", params={"lang": "fr"})
