@@ -410,7 +410,8 @@ class SimVehicle:
                 dt = (now - last) * self.speedup
                 last = now
                 # Sub-steps of at most 0.1 simulated seconds keep the kinematics honest at high speedups.
-                n = max(1, int(math.ceil(dt / 0.1)))
+                # speedup 0 pauses the world (the demo does while it processes a frame).
+                n = int(math.ceil(dt / 0.1)) if dt > 0 else 0
                 for _ in range(n):
                     self.tick(dt / n)
                 self._flush()

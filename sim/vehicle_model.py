@@ -63,6 +63,10 @@ class VehicleConfig:
     seed: int = 0
 
 
+# Target altitude that means "land here" (no real altitude is this low).
+_LAND_Z = -1.0e6
+
+
 @dataclass
 class _Circle:
     """A NAV_LOITER_TURNS as ArduCopter's AC_Circle flies it (angles are compass bearings from the centre, rad)."""
@@ -258,7 +262,7 @@ class VehicleModel:
                 elif it.command == MavCmd.NAV_RETURN_TO_LAUNCH:
                     self.target = (self.north_m, self.east_m, max(self.alt_rel_m, self.cfg.rtl_alt_m))
                 elif it.command == MavCmd.NAV_LAND:  # fly there at the current altitude, then descend
-                    self.target = (self.north_m, self.east_m, -1.0) if it.x == 0 and it.y == 0 else (
+                    self.target = (self.north_m, self.east_m, _LAND_Z) if it.x == 0 and it.y == 0 else (
                         *self._item_target(it)[:2], self.alt_rel_m)
                 elif it.command == MavCmd.NAV_LOITER_TURNS:
                     self._begin_circle(it)
@@ -342,7 +346,7 @@ class VehicleModel:
             self.roll_deg = self.pitch_deg = 0.0
             return events
         if self.mode == "LAND":
-            self.target = (self.north_m, self.east_m, -1.0)
+            self.target = (self.north_m, self.east_m, _LAND_Z)
         if self.mode == "AUTO" and self.mission_running and self.circle is not None and not self.circle.to_edge:
             self._circle_step(dt_s)
         tn, te, tz = self.target
@@ -350,16 +354,16 @@ class VehicleModel:
             if math.hypot(self.north_m, self.east_m) > 1.0:
                 self.target = (0.0, 0.0, tz)
             else:
-                self.target = (0.0, 0.0, -1.0)
+                self.target = (0.0, 0.0, _LAND_Z)
             tn, te, tz = self.target
         if self.mode == "AUTO" and self.mission_running and self.mission_index < len(self.mission):
             cur = self.mission[self.mission_index]
             if cur.command in (MavCmd.NAV_RETURN_TO_LAUNCH,) and abs(self.alt_rel_m - tz) < 0.5:
-                self.target = (0.0, 0.0, tz) if math.hypot(self.north_m, self.east_m) > 1.0 else (0.0, 0.0, -1.0)
+                self.target = (0.0, 0.0, tz) if math.hypot(self.north_m, self.east_m) > 1.0 else (0.0, 0.0, _LAND_Z)
                 tn, te, tz = self.target
-            elif cur.command == MavCmd.NAV_LAND and tz >= 0 and math.hypot(tn - self.north_m, te - self.east_m) < 1.0:
-                self.target = (tn, te, -1.0)
-                tz = -1.0
+            elif cur.command == MavCmd.NAV_LAND and tz != _LAND_Z and math.hypot(tn - self.north_m, te - self.east_m) < 1.0:
+                self.target = (tn, te, _LAND_Z)
+                tz = _LAND_Z
         speed = self.speed_override_m_s or self.cfg.speed_m_s
         dn, de = tn - self.north_m, te - self.east_m
         dist = math.hypot(dn, de)
@@ -367,13 +371,18 @@ class VehicleModel:
         v_h = min(speed, dist / dt_s) if dist > 1e-3 else 0.0
         vn = v_h * dn / dist if dist > 1e-3 else 0.0
         ve = v_h * de / dist if dist > 1e-3 else 0.0
-        dz = tz - self.alt_rel_m
-        rate = self.cfg.climb_m_s if dz > 0 else (self.cfg.land_speed_m_s if self.alt_rel_m < 10 and tz < 0
+        landing = tz == _LAND_Z
+        # Landing descends to the ground, taken at home level (the model has no terrain);
+        # other targets may lie below home (a valley): relative altitude goes negative, as in ArduPilot.
+        dz = (0.0 - 1.0 if landing else tz) - self.alt_rel_m
+        rate = self.cfg.climb_m_s if dz > 0 else (self.cfg.land_speed_m_s if self.alt_rel_m < 10 and landing
                                                   else self.cfg.descent_m_s)
         vz = math.copysign(min(rate, abs(dz) / dt_s), dz) if abs(dz) > 1e-3 else 0.0
         self.north_m += vn * dt_s
         self.east_m += ve * dt_s
-        self.alt_rel_m = max(0.0, self.alt_rel_m + vz * dt_s)
+        self.alt_rel_m = self.alt_rel_m + vz * dt_s
+        if landing:
+            self.alt_rel_m = max(0.0, self.alt_rel_m)
         self.vel_ned_m_s[:] = (vn, ve, -vz)
         if self.cam_trigger_dist_m > 0 and self.mode == "AUTO":
             self.dist_since_trigger_m += v_h * dt_s
@@ -404,7 +413,7 @@ class VehicleModel:
         right = -air_n * math.sin(y) + air_e * math.cos(y)
         self.pitch_deg = max(-30.0, min(30.0, -2.5 * fwd))
         self.roll_deg = max(-30.0, min(30.0, 2.5 * right))
-        if tz < 0 and self.alt_rel_m <= 0.0:
+        if landing and self.alt_rel_m <= 0.0:
             self.landed = True
             self.armed = False
             self.mission_running = False
