@@ -60,12 +60,13 @@
     ev.preventDefault();
     const parts = document.getElementById("pos-input").value.split(/[,;\s]+/).filter(Boolean).map(Number);
     if (parts.length < 2 || parts.some(isNaN)) { alert(S.position_format); return; }
-    report(parts[0], parts[1], null).catch(function (e) { alert(e.message); });
+    report(parts[0], parts[1], null).catch(function (e) { alert(e.status === 422 ? S.position_format : SAR.failure(e)); });
   });
 
   document.querySelectorAll(".actions button").forEach(function (b) {
     b.addEventListener("click", function () {
-      SAR.api("POST", "/api/ground/status", { status: b.dataset.status }).then(show).catch(function (e) { alert(e.message); });
+      SAR.api("POST", "/api/ground/status", { status: b.dataset.status }).then(show)
+        .catch(function (e) { alert(e.status === 409 ? S.no_assignment : SAR.failure(e)); });
     });
   });
 

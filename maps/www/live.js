@@ -11,7 +11,7 @@ const SAR = (function () {
     const r = await fetch(url, opts);
     let data = null;
     try { data = await r.json(); } catch (e) { data = null; }
-    if (!r.ok) { throw new Error((data && data.detail) || ("HTTP " + r.status)); }
+    if (!r.ok) { const e = new Error((data && data.detail) || ("HTTP " + r.status)); e.status = r.status; throw e; }
     return data;
   }
 
@@ -67,6 +67,9 @@ const SAR = (function () {
   }
 
   /* S.fmt_* strings carry {name} placeholders so a translation can reorder them. */
+  /* What to tell a person when a request failed: no answer at all is a lost connection (in their language);
+     the server's own message (English, naming the field) otherwise. */
+  function failure(e) { return e && e.status ? e.message : S.connection_lost; }
   function fmt(key, vals) { return String(S[key]).replace(/\{(\w+)\}/g, function (_, k) { return vals[k]; }); }
   function esc(s) { const d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
   /* Numbers for the reader, as maps.i18n.Translator writes them (the same strings, the same rounding). */
@@ -110,6 +113,6 @@ const SAR = (function () {
         area: "#0d47a1", line: "#1f77b4", noFly: "#b71c1c", hole: "#455a64", ring: "#ef6c00", marker: "#000000",
         confirmed: "#1e88e5", orbit: "#00838f", poi: "#d81b60", contour: "#5d4037", team: "#2e7d32", launch: "#ffeb3b" };
 
-  return { CFG, S, api, makeMap, live, fmt, esc, num, fmtDist, fmtHeightDiff, fmtTime, fmtPct, fmtHeading, fmtCoord, compass,
+  return { CFG, S, api, failure, makeMap, live, fmt, esc, num, fmtDist, fmtHeightDiff, fmtTime, fmtPct, fmtHeading, fmtCoord, compass,
            className, distBearing, clock, CLASS_COLOURS, PAL, NIGHT, fitted: false };
 })();

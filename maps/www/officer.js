@@ -62,7 +62,7 @@
         if (!team) { return; }
         p = SAR.api("POST", "/api/detections/" + d.id + "/assign", { team: team });
       }
-      if (p) { p.then(upsertDet).catch(function (e) { alert(e.message); }); }
+      if (p) { p.then(upsertDet).catch(function (e) { alert(SAR.failure(e)); }); }
     });
     return li;
   }

@@ -329,6 +329,13 @@ def test_overwatch_officer_and_ground_in_each_language_and_theme(browser, live_s
             box = gp.locator(sel).bounding_box()
             assert box and box["height"] >= 48 and box["width"] >= 44, (sel, box)
         assert gp.locator("#btn-found").bounding_box()["y"] > 844 - 100
+        # A mistyped position is explained in the reader's language.
+        seen: list[str] = []
+        gp.once("dialog", lambda d: (seen.append(d.message), d.accept()))
+        gp.fill("#pos-input", "north of the bridge")
+        gp.click("#manual-pos button")
+        gp.wait_for_timeout(200)
+        assert seen and seen[0].startswith("请按“纬度, 经度”" if lang == "zh" else "Give your position as LAT, LON"), seen
         if theme == "night":
             # Readable at minimum brightness: main text and the big figures keep at least 4.5:1 on black-red.
             bg = gp.locator("body").evaluate("e => getComputedStyle(e).backgroundColor")
