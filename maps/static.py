@@ -17,7 +17,8 @@ from typing import Sequence
 
 import folium
 import numpy as np
-from branca.element import Element
+from branca.element import Element, MacroElement
+from jinja2 import Template
 
 from geo.coords import destination
 from geo.errors import InputError
@@ -169,6 +170,14 @@ _THEME_JS = """
 """
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (Folium's ``control_scale`` adds feet and miles too)."""
+
+    _template = Template("{% macro script(this, kwargs) %}"
+                         "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+                         "{% endmacro %}")
+
+
 def _panel(cls: str, title: str, rows: Sequence[tuple[str, object]], extra_html: str = "") -> Element:
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     return Element(f'<div class="sar-panel {cls}"><h3>{html.escape(title)}</h3><table>{body}</table>{extra_html}</div>')
@@ -215,7 +224,8 @@ def _new_map(opts: MapOptions, points: list[tuple[float, float]], tr: Translator
         bounds = _bounds_of(points, opts.margin_m)
     bm = opts.basemap
     clat, clon = to_display(bm, *bounds.center)
-    m = OfflineMap(location=[clat, clon], zoom_start=14, tiles=None, control_scale=True, prefer_canvas=False)
+    m = OfflineMap(location=[clat, clon], zoom_start=14, tiles=None, control_scale=False, prefer_canvas=False)
+    _MetricScale().add_to(m)
     m.get_root().header.add_child(Element(_CSS), name="sar_css")
     js = _THEME_JS % {"theme": normalize_theme(opts.theme), "lang": tr.bcp47,
                       "to_day": json.dumps("☀ " + tr.s("theme_day")), "to_night": json.dumps("☾ " + tr.s("theme_night"))}

@@ -244,6 +244,7 @@ def test_static_map_in_chinese_and_night_with_the_overwatch_orbit(small_mountain
     assert "盘旋监视航线" in page and "监视点" in page and "任务预览" in page
     assert '"night"' in page and 'setAttribute("lang", "zh-Hans")' in page and 'id="sar-theme-toggle"' in page
     assert "Mission preview" not in page and "Waypoint" not in page
+    assert "L.control.scale({imperial: false})" in page and "L.control.scale()" not in page  # metres only
     day = build_map(mission=feats, options=MapOptions(lang="en")).get_root().render()
     assert "Overwatch orbit" in day and "Point of interest" in day and '"day"' in day
 
