@@ -38,8 +38,9 @@ from geo.errors import InputError, out_of_range
 from vision.detection import Detection
 from vision.frame import ThermalFrame, ValueKind
 
-__all__ = ["ClassGate", "DEFAULT_GATES", "ClassicalParams", "ClassicalDetector", "BlobFeatures", "blob_features",
-           "contrast_map", "score_features", "contrast_patch", "patch_side_px"]
+__all__ = ["ClassGate", "DEFAULT_GATES", "ClassicalParams", "ClassicalDetector", "BlobFeatures", "blob_features", "blob_table",
+           "contrast_map", "contrast_maps", "ContrastMaps", "score_features", "contrast_patch", "contrast_patches",
+           "patch_side_px"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,16 @@ class ClassGate:
         x, t = math.log(area_m2), math.log(self.typical_m2)
         half = (t - lo) if x < t else (hi - t)
         return 1.0 - 0.8 * ((x - t) / half) ** 2 if half > 0 else 1.0
+
+    def fit_array(self, area_m2: np.ndarray) -> np.ndarray:
+        """:meth:`fit` of many areas at once."""
+        a = np.asarray(area_m2, float)
+        inside = (a >= self.min_m2) & (a <= self.max_m2)
+        lo, hi, t = math.log(self.min_m2), math.log(self.max_m2), math.log(self.typical_m2)
+        x = np.log(np.clip(a, self.min_m2, self.max_m2))
+        half = np.where(x < t, t - lo, hi - t)
+        f = np.where(half > 0, 1.0 - 0.8 * ((x - t) / np.where(half > 0, half, 1.0)) ** 2, 1.0)
+        return np.where(inside, f, 0.0)
 
 
 # Warm area visible from the air (the hot part, not the whole body outline):
@@ -185,20 +196,51 @@ def _median(a: np.ndarray) -> float:
     return float(np.partition(v, k)[k])
 
 
-def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_envelope: bool = True) -> np.ndarray:
-    """Local contrast ``z`` (float32, same shape): residual over background in clutter units.
+@dataclass(frozen=True, eq=False)
+class ContrastMaps:
+    """The background model of one frame, from which the contrast ``z`` is read where it is needed.
+
+    ``z = (img - background) * inv_scale`` (unit-free: residual in clutter
+    units). The full-resolution ``background`` and ``inv_scale`` are linear
+    upsamplings of a 4x downsampled model; ``low_mask`` marks the pixels above
+    the growth threshold (``img`` over an upsampled threshold map, so no
+    full-frame ``z`` is ever built). ``frame_median``/``frame_spread`` are
+    the frame-wide median and robust spread of ``img`` (for ``global_z``).
+    """
+
+    img: np.ndarray
+    background: np.ndarray
+    inv_scale: np.ndarray
+    low_mask: np.ndarray
+    frame_median: float
+    frame_spread: float
+
+    def z(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        """``z`` of the window rows r0:r1, cols c0:c1 (float32)."""
+        a = self.img[r0:r1, c0:c1].astype(np.float32)
+        return (a - self.background[r0:r1, c0:c1]) * self.inv_scale[r0:r1, c0:c1]
+
+
+def _clean(img: np.ndarray) -> np.ndarray:
+    """uint8 as it is (cv2 promotes it without a full-resolution copy), else finite float32."""
+    if img.dtype == np.uint8:
+        return img
+    f = img.astype(np.float32, copy=False)
+    if not np.isfinite(f[::7, ::7]).all() or not np.isfinite(f).all():
+        f = np.nan_to_num(f, nan=float(np.nanmedian(f)), posinf=0.0, neginf=0.0)
+    return f
+
+
+def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z: float = 3.0,
+                  edge_envelope: bool = True) -> ContrastMaps:
+    """The background model of ``img`` (see :class:`ContrastMaps` and the module docstring).
 
     With ``edge_envelope`` the background is the upper envelope of the
     opening (3x3 dilation at low resolution), so the edges of warm roofs and
     roads are not left over as thin warm residuals.
     """
     h, w = img.shape
-    if img.dtype == np.uint8:
-        f = img  # cv2 arithmetic below promotes to float32 without a full-resolution copy
-    else:
-        f = img.astype(np.float32, copy=False)
-        if not np.isfinite(f[::7, ::7]).all():
-            f = np.nan_to_num(f, nan=float(np.nanmedian(f)), posinf=0.0, neginf=0.0)
+    f = _clean(img)
     hs, ws = max(2, h // _DOWN), max(2, w // _DOWN)
     small = cv2.resize(f, (ws, hs), interpolation=cv2.INTER_AREA).astype(np.float32, copy=False)
     k = max(3, int(round(background_px / _DOWN)) | 1)
@@ -213,95 +255,164 @@ def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_e
     absres = np.zeros((hs, ws), np.float32)
     absres[: resid.shape[0], : resid.shape[1]] = np.minimum(np.abs(resid), 4 * noise)
     clutter = cv2.blur(absres, (k * 2 + 1, k * 2 + 1))
-    inv_scale = (1.0 / np.maximum(clutter * 1.25, noise)).astype(np.float32)
+    inv_small = (1.0 / np.maximum(clutter * 1.25, noise)).astype(np.float32)
     bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    res = cv2.subtract(f, bg, dtype=cv2.CV_32F)
-    return cv2.multiply(res, cv2.resize(inv_scale, (w, h), interpolation=cv2.INTER_LINEAR))
-
-
-def blob_features(z: np.ndarray, params: ClassicalParams, gsd_m: float | None,
-                  img: np.ndarray | None = None, gates: tuple[ClassGate, ...] | None = None) -> list[BlobFeatures]:
-    """Hysteresis-thresholded blobs of the contrast map with their features (before gating).
-
-    A blob of at least two bodies' area (``split_min_area_px``, or with a GSD
-    twice the typical area of the smallest class in ``gates``) with several
-    separate warm cores (people standing in a group, animals in a flock) is
-    split by a watershed from those cores, so each body gets its own box.
-    ``global_z`` (with ``img``) is the blob's peak over the frame median in
-    robust frame-wide spreads: warm bodies at night stand out of the whole
-    frame, texture and noise only locally. Peaks, sums and areas come from
-    whole-frame array operations; only split blobs are measured one by one.
-    """
-    low = cv2.compare(z, params.low_z, cv2.CMP_GT)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
-    if n <= 1:
-        return []
-    on = np.flatnonzero(low)
-    labs = labels.ravel()[on]
-    zv = z.ravel()[on]
-    peak = np.full(n, -np.inf, np.float32)
-    np.maximum.at(peak, labs, zv)
-    area = stats[:, cv2.CC_STAT_AREA]
-    cand = np.flatnonzero((peak > params.high_z) & (area >= params.min_area_px) & (area <= 8 * params.max_area_px))
-    cand = cand[cand > 0]
-    if cand.size == 0:
-        return []
-    zsum = np.bincount(labs, weights=zv, minlength=n)
-    if img is not None:
-        sub = img[::8, ::8].astype(np.float32)
-        med = _median(sub)
-        spread = max(_median(np.abs(sub - med)) * 1.4826, 1e-6)
-        gmax = np.full(n, -np.inf, np.float64)
-        np.maximum.at(gmax, labs, img.ravel()[on].astype(np.float64))
-        gz_all = (gmax - med) / spread
+    inv = cv2.resize(inv_small, (w, h), interpolation=cv2.INTER_LINEAR)
+    thr_small = bg_small + np.float32(low_z) / inv_small
+    if f.dtype == np.uint8:
+        # img > t  <=>  img > floor(t) for integer grey levels; 255 means nothing passes.
+        thr = cv2.resize(np.clip(np.floor(thr_small), 0, 255).astype(np.uint8), (w, h),
+                         interpolation=cv2.INTER_LINEAR)
     else:
-        gz_all = np.zeros(n)
-    # With a GSD, only blobs of at least two typical bodies of the smallest target class are tried.
+        thr = cv2.resize(thr_small, (w, h), interpolation=cv2.INTER_LINEAR)
+    low = cv2.compare(f, thr, cv2.CMP_GT)
+    sub = f[::8, ::8].astype(np.float32)
+    med = _median(sub)
+    spread = max(_median(np.abs(sub - med)) * 1.4826, 1e-6)
+    return ContrastMaps(f, bg, inv, low, med, spread)
+
+
+def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_envelope: bool = True) -> np.ndarray:
+    """Local contrast ``z`` of the whole frame (float32, same shape); the detector itself
+    reads ``z`` only around candidates (:class:`ContrastMaps`)."""
+    m = contrast_maps(img, kind, background_px, edge_envelope=edge_envelope)
+    return m.z(0, img.shape[0], 0, img.shape[1])
+
+
+_COLUMNS = ("top_px", "left_px", "height_px", "width_px", "area_px", "peak_z", "mean_z", "global_z")
+
+
+def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
+               gates: tuple[ClassGate, ...] | None = None) -> dict[str, np.ndarray]:
+    """Hysteresis-thresholded blobs of the contrast map, one array per column of ``_COLUMNS``.
+
+    Connected components of ``maps.low_mask`` (pixels above ``low_z``) are
+    kept when their peak ``z`` exceeds ``high_z``. A blob of at least two
+    bodies' area (``split_min_area_px``, or with a GSD twice the typical area
+    of the smallest class in ``gates``) with several separate warm cores
+    (people standing in a group, animals in a flock) is split by a watershed
+    from those cores, so each body gets its own box. ``global_z`` is the
+    blob's peak over the frame median in robust frame-wide spreads: warm
+    bodies at night stand out of the whole frame, texture and noise only
+    locally. ``z`` is computed only at the pixels of the candidate blobs, all
+    blobs at once; only blobs to be split are measured one by one.
+    """
+    empty = {k: np.zeros(0) for k in _COLUMNS}
+    low = maps.low_mask
+    n_on = cv2.countNonZero(low)
+    if n_on == 0:
+        return empty
+    # 16-bit labels are twice as fast; fewer lit pixels than 65535 cannot make more labels.
+    ltype = cv2.CV_16U if n_on < 65535 else cv2.CV_32S
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8, ltype=ltype)
+    area = stats[:, cv2.CC_STAT_AREA]
     split_px = params.split_min_area_px
     gates = params.gates if gates is None else gates
+    direct_px = params.max_area_px
     if gsd_m and gates:
         split_px = max(split_px, int(2.0 * min(g.typical_m2 for g in gates) / (gsd_m * gsd_m)))
-    out: list[BlobFeatures] = []
-    for lab in cand:
-        x, y, bw, bh, a = (int(v) for v in stats[lab])
-        if a >= split_px:
-            zs = z[y:y + bh, x:x + bw]
-            m = labels[y:y + bh, x:x + bw] == lab
-            parts = _split(zs, m, params)
-            if parts is not None:
-                out.extend(_part_features(zs, m_, x, y, gsd_m, img, med if img is not None else 0.0,
-                                          spread if img is not None else 1.0, params) for m_ in parts)
-                continue
+        direct_px = int(math.ceil(max(g.max_m2 for g in gates) / (gsd_m * gsd_m)))
+    # Blobs larger than any target (direct_px) can only yield targets by splitting.
+    big = np.flatnonzero((area > direct_px) & (area >= split_px) & (area <= 8 * params.max_area_px))
+    cand = np.flatnonzero((area >= params.min_area_px) & ((area <= direct_px) | (area >= split_px))
+                          & (area <= 8 * params.max_area_px))
+    cand = cand[(cand > 0) & (area[cand] <= direct_px)]
+    cand = np.concatenate([cand, big[big > 0]]) if big.size else cand
+    if cand.size == 0:
+        return empty
+    st = stats[cand].astype(np.int64)
+    x, y, bw, bh, a = st.T
+    n_direct = int(np.count_nonzero(a <= direct_px))
+    # Every pixel of every small candidate's box, as one ragged array (comp = which candidate).
+    size = np.where(np.arange(cand.size) < n_direct, bw * bh, 0)
+    comp = np.repeat(np.arange(cand.size), size)
+    off = np.arange(comp.size) - np.repeat(np.cumsum(size) - size, size)
+    rr = y[comp] + off // bw[comp]
+    cc = x[comp] + off % bw[comp]
+    mine = labels[rr, cc] == cand[comp]
+    comp, rr, cc = comp[mine], rr[mine], cc[mine]
+    img = maps.img
+    iv = img[rr, cc].astype(np.float32)
+    zv = (iv - maps.background[rr, cc]) * maps.inv_scale[rr, cc]
+    peak = np.full(cand.size, -np.inf, np.float32)
+    np.maximum.at(peak, comp, zv)
+    gmax = np.full(cand.size, -np.inf, np.float32)
+    np.maximum.at(gmax, comp, iv)
+    zsum = np.bincount(comp, weights=zv, minlength=cand.size)
+    med, spread, high = maps.frame_median, maps.frame_spread, params.high_z
+    cols = {"top_px": y, "left_px": x, "height_px": bh, "width_px": bw, "area_px": a, "peak_z": peak.astype(float),
+            "mean_z": zsum / a, "global_z": (gmax.astype(float) - med) / spread}
+    keep = peak > high
+    keep[n_direct:] = False
+    parts: list[dict[str, np.ndarray]] = []
+    for i in np.flatnonzero((a >= split_px) & ((peak > high) | (np.arange(cand.size) >= n_direct))).tolist():
+        x0, y0, w0, h0 = int(x[i]), int(y[i]), int(bw[i]), int(bh[i])
+        m = labels[y0:y0 + h0, x0:x0 + w0] == cand[i]
+        zs = maps.z(y0, y0 + h0, x0, x0 + w0)
+        if i >= n_direct and not float(zs[m].max()) > high:
+            continue
+        pieces = _split(zs, m, params)
+        if pieces is None:
+            continue
+        keep[i] = False
+        pt = _part_table(zs, img[y0:y0 + h0, x0:x0 + w0], pieces[0], pieces[1], x0, y0)
+        pt["global_z"] = (pt["global_z"] - med) / spread
+        ok = (pt["area_px"] >= params.min_area_px) & (pt["peak_z"] > high)
+        parts.append({k: v[ok] for k, v in pt.items()})
+    out = {k: np.concatenate([np.asarray(v, float)[keep]] + [np.asarray(p[k], float) for p in parts])
+           for k, v in cols.items()}
+    return out
+
+
+def _features_from_table(t: dict[str, np.ndarray], gsd_m: float | None) -> list[BlobFeatures]:
+    g2 = gsd_m * gsd_m if gsd_m else None
+    out = []
+    for top, left, h, w, a, pk, mz, gz in zip(*(t[k].tolist() for k in _COLUMNS)):
+        h, w, a = int(h), int(w), int(a)
         out.append(BlobFeatures(
-            top_px=y, left_px=x, height_px=bh, width_px=bw, area_px=a, peak_z=float(peak[lab]),
-            mean_z=float(zsum[lab] / a), aspect=max(bw, bh) / max(1, min(bw, bh)), fill=a / float(bw * bh),
-            area_m2=a * gsd_m * gsd_m if gsd_m else None, global_z=float(gz_all[lab]),
-        ))
-    return [b for b in out if b is not None and b.area_px >= params.min_area_px and b.peak_z > params.high_z]
+            top_px=int(top), left_px=int(left), height_px=h, width_px=w, area_px=a, peak_z=pk, mean_z=mz,
+            aspect=max(w, h) / max(1, min(w, h)), fill=a / float(w * h), area_m2=a * g2 if g2 else None,
+            global_z=gz))
+    return out
 
 
-def _part_features(zs: np.ndarray, pm: np.ndarray, x: int, y: int, gsd_m: float | None, img: np.ndarray | None,
-                   med: float, spread: float, params: ClassicalParams) -> BlobFeatures | None:
-    rows = np.flatnonzero(pm.any(axis=1))
-    cols = np.flatnonzero(pm.any(axis=0))
-    if rows.size == 0:
-        return None
-    t, b_, l_, r_ = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    area = int(pm.sum())
-    vals = zs[pm]
-    h_, w_ = b_ - t, r_ - l_
-    gz = 0.0
-    if img is not None:
-        gz = (float(img[y:y + zs.shape[0], x:x + zs.shape[1]][pm].max()) - med) / spread
-    return BlobFeatures(
-        top_px=y + t, left_px=x + l_, height_px=h_, width_px=w_, area_px=area, peak_z=float(vals.max()),
-        mean_z=float(vals.mean()), aspect=max(w_, h_) / max(1, min(w_, h_)), fill=area / float(h_ * w_),
-        area_m2=area * gsd_m * gsd_m if gsd_m else None, global_z=gz,
-    )
+def blob_features(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
+                  gates: tuple[ClassGate, ...] | None = None) -> list[BlobFeatures]:
+    """The blobs of :func:`blob_table` as :class:`BlobFeatures` (before gating)."""
+    return _features_from_table(blob_table(maps, params, gsd_m, gates), gsd_m)
 
 
-def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams) -> list[np.ndarray] | None:
-    """Masks of the bodies inside one blob, or None when it is one body.
+def _part_table(zs: np.ndarray, iv: np.ndarray, parts: np.ndarray, k: int, x: int, y: int) -> dict[str, np.ndarray]:
+    """Columns (``_COLUMNS``, before ``global_z`` scaling: the peak value of ``iv``) of the
+    ``k`` parts labelled 1..k in ``parts`` (a window at column ``x``, row ``y``)."""
+    idx = np.flatnonzero(parts.ravel() > 0)
+    lab = parts.ravel()[idx] - 1
+    w = parts.shape[1]
+    r, c = idx // w, idx % w
+    zv, vv = zs.ravel()[idx], iv.ravel()[idx].astype(np.float32)
+    area = np.bincount(lab, minlength=k).astype(float)
+    top = np.full(k, 1 << 30)
+    np.minimum.at(top, lab, r)
+    bot = np.full(k, -1)
+    np.maximum.at(bot, lab, r)
+    left = np.full(k, 1 << 30)
+    np.minimum.at(left, lab, c)
+    right = np.full(k, -1)
+    np.maximum.at(right, lab, c)
+    peak = np.full(k, -np.inf, np.float32)
+    np.maximum.at(peak, lab, zv)
+    vmax = np.full(k, -np.inf, np.float32)
+    np.maximum.at(vmax, lab, vv)
+    zsum = np.bincount(lab, weights=zv, minlength=k)
+    ok = area > 0
+    return {"top_px": (y + top)[ok], "left_px": (x + left)[ok], "height_px": (bot - top + 1)[ok],
+            "width_px": (right - left + 1)[ok], "area_px": area[ok], "peak_z": peak[ok].astype(float),
+            "mean_z": zsum[ok] / area[ok], "global_z": vmax[ok].astype(float)}
+
+
+def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams) -> tuple[np.ndarray, int] | None:
+    """The bodies inside one blob as a label window (1..k, 0 outside them) and k, or None
+    when it is one body.
 
     Cores are the parts of the blob above ``split_level`` of its peak
     contrast; two cores mean two bodies whose saddle lies below that level
@@ -316,17 +427,19 @@ def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams) -> list[np.nd
     if n <= 2:
         return None
     sizes = np.bincount(markers.ravel(), minlength=n)
-    big = [i for i in range(1, n) if sizes[i] >= 2]
-    if len(big) < 2:
+    big = np.flatnonzero(sizes >= 2)
+    big = big[big > 0]
+    if big.size < 2:
         return None
-    mk = np.zeros(markers.shape, np.int32)
-    for j, i in enumerate(big, 1):
-        mk[markers == i] = j
-    bg_label = len(big) + 1
-    mk[~m] = bg_label
+    lut = np.zeros(n, np.int32)
+    lut[big] = np.arange(1, big.size + 1)
+    mk = lut[markers]
+    mk[~m] = big.size + 1
     relief = np.clip(255.0 - 255.0 * np.maximum(zsm, 0) / max(peak, 1e-6), 0, 255).astype(np.uint8)
     cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), mk)
-    return [(mk == j) & m for j in range(1, len(big) + 1)]
+    mk[(mk > big.size) | ~m] = 0
+    np.maximum(mk, 0, out=mk)
+    return mk, int(big.size)
 
 
 class ClassicalDetector:
@@ -353,6 +466,53 @@ class ClassicalDetector:
                 raise InputError(f"targets={targets!r}: allowed a non-empty subset of {sorted(known)}.")
             gates = tuple(g for g in gates if g.name in targets)
         self.gates = gates
+        self._w_person = np.asarray(self.params.score_weights, np.float64)
+        self._w_generic = np.asarray(self.params.generic_score_weights, np.float64)
+
+    def maps(self, img: np.ndarray, kind: ValueKind, gsd_m: float | None) -> ContrastMaps:
+        """The frame's background model at this detector's scale (``background_m`` with a GSD)."""
+        p = self.params
+        bg_px = int(min(120, max(16, p.background_m / gsd_m))) if gsd_m else p.background_px
+        return contrast_maps(img, kind, bg_px, low_z=p.low_z, edge_envelope=p.edge_envelope)
+
+    def candidates(self, maps: ContrastMaps, gsd_m: float | None) -> list[tuple[BlobFeatures, str, float]]:
+        """Blobs that pass the shape and size gates, with their class and size fit."""
+        p = self.params
+        t = blob_table(maps, p, gsd_m, self.gates)
+        h, w, area = t["height_px"], t["width_px"], t["area_px"]
+        aspect = np.maximum(w, h) / np.maximum(1.0, np.minimum(w, h))
+        ok = (aspect <= p.max_aspect) & (area >= p.min_fill * w * h)
+        if gsd_m is None:
+            ok &= area <= p.max_area_px
+            fit = _PIXEL_GATE.fit_array(area)
+            cls_idx = np.zeros(area.size, np.int64)
+            names = ("hotspot",)
+        else:
+            a_m2 = area * gsd_m * gsd_m
+            fits = np.array([np.where(aspect <= g.max_aspect, g.fit_array(a_m2), 0.0) for g in self.gates])
+            fits = fits.reshape(len(self.gates), area.size)
+            cls_idx = np.argmax(fits, axis=0) if len(self.gates) else np.zeros(area.size, np.int64)
+            fit = fits[cls_idx, np.arange(area.size)] if len(self.gates) else np.zeros(area.size)
+            names = tuple(g.name for g in self.gates)
+        ok &= fit > 0.0
+        idx = np.flatnonzero(ok)
+        sub = {k: v[idx] for k, v in t.items()}
+        blobs = _features_from_table(sub, gsd_m)
+        return [(b, names[c], f) for b, c, f in zip(blobs, cls_idx[idx].tolist(), fit[idx].tolist())]
+
+    def feature_rows(self, maps: ContrastMaps, kept: list[tuple[BlobFeatures, str, float]],
+                     gsd_m: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """(X, is_person): score features of every kept blob (71 columns; the 64 patch
+        cells are zero and unused for blobs that are not people)."""
+        x = np.zeros((len(kept), N_SCORE_FEATURES))
+        person = np.array([cls == "person" for _, cls, _ in kept], bool)
+        for i, (b, _, fit) in enumerate(kept):
+            x[i, :6] = _base_features(b, fit)
+        x[:, -1] = 1.0
+        if person.any():
+            side = patch_side_px(self.params, gsd_m)
+            x[person, 6:-1] = contrast_patches(maps, [kept[i][0] for i in np.flatnonzero(person)], side)
+        return x, person
 
     def detect(self, frame: ThermalFrame | np.ndarray, *, gsd_m: float | None = None,
                frame_index: int | None = None, frame_time_s: float | None = None) -> list[Detection]:
@@ -372,36 +532,16 @@ class ClassicalDetector:
             # Dead pixels (NaN/inf) take the frame's median: they can be neither warm nor cold.
             med = float(np.median(img[finite]))
             img = np.where(finite, img, med).astype(np.float32)
-        bg_px = p.background_px
-        if gsd_m:
-            bg_px = int(min(120, max(16, p.background_m / gsd_m)))
-        z = contrast_map(img, kind, bg_px, edge_envelope=p.edge_envelope)
-        h, w = img.shape
-        side = patch_side_px(p, gsd_m)
-        kept: list[tuple[BlobFeatures, str]] = []
-        rows: list[np.ndarray] = []
-        for b in blob_features(z, p, gsd_m, img, self.gates):
-            if b.aspect > p.max_aspect or b.fill < p.min_fill:
-                continue
-            if gsd_m is None:
-                if b.area_px > p.max_area_px:
-                    continue
-                cls, fit = "hotspot", _PIXEL_GATE.fit(float(b.area_px))
-            else:
-                cls, fit = _best_class(b, self.gates)
-                if fit <= 0.0:
-                    continue
-            kept.append((b, cls))
-            if cls == "person":
-                x = score_features(b, fit, contrast_patch(z, b, side)) @ np.asarray(p.score_weights)
-            else:
-                x = score_features(b, fit, None) @ np.asarray(p.generic_score_weights)
-            rows.append(x)
+        maps = self.maps(img, kind, gsd_m)
+        kept = self.candidates(maps, gsd_m)
         if not kept:
             return []
-        scores = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(rows, float), -50.0, 50.0)))
+        x, person = self.feature_rows(maps, kept, gsd_m)
+        logit = np.where(person, x @ self._w_person, x[:, [0, 1, 2, 3, 4, 5, -1]] @ self._w_generic)
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
+        h, w = img.shape
         dets: list[Detection] = []
-        for (b, cls), score in zip(kept, scores):
+        for (b, cls, _), score in zip(kept, scores.tolist()):
             if score < p.min_score:
                 continue
             # A negative pad shrinks the box, but never below half its size.
@@ -432,29 +572,58 @@ def patch_side_px(params: ClassicalParams, gsd_m: float | None) -> int:
     return int(min(48, max(12, round(params.patch_m / gsd_m)))) if gsd_m else params.patch_px
 
 
+_AREA_WEIGHTS: dict[int, np.ndarray] = {}
+
+
+def _area_weights(side: int) -> np.ndarray:
+    """(8, side) weights that average ``side`` pixels into 8 cells by overlap (OpenCV's INTER_AREA)."""
+    a = _AREA_WEIGHTS.get(side)
+    if a is None:
+        edges = np.arange(PATCH_CELLS + 1) * (side / PATCH_CELLS)
+        px = np.arange(side)
+        lo = np.maximum(edges[:-1, None], px[None, :])
+        hi = np.minimum(edges[1:, None], px[None, :] + 1)
+        a = np.clip(hi - lo, 0, None) / (side / PATCH_CELLS)
+        _AREA_WEIGHTS[side] = a
+    return a
+
+
+def contrast_patches(maps: ContrastMaps, blobs: list[BlobFeatures], side_px: int) -> np.ndarray:
+    """(n, 64): for each blob the contrast ``z`` around its centre, ``side_px`` square (zero
+    outside the frame), averaged to 8x8 cells, clipped to -5..30 and scaled by 1/10: the
+    blob's shape and surround. All blobs at once (one gather, two matrix products)."""
+    h, w = maps.img.shape
+    top = np.array([b.top_px + b.height_px / 2.0 for b in blobs])
+    left = np.array([b.left_px + b.width_px / 2.0 for b in blobs])
+    off = np.arange(side_px)
+    rr = np.round(top).astype(np.int64)[:, None] - side_px // 2 + off
+    cc = np.round(left).astype(np.int64)[:, None] - side_px // 2 + off
+    ok = ((rr >= 0) & (rr < h))[:, :, None] & ((cc >= 0) & (cc < w))[:, None, :]
+    ri, ci = np.clip(rr, 0, h - 1)[:, :, None], np.clip(cc, 0, w - 1)[:, None, :]
+    z = (maps.img[ri, ci].astype(np.float32) - maps.background[ri, ci]) * maps.inv_scale[ri, ci]
+    z = np.where(ok, z, np.float32(0.0))
+    a = _area_weights(side_px).astype(np.float32)
+    cells = np.einsum("ij,njk,lk->nil", a, z, a, optimize=True)
+    return np.clip(cells, -5.0, 30.0).reshape(len(blobs), -1) / 10.0
+
+
 def contrast_patch(z: np.ndarray, b: BlobFeatures, side_px: int) -> np.ndarray:
-    """The contrast map around the blob centre, ``side_px`` square, averaged to 8x8 cells,
-    clipped to -5..30 and scaled by 1/10 (64 values): the blob's shape and surround."""
+    """The contrast patch of one blob from a full contrast map (64 values; see :func:`contrast_patches`)."""
     h, w = z.shape
-    r0 = int(round(b.top_px + b.height_px / 2.0)) - side_px // 2
-    c0 = int(round(b.left_px + b.width_px / 2.0)) - side_px // 2
-    win = z[max(0, r0):max(0, r0 + side_px), max(0, c0):max(0, c0 + side_px)]
-    if win.shape != (side_px, side_px):
-        top, left = max(0, -r0), max(0, -c0)
-        win = np.pad(win, ((top, side_px - win.shape[0] - top), (left, side_px - win.shape[1] - left)))
-    cells = cv2.resize(np.ascontiguousarray(win, dtype=np.float32), (PATCH_CELLS, PATCH_CELLS),
-                       interpolation=cv2.INTER_AREA)
-    return np.clip(cells, -5.0, 30.0).ravel() / 10.0
+    maps = ContrastMaps(z.astype(np.float32, copy=False), np.zeros((h, w), np.float32), np.ones((h, w), np.float32),
+                        np.zeros((h, w), np.uint8), 0.0, 1.0)
+    return contrast_patches(maps, [b], side_px)[0]
+
+
+def _base_features(b: BlobFeatures, size_fit: float) -> list[float]:
+    return [math.log(max(b.peak_z, 1e-3)), math.log(max(b.mean_z, 1e-3)), b.fill, math.log(max(b.aspect, 1.0)),
+            size_fit, math.log1p(max(b.global_z, 0.0))]
 
 
 def score_features(b: BlobFeatures, size_fit: float, patch: np.ndarray | None) -> np.ndarray:
     """The feature vector the score weights apply to: log peak z, log mean z, fill, log
     aspect, size fit, log(1 + global z), the 64 patch cells (when given), and 1 (the bias)."""
-    base = [math.log(max(b.peak_z, 1e-3)), math.log(max(b.mean_z, 1e-3)), b.fill, math.log(max(b.aspect, 1.0)),
-            size_fit, math.log1p(max(b.global_z, 0.0))]
-    return np.concatenate([base, patch if patch is not None else [], [1.0]])
-
-
+    return np.concatenate([_base_features(b, size_fit), patch if patch is not None else [], [1.0]])
 def _best_class(b: BlobFeatures, gates: tuple[ClassGate, ...]) -> tuple[str, float]:
     best, best_fit = "hotspot", 0.0
     for g in gates:

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vision.classical import ClassicalDetector, ClassicalParams, _PIXEL_GATE, _best_class, blob_features, \
-    contrast_map, contrast_patch, patch_side_px, score_features
+from vision.classical import ClassicalDetector, ClassicalParams
 from vision.evaluate import iou_matrix
+from vision.frame import ValueKind
 from vision.labels import LabelledFrame
 
 __all__ = ["candidate_table", "fit_score_weights"]
@@ -31,7 +31,8 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
                     use_gsd: bool = True, patch: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(X, y): score features of every gated candidate and its label (1, 0, or -1 = near miss).
 
-    ``patch=False`` leaves out the 64 patch cells (the generic weights).
+    ``patch=False`` leaves out the 64 patch cells (the generic weights). Every candidate
+    is scored as a ``target`` (the detector is restricted to that class).
     """
     import cv2
 
@@ -42,31 +43,22 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
         if img is None or img.ndim != 2:
             continue
         gsd = fr.gsd_m if use_gsd else None
-        from vision.frame import ValueKind
-
         kind = ValueKind.GREY if img.dtype == np.uint8 else ValueKind.COUNTS
-        bg_px = int(min(120, max(16, params.background_m / gsd))) if gsd else params.background_px
-        z = contrast_map(img, kind, bg_px, edge_envelope=params.edge_envelope)
+        maps = det.maps(img, kind, gsd)
+        kept = det.candidates(maps, gsd)
+        if not kept:
+            continue
         truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes if g.class_name == target],
                          float).reshape(-1, 4)
-        side = patch_side_px(params, gsd)
-        for b in blob_features(z, params, gsd, img, det.gates):
-            if b.aspect > params.max_aspect or b.fill < params.min_fill:
-                continue
-            if gsd is None:
-                if b.area_px > params.max_area_px:
-                    continue
-                fit = _PIXEL_GATE.fit(float(b.area_px))
-            else:
-                _, fit = _best_class(b, det.gates)
-                if fit <= 0:
-                    continue
-            pad = params.box_pad_px
-            box = np.array([[b.top_px - pad, b.left_px - pad, b.top_px + b.height_px + pad,
-                             b.left_px + b.width_px + pad]])
-            iou = float(iou_matrix(box, truth).max()) if len(truth) else 0.0
-            xs.append(score_features(b, fit, contrast_patch(z, b, side) if patch else None))
-            ys.append(1 if iou >= 0.5 else (-1 if iou >= 0.2 else 0))
+        x, _ = det.feature_rows(maps, kept, gsd)
+        if not patch:
+            x = x[:, [0, 1, 2, 3, 4, 5, -1]]
+        pad = params.box_pad_px
+        boxes = np.array([[b.top_px - pad, b.left_px - pad, b.top_px + b.height_px + pad,
+                           b.left_px + b.width_px + pad] for b, _, _ in kept])
+        iou = iou_matrix(boxes, truth).max(axis=1) if len(truth) else np.zeros(len(kept))
+        xs.extend(x)
+        ys.extend(np.where(iou >= 0.5, 1, np.where(iou >= 0.2, -1, 0)).tolist())
     return np.array(xs).reshape(-1, 71 if patch else 7), np.array(ys)
 
 
