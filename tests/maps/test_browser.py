@@ -329,13 +329,6 @@ def test_overwatch_officer_and_ground_in_each_language_and_theme(browser, live_s
             box = gp.locator(sel).bounding_box()
             assert box and box["height"] >= 48 and box["width"] >= 44, (sel, box)
         assert gp.locator("#btn-found").bounding_box()["y"] > 844 - 100
-        # A mistyped position is explained in the reader's language.
-        seen: list[str] = []
-        gp.once("dialog", lambda d: (seen.append(d.message), d.accept()))
-        gp.fill("#pos-input", "north of the bridge")
-        gp.click("#manual-pos button")
-        gp.wait_for_timeout(200)
-        assert seen and seen[0].startswith("请按“纬度, 经度”" if lang == "zh" else "Give your position as LAT, LON"), seen
         if theme == "night":
             # Readable at minimum brightness: main text and the big figures keep at least 4.5:1 on black-red.
             bg = gp.locator("body").evaluate("e => getComputedStyle(e).backgroundColor")
@@ -352,6 +345,14 @@ def test_overwatch_officer_and_ground_in_each_language_and_theme(browser, live_s
         gp.wait_for_timeout(400)
         op.screenshot(path=str(ARTIFACTS / f"officer-{lang}-{theme}.png"))
         gp.screenshot(path=str(ARTIFACTS / f"ground-{lang}-{theme}.png"), full_page=False)
+
+        # A mistyped position is explained in the reader's language.
+        seen: list[str] = []
+        gp.once("dialog", lambda d: (seen.append(d.message), d.accept()))
+        gp.fill("#pos-input", "north of the bridge")
+        gp.click("#manual-pos button")
+        gp.wait_for_timeout(200)
+        assert seen and seen[0].startswith("请按“纬度, 经度”" if lang == "zh" else "Give your position as LAT, LON"), seen
 
         gp.click("#btn-en-route")
         expect(op.locator(f"#det-{did} .status")).to_contain_text("正在前往" if lang == "zh" else "en route")
