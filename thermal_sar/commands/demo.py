@@ -10,10 +10,25 @@ import click
 @click.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="demo-output", show_default=True,
               help="Folder for everything the demo writes.")
-@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic world.")
-def demo(out_dir: str, seed: int) -> None:
-    """Generate the embedded demo terrain and write its hillshade and summary."""
+@click.option("--scenario", default="sheep", show_default=True,
+              help="Named scenario of the synthetic world (sheep, lost-child, night-hiker) or a scenario YAML file.")
+@click.option("--detector", type=click.Choice(["classical", "yolo"]), default="classical", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of sensor noise and GPS noise.")
+@click.option("--speedup", type=click.FloatRange(1.0, 200.0), default=40.0, show_default=True,
+              help="How much faster than real time the simulated vehicle flies.")
+def demo(out_dir: str, scenario: str, detector: str, seed: int, speedup: float) -> None:
+    """Plan, fly (simulated MAVLink vehicle), detect, geotag and report a whole search."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from thermal_sar.pipelines.demo import run_demo
 
-    result = run_demo(Path(out_dir), seed=seed)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("starting", total=1)
+
+        def show(stage: str, done: float, total: float) -> None:
+            bar.update(task, description=stage, completed=done, total=max(total, 1))
+
+        result = run_demo(Path(out_dir), scenario=scenario, detector=detector, seed=seed, speedup=speedup,
+                          progress=show)
     click.echo(result.summary)
+    click.echo(f"wrote {', '.join(str(p) for p in result.files)}")

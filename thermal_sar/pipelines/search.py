@@ -1,0 +1,155 @@
+"""Frames and poses in, targets on the ground out: the pipeline every search runs.
+
+:class:`FramePipeline` is what the demo, a live flight and a post-flight replay
+share: for each frame it detects heat signatures (any :class:`vision.Detector`),
+geotags them with the pose the autopilot reported (``telemetry.geotag_pixels``,
+with propagated uncertainty), keeps a thumbnail of each, and fuses repeated
+sightings into targets (``telemetry.fuse_sightings``). It holds state (the
+sightings so far) and is driven explicitly: no threads, no clocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from geo.camera import CameraModel, CameraPose
+from geo.errors import CameraError, OutOfCoverageError
+from geo.frames import LocalFrame
+from geo.raycast import CameraView, HeightGrid
+from geo.terrain import Terrain
+from telemetry.fusion import FusedTarget, Sighting, fuse_sightings
+from telemetry.geotag import ErrorModel, geotag_pixels
+from telemetry.track import PoseArrays
+from vision.detection import Detection
+
+__all__ = ["FramePipeline", "FrameOutcome", "thumbnail_png"]
+
+
+@dataclass(frozen=True)
+class FrameOutcome:
+    """What one frame gave: its detections and their geotagged sightings (same order; misses dropped)."""
+
+    frame_index: int
+    time_s: float
+    gsd_m: float | None
+    detections: tuple[Detection, ...]
+    sightings: tuple[Sighting, ...]
+    note: str = ""
+
+
+def thumbnail_png(image_u8: np.ndarray, det: Detection, *, size_px: int = 64, context: float = 2.5) -> bytes:
+    """A square PNG crop around a detection, ``context`` times its size, scaled to ``size_px``."""
+    import cv2
+
+    h, w = image_u8.shape[:2]
+    half = max(8.0, context * 0.5 * max(det.height_px, det.width_px))
+    r0, r1 = int(max(0, det.row_px - half)), int(min(h, det.row_px + half))
+    c0, c1 = int(max(0, det.col_px - half)), int(min(w, det.col_px + half))
+    crop = image_u8[r0:r1, c0:c1]
+    if crop.size == 0:
+        crop = np.zeros((2, 2), np.uint8)
+    crop = cv2.resize(crop, (size_px, size_px), interpolation=cv2.INTER_NEAREST)
+    ok, buf = cv2.imencode(".png", crop)
+    return bytes(buf) if ok else b""
+
+
+def _to_u8(image: np.ndarray) -> np.ndarray:
+    a = np.asarray(image)
+    if a.dtype == np.uint8:
+        return a
+    lo, hi = np.percentile(a, [1, 99.5])
+    return np.clip((a - lo) * (255.0 / max(hi - lo, 1e-6)), 0, 255).astype(np.uint8)
+
+
+@dataclass
+class FramePipeline:
+    """Detect, geotag and fuse frame after frame.
+
+    Parameters
+    ----------
+    camera, terrain : the thermal camera and the ground under the flight.
+    frame : the local metric frame for height grids (e.g. centred on the search area).
+    detector : any object with ``detect(image, gsd_m=..., frame_index=..., frame_time_s=...)``.
+    errors : sigmas of pose, DEM and timing errors for the uncertainty of each sighting.
+    grid_radius_m : half-width of the height grid built around the aircraft when it
+        leaves the current one.
+    """
+
+    camera: CameraModel
+    terrain: Terrain
+    frame: LocalFrame
+    detector: object
+    errors: ErrorModel = field(default_factory=ErrorModel)
+    grid_radius_m: float = 1500.0
+    grid: HeightGrid | None = None
+    thumbnails: bool = True
+    sightings: list[Sighting] = field(default_factory=list)
+    frames: int = 0
+    detections: int = 0
+
+    def _grid_for(self, pose: CameraPose) -> HeightGrid:
+        x, y = self.frame.to_local(pose.lat_deg, pose.lon_deg)
+        g = self.grid
+        margin = 600.0
+        if g is None or not (g.x0_m + margin <= x <= g.x_max_m - margin and g.y0_m + margin <= y <= g.y_max_m - margin):
+            g = HeightGrid.around(self.terrain, self.frame, x, y, self.grid_radius_m)
+            self.grid = g
+        return g
+
+    def process(self, image: np.ndarray, pose: CameraPose, *, time_s: float, frame_index: int) -> FrameOutcome:
+        """Detect in ``image`` (2-D: 8-bit video or radiometric) seen from ``pose``; geotag; remember."""
+        self.frames += 1
+        try:
+            grid = self._grid_for(pose)
+            view = CameraView.from_pose(self.camera, pose, self.frame)
+            gsd = view.gsd_m(grid)
+        except (CameraError, OutOfCoverageError) as exc:
+            # A frame looking at the sky or off the DEM gives no ground position: detect nothing, say why.
+            return FrameOutcome(frame_index, time_s, None, (), (), note=str(exc))
+        dets = tuple(self.detector.detect(image, gsd_m=gsd, frame_index=frame_index, frame_time_s=time_s))
+        self.detections += len(dets)
+        if not dets:
+            return FrameOutcome(frame_index, time_s, gsd, (), ())
+        n = len(dets)
+        rows = np.array([d.row_px for d in dets])
+        cols = np.array([d.col_px for d in dets])
+        poses = _repeat_pose(pose, n, time_s)
+        geo_ = geotag_pixels(rows, cols, poses, self.camera, grid, errors=self.errors)
+        u8 = _to_u8(image) if self.thumbnails else None
+        out: list[Sighting] = []
+        for i, d in enumerate(dets):
+            if not geo_.hit[i]:
+                continue
+            cov = geo_.cov_en_m2[i]
+            s = Sighting(float(geo_.lat_deg[i]), float(geo_.lon_deg[i]), float(geo_.alt_amsl_m[i]),
+                         ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))),
+                         d.class_name, float(d.score), float(time_s), frame_index,
+                         thumbnail_png(u8, d) if u8 is not None else None)
+            out.append(s)
+        self.sightings.extend(out)
+        return FrameOutcome(frame_index, time_s, gsd, dets, tuple(out))
+
+    def targets(self, **fuse_kw) -> tuple[FusedTarget, ...]:
+        """Fused targets of every sighting so far (see :func:`telemetry.fuse_sightings`)."""
+        return fuse_sightings(self.sightings, **fuse_kw)
+
+
+def _repeat_pose(pose: CameraPose, n: int, time_s: float) -> PoseArrays:
+    def rep(v: float) -> np.ndarray:
+        return np.full(n, float(v))
+
+    return PoseArrays(rep(time_s), rep(pose.lat_deg), rep(pose.lon_deg), rep(pose.alt_amsl_m), rep(pose.roll_deg),
+                      rep(pose.pitch_deg), rep(pose.yaw_deg), rep(pose.gimbal_roll_deg), rep(pose.gimbal_pitch_deg),
+                      rep(pose.gimbal_yaw_deg), pose.mount_mode, np.ones(n, bool))
+
+
+def footprint_along_m(camera: CameraModel, agl_m: float) -> float:
+    """Ground length of the image along the flight direction (image rows) from a nadir camera."""
+    return agl_m * camera.height_px / camera.fy_px
+
+
+def frame_interval_s(camera: CameraModel, agl_m: float, speed_m_s: float, *, overlap: float = 0.15) -> float:
+    """Seconds between processed frames so that consecutive footprints overlap by ``overlap``."""
+    return max(0.2, footprint_along_m(camera, agl_m) * (1.0 - overlap) / max(speed_m_s, 0.1))
