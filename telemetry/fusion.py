@@ -1,12 +1,13 @@
 """Fuse repeated sightings of the same target and write them as GeoJSON.
 
 A *sighting* is one geotagged detection: a ground point with its east/north
-covariance, a class, a score and a time. Sightings of the same class whose
+covariance, a class, a score and a time. Sightings of compatible classes whose
 positions are statistically compatible (squared Mahalanobis distance of the
 difference under the sum of both covariances below a chi-square gate, or
 closer than ``min_gate_m``) are merged with inverse-covariance weights, so
 the fused position is better than any one sighting and its ellipse shrinks
-as sightings accumulate. Confidence combines scores as independent evidence
+as sightings accumulate. Sightings of one frame are distinct objects and are
+assigned jointly, so two sheep a metre apart in one frame stay two targets. Confidence combines scores as independent evidence
 (``1 - prod(1 - score)``), capped at 0.999.
 
 The GeoJSON schema (the maps package draws it) is documented in
@@ -26,7 +27,7 @@ from geo.errors import InputError, out_of_range
 from geo.frames import LocalFrame
 from telemetry.geotag import cep_from_cov, ellipse_from_cov
 
-__all__ = ["Sighting", "FusedTarget", "fuse_sightings", "targets_geojson", "TARGET_STATUS_NEW"]
+__all__ = ["Sighting", "FusedTarget", "fuse_sightings", "targets_geojson", "TARGET_STATUS_NEW", "CLASS_GROUPS"]
 
 TARGET_STATUS_NEW = "new"
 _MIN_VAR_M2 = 1e-4  # 1 cm: keeps perfect-telemetry covariances invertible
@@ -76,6 +77,18 @@ class FusedTarget:
     status: str = TARGET_STATUS_NEW
 
 
+# Classes that may be one object seen differently from frame to frame (a small blob is a
+# sheep in one frame and a dog in the next); a target's class is the one with the
+# largest summed score. "hotspot" (no recognised class) joins any group.
+CLASS_GROUPS = ({"person"}, {"sheep", "cow", "dog", "animal"}, {"vehicle"})
+
+
+def _compatible(a: str, b: str) -> bool:
+    if a == b or "hotspot" in (a, b):
+        return True
+    return any(a in g and b in g for g in CLASS_GROUPS)
+
+
 @dataclass
 class _Acc:  # mutable accumulator, private to fuse_sightings
     info: np.ndarray  # inverse covariance, 2x2
@@ -85,15 +98,34 @@ class _Acc:  # mutable accumulator, private to fuse_sightings
     miss_prob: float
     first: float
     last: float
-    cls: str
+    class_scores: dict
     best_score: float
     thumb: bytes | None
+
+    @property
+    def cls(self) -> str:
+        named = {k: v for k, v in self.class_scores.items() if k != "hotspot"}
+        pool = named or self.class_scores
+        return max(pool, key=pool.get)
 
     def mean(self) -> np.ndarray:
         return np.linalg.solve(self.info, self.info_x)
 
     def cov(self) -> np.ndarray:
         return np.linalg.inv(self.info)
+
+    def add(self, s: Sighting, z: np.ndarray, inf: np.ndarray) -> None:
+        self.info = self.info + inf
+        self.info_x = self.info_x + inf @ z
+        self.alt_sum += s.alt_amsl_m
+        self.n += 1
+        self.miss_prob *= 1.0 - s.score
+        self.last = max(self.last, s.time_s)
+        self.first = min(self.first, s.time_s)
+        self.class_scores[s.class_name] = self.class_scores.get(s.class_name, 0.0) + s.score
+        if s.score > self.best_score and s.thumbnail_png is not None:
+            self.thumb = s.thumbnail_png
+        self.best_score = max(self.best_score, s.score)
 
 
 def _safe_cov(c) -> np.ndarray:
@@ -104,61 +136,74 @@ def _safe_cov(c) -> np.ndarray:
 
 def fuse_sightings(sightings, *, gate_probability: float = 0.99, min_gate_m: float = 3.0,
                    max_gate_m: float = 100.0, id_prefix: str = "T") -> tuple[FusedTarget, ...]:
-    """Greedy sequential fusion of sightings (in time order) into targets.
+    """Fuse sightings, frame by frame in time order, into targets.
 
-    A sighting joins the compatible target of its class with the smallest
-    Mahalanobis distance when that distance passes the ``gate_probability``
-    chi-square gate (or the points are closer than ``min_gate_m``) and the
-    points are closer than ``max_gate_m``; otherwise it starts a new target.
-    Ids are ``id_prefix`` + a number in order of first sighting.
+    The sightings of one frame (same ``time_s`` and ``frame_index``) are distinct
+    objects: they are assigned jointly to existing targets (minimum total squared
+    Mahalanobis distance, scipy's ``linear_sum_assignment``), at most one per target.
+    A pair is admissible when the classes are compatible (:data:`CLASS_GROUPS`), the
+    distance passes the ``gate_probability`` chi-square gate (or the points are
+    closer than ``min_gate_m``) and they are closer than ``max_gate_m``; an
+    unassigned sighting starts a new target. Ids are ``id_prefix`` + a number in
+    order of first sighting.
     """
+    from scipy.optimize import linear_sum_assignment
+
     if not 0.0 < gate_probability < 1.0:
         raise InputError(out_of_range("gate_probability", gate_probability, "0 < p < 1"))
     gate = -2.0 * math.log(1.0 - gate_probability)
-    ss = sorted(sightings, key=lambda s: s.time_s)
+    ss = sorted(sightings, key=lambda s: (s.time_s, -1 if s.frame_index is None else s.frame_index))
     if not ss:
         return ()
     frame = LocalFrame.at(float(np.mean([s.lat_deg for s in ss])), float(np.mean([s.lon_deg for s in ss])))
     xs, ys = frame.to_local(np.array([s.lat_deg for s in ss]), np.array([s.lon_deg for s in ss]))
+    zs = np.column_stack([np.atleast_1d(xs), np.atleast_1d(ys)])
     accs: list[_Acc] = []
-    for s, x, y in zip(ss, np.atleast_1d(xs), np.atleast_1d(ys)):
-        z = np.array([x, y])
-        c = _safe_cov(s.cov_en_m2)
-        best, best_d2 = None, math.inf
-        for a in accs:
-            if a.cls != s.class_name:
-                continue
-            diff = z - a.mean()
-            dist = float(np.hypot(*diff))
-            if dist > max_gate_m:
-                continue
-            d2 = float(diff @ np.linalg.solve(a.cov() + c, diff))
-            if (d2 <= gate or dist <= min_gate_m) and d2 < best_d2:
-                best, best_d2 = a, d2
-        inf = np.linalg.inv(c)
-        if best is None:
-            accs.append(_Acc(inf, inf @ z, s.alt_amsl_m, 1, 1.0 - s.score, s.time_s, s.time_s, s.class_name, s.score,
-                             s.thumbnail_png))
-        else:
-            best.info = best.info + inf
-            best.info_x = best.info_x + inf @ z
-            best.alt_sum += s.alt_amsl_m
-            best.n += 1
-            best.miss_prob *= 1.0 - s.score
-            best.last = max(best.last, s.time_s)
-            best.first = min(best.first, s.time_s)
-            if s.score > best.best_score and s.thumbnail_png is not None:
-                best.thumb = s.thumbnail_png
-            best.best_score = max(best.best_score, s.score)
+    big = 1e12
+    i = 0
+    while i < len(ss):
+        j = i
+        key = (ss[i].time_s, ss[i].frame_index)
+        while j < len(ss) and (ss[j].time_s, ss[j].frame_index) == key:
+            j += 1
+        group = list(range(i, j))
+        covs = [_safe_cov(ss[k].cov_en_m2) for k in group]
+        cost = np.full((len(group), max(len(accs), 1)), big)
+        for gi, k in enumerate(group):
+            for ai, a in enumerate(accs):
+                if not _compatible(a.cls, ss[k].class_name):
+                    continue
+                diff = zs[k] - a.mean()
+                dist = float(np.hypot(*diff))
+                if dist > max_gate_m:
+                    continue
+                d2 = float(diff @ np.linalg.solve(a.cov() + covs[gi], diff))
+                if d2 <= gate or dist <= min_gate_m:
+                    cost[gi, ai] = d2
+        assigned: dict[int, int] = {}
+        if accs:
+            rows, cols = linear_sum_assignment(cost)
+            for r, c in zip(rows, cols):
+                if cost[r, c] < big:
+                    assigned[r] = c
+        for gi, k in enumerate(group):
+            s = ss[k]
+            inf = np.linalg.inv(covs[gi])
+            if gi in assigned:
+                accs[assigned[gi]].add(s, zs[k], inf)
+            else:
+                accs.append(_Acc(inf, inf @ zs[k], s.alt_amsl_m, 1, 1.0 - s.score, s.time_s, s.time_s,
+                                 {s.class_name: s.score}, s.score, s.thumbnail_png))
+        i = j
     out = []
     width = max(3, len(str(len(accs))))
-    for i, a in enumerate(accs, start=1):
+    for n, a in enumerate(accs, start=1):
         m = a.mean()
         cov = a.cov()
         lat, lon = frame.to_geodetic(m[0], m[1])
         sa, sb, orient = ellipse_from_cov(cov[None], 0.90)
         out.append(FusedTarget(
-            f"{id_prefix}{i:0{width}d}", a.cls, float(lat), float(lon), a.alt_sum / a.n, cov,
+            f"{id_prefix}{n:0{width}d}", a.cls, float(lat), float(lon), a.alt_sum / a.n, cov,
             min(0.999, 1.0 - a.miss_prob), a.n, a.first, a.last, float(cep_from_cov(cov[None])[0]),
             float(sa[0]), float(sb[0]), float(orient[0]), a.thumb,
         ))

@@ -145,10 +145,13 @@ def _make_detector(name: str):
 
 
 def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classical", seed: int = 7,
-             speedup: float = 40.0, camera: str = "m30t", max_sorties: int | None = None,
+             speedup: float = 80.0, camera: str = "m30t", frames_kind: str = "radiometric",
+             max_sorties: int | None = None,
              progress: Callable[[str, float, float], None] | None = None) -> DemoResult:
     """Run the whole demo search; see the module docstring.
 
+    ``frames_kind`` is what the camera delivers: ``"radiometric"`` (temperature per
+    pixel, as radiometric thermal cores stream) or ``"video"`` (8-bit AGC video).
     ``progress(stage, done, total)`` is called as the flight goes on (for a progress bar).
     """
     import sim
@@ -159,6 +162,8 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
     from telemetry.fusion import targets_geojson
     from telemetry.link import MavlinkLink
 
+    if frames_kind not in ("radiometric", "video"):
+        raise InputError(f"frames_kind={frames_kind!r} is not known: allowed 'radiometric' or 'video'.")
     t_wall0 = time.monotonic()
     out_dir = Path(out_dir)
     try:
@@ -244,7 +249,8 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
                         t0 = time.perf_counter()
                         fr = sim.render_frame(scene, cam, true_pose, seed=seed * 100_000 + frames)
                         t1 = time.perf_counter()
-                        outcome = pipe.process(fr.video_u8, reported, time_s=st.time_boot_s, frame_index=frames)
+                        image = fr.radiometric_c if frames_kind == "radiometric" else fr.video_u8
+                        outcome = pipe.process(image, reported, time_s=st.time_boot_s, frame_index=frames)
                         t2 = time.perf_counter()
                         render_s += t1 - t0
                         process_s += t2 - t1
@@ -273,7 +279,7 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
     files += _write_maps(out_dir, plan, targets, track, scene, pmap)
     wall = time.monotonic() - t_wall0
     result_data = {
-        "scenario": scene.name, "detector": detector, "frames": frames,
+        "scenario": scene.name, "detector": detector, "frames": frames, "frames_kind": frames_kind,
         "render_ms_per_frame": 1000 * render_s / max(frames, 1),
         "pipeline_ms_per_frame": 1000 * process_s / max(frames, 1),
         "frame_interval_s": interval, "flight_time_s": flight_time, "wall_time_s": wall,
@@ -285,7 +291,7 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
     (out_dir / "summary.json").write_text(json.dumps(result_data, indent=1), encoding="utf-8")
     files.append(out_dir / "summary.json")
     summary = _summary_text(scene, plan, matches, false, area_km2, flight_time, wall, frames, render_s, process_s,
-                            interval, pmap.cumulative_pod, len(targets), detector)
+                            interval, pmap.cumulative_pod, len(targets), f"{detector} on {frames_kind} frames")
     (out_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
     files.append(out_dir / "summary.txt")
     return DemoResult(out_dir, tuple(files), summary, matches, false, area_km2, flight_time, wall, frames,

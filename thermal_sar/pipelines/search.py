@@ -75,6 +75,8 @@ class FramePipeline:
     errors : sigmas of pose, DEM and timing errors for the uncertainty of each sighting.
     grid_radius_m : half-width of the height grid built around the aircraft when it
         leaves the current one.
+    min_score : detections scoring below this are not geotagged (the operating point
+        of the detector: its precision/recall trade-off).
     """
 
     camera: CameraModel
@@ -85,6 +87,7 @@ class FramePipeline:
     grid_radius_m: float = 1500.0
     grid: HeightGrid | None = None
     thumbnails: bool = True
+    min_score: float = 0.5
     sightings: list[Sighting] = field(default_factory=list)
     frames: int = 0
     detections: int = 0
@@ -108,7 +111,8 @@ class FramePipeline:
         except (CameraError, OutOfCoverageError) as exc:
             # A frame looking at the sky or off the DEM gives no ground position: detect nothing, say why.
             return FrameOutcome(frame_index, time_s, None, (), (), note=str(exc))
-        dets = tuple(self.detector.detect(image, gsd_m=gsd, frame_index=frame_index, frame_time_s=time_s))
+        dets = tuple(d for d in self.detector.detect(image, gsd_m=gsd, frame_index=frame_index, frame_time_s=time_s)
+                     if d.score >= self.min_score)
         self.detections += len(dets)
         if not dets:
             return FrameOutcome(frame_index, time_s, gsd, (), ())
