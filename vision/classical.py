@@ -94,6 +94,9 @@ DEFAULT_GATES: tuple[ClassGate, ...] = (
 
 # Fitted by ``python -m vision.classical_fit ../shared/data/thermal/hit_uav train``.
 _GENERIC_SCORE_WEIGHTS: tuple[float, ...] = (-5.941, 12.846, 0.061, 2.120, 3.415, 2.335, -18.652)
+# Fitted by vision.classical_fit.animal_candidate_table on sim sheep data of seed 1 (train only):
+# log peak z, log mean z, fill, log aspect, size fit, log(1 + global z), bias.
+_ANIMAL_SCORE_WEIGHTS: tuple[float, ...] = (-8.113, 8.867, -2.69, 1.862, 4.088, 17.701, -27.452)
 _SCORE_WEIGHTS: tuple[float, ...] = (
     -4.6160, 11.0709, -0.2254, 0.5095, 1.9333, 2.3333, 0.1576, -0.4222, 0.7631, -0.9817, -1.4459, -0.5078,
     0.5711, 0.5294, 0.0625, 0.0876, -0.8343, 1.5930, -0.0384, 0.1610, -0.5051, 0.1969, -0.0608, -0.8021,
@@ -116,6 +119,7 @@ class ClassicalParams:
     high_z: float = 3.5              # seed threshold, in local-clutter units
     low_z: float = 3.0               # growth threshold
     edge_envelope: bool = True       # background hugs warm edges (roofs, roads): see contrast_map
+    animal_local: bool = True        # sheep and cows are found in a locally normalised map (contrast_maps(local=True))
     min_area_px: int = 4             # smaller blobs are noise
     max_area_px: int = 2500          # larger blobs are buildings, roads, water (without GSD)
     max_aspect: float = 4.0          # longer/thinner blobs are roads, pipes, roof edges
@@ -133,6 +137,8 @@ class ClassicalParams:
     # hotspots without a GSD, whose look we have no real data to learn.
     score_weights: tuple[float, ...] = _SCORE_WEIGHTS
     generic_score_weights: tuple[float, ...] = _GENERIC_SCORE_WEIGHTS
+    animal_score_weights: tuple[float, ...] = _ANIMAL_SCORE_WEIGHTS
+    refine_frac: float = 0.3
     max_detections: int = 200
     gates: tuple[ClassGate, ...] = field(default=DEFAULT_GATES)
 
@@ -232,12 +238,22 @@ def _clean(img: np.ndarray) -> np.ndarray:
 
 
 def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z: float = 3.0,
-                  edge_envelope: bool = True) -> ContrastMaps:
+                  edge_envelope: bool = True, local: bool = False) -> ContrastMaps:
     """The background model of ``img`` (see :class:`ContrastMaps` and the module docstring).
 
     With ``edge_envelope`` the background is the upper envelope of the
     opening (3x3 dilation at low resolution), so the edges of warm roofs and
     roads are not left over as thin warm residuals.
+
+    ``local=False`` (people): the residual is over that envelope, the scale
+    the mean absolute residual in a window twice the element's size, floored
+    by the frame's pixel noise (MAD of the residual). ``local=True`` (small
+    animals, a few pixels): the level is the envelope plus the local mean
+    residual, the scale the local mean absolute deviation in a window of the
+    element's size, floored by the *local* pixel noise (neighbour
+    differences) instead of a frame-wide one, so a sheep on a smooth warm pen
+    floor is measured against that floor's noise, not against the texture of
+    the meadow around it.
     """
     h, w = img.shape
     f = _clean(img)
@@ -249,13 +265,32 @@ def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z
     bg_small = cv2.dilate(opened, np.ones((3, 3), np.uint8)) if edge_envelope else cv2.blur(opened, (3, 3))
     # Pixel noise and clutter from point samples of the full-resolution frame, one per
     # 4x4 cell (averaging would hide the pixel noise), against the low-resolution background.
-    samp = f[_DOWN // 2::_DOWN, _DOWN // 2::_DOWN][:hs, :ws].astype(np.float32)
-    resid = samp - bg_small[: samp.shape[0], : samp.shape[1]]
-    noise = max(_median(np.abs(resid - _median(resid))) * 1.4826, _NOISE_FLOOR[kind])
-    absres = np.zeros((hs, ws), np.float32)
-    absres[: resid.shape[0], : resid.shape[1]] = np.minimum(np.abs(resid), 4 * noise)
-    clutter = cv2.blur(absres, (k * 2 + 1, k * 2 + 1))
-    inv_small = (1.0 / np.maximum(clutter * 1.25, noise)).astype(np.float32)
+    c0 = _DOWN // 2
+    samp = f[c0::_DOWN, c0::_DOWN][:hs, :ws].astype(np.float32)
+    sh, sw = samp.shape
+    resid = samp - bg_small[:sh, :sw]
+    if not local:
+        noise = max(_median(np.abs(resid - _median(resid))) * 1.4826, _NOISE_FLOOR[kind])
+        absres = np.zeros((hs, ws), np.float32)
+        absres[:sh, :sw] = np.minimum(np.abs(resid), 4 * noise)
+        clutter = cv2.blur(absres, (k * 2 + 1, k * 2 + 1))
+        inv_small = (1.0 / np.maximum(clutter * 1.25, noise)).astype(np.float32)
+    else:
+        # Differences of horizontal neighbours at the sample points: sensor noise and
+        # pixel-scale texture, without the terrain's slower variations.
+        right = f[c0::_DOWN, c0 + 1::_DOWN][:sh, :sw].astype(np.float32)
+        dd = np.abs(samp[:, : right.shape[1]] - right)
+        noise = max(_median(dd) * 1.4826 / math.sqrt(2.0), _NOISE_FLOOR[kind])
+        rc = np.zeros((hs, ws), np.float32)
+        rc[:sh, :sw] = np.clip(resid, -4 * noise, 4 * noise)
+        mu = cv2.blur(rc, (k, k))
+        clutter = cv2.blur(np.abs(rc - mu), (k, k))
+        dmap = np.zeros((hs, ws), np.float32)
+        dmap[: dd.shape[0], : dd.shape[1]] = np.minimum(dd, 4 * noise)
+        # Mean absolute difference of two neighbours -> sigma of one pixel: sqrt(pi) / 2.
+        lnoise = cv2.blur(dmap, (k, k)) * np.float32(math.sqrt(math.pi) / 2.0)
+        inv_small = (1.0 / np.maximum(np.maximum(clutter * 1.25, lnoise), _NOISE_FLOOR[kind])).astype(np.float32)
+        bg_small = bg_small + mu
     bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
     inv = cv2.resize(inv_small, (w, h), interpolation=cv2.INTER_LINEAR)
     thr_small = bg_small + np.float32(low_z) / inv_small
@@ -468,17 +503,31 @@ class ClassicalDetector:
         self.gates = gates
         self._w_person = np.asarray(self.params.score_weights, np.float64)
         self._w_generic = np.asarray(self.params.generic_score_weights, np.float64)
+        self._w_animal = np.asarray(self.params.animal_score_weights, np.float64)
 
-    def maps(self, img: np.ndarray, kind: ValueKind, gsd_m: float | None) -> ContrastMaps:
+    def maps(self, img: np.ndarray, kind: ValueKind, gsd_m: float | None, *, local: bool = False) -> ContrastMaps:
         """The frame's background model at this detector's scale (``background_m`` with a GSD)."""
         p = self.params
         bg_px = int(min(120, max(16, p.background_m / gsd_m))) if gsd_m else p.background_px
-        return contrast_maps(img, kind, bg_px, low_z=p.low_z, edge_envelope=p.edge_envelope)
+        return contrast_maps(img, kind, bg_px, low_z=p.low_z, edge_envelope=p.edge_envelope, local=local)
 
-    def candidates(self, maps: ContrastMaps, gsd_m: float | None) -> list[tuple[BlobFeatures, str, float]]:
-        """Blobs that pass the shape and size gates, with their class and size fit."""
+    def channels(self, gsd_m: float | None) -> list[tuple[bool, tuple[ClassGate, ...]]]:
+        """(local map?, gates) of each contrast map this detector reads at ``gsd_m``: with a
+        GSD and ``animal_local``, people in the frame-normalised map and sheep and cows in
+        the locally normalised one; otherwise every class in the frame-normalised map."""
+        if gsd_m is None or not self.params.animal_local:
+            return [(False, self.gates)]
+        people = tuple(g for g in self.gates if g.name not in _ANIMALS)
+        animals = tuple(g for g in self.gates if g.name in _ANIMALS)
+        return [(loc, g) for loc, g in ((False, people), (True, animals)) if g]
+
+    def candidates(self, maps: ContrastMaps, gsd_m: float | None,
+                   gates: tuple[ClassGate, ...] | None = None) -> list[tuple[BlobFeatures, str, float]]:
+        """Blobs that pass the shape and size gates (``gates``, default all of this
+        detector's), with their class and size fit."""
         p = self.params
-        t = blob_table(maps, p, gsd_m, self.gates)
+        gates = self.gates if gates is None else gates
+        t = blob_table(maps, p, gsd_m, gates)
         h, w, area = t["height_px"], t["width_px"], t["area_px"]
         aspect = np.maximum(w, h) / np.maximum(1.0, np.minimum(w, h))
         ok = (aspect <= p.max_aspect) & (area >= p.min_fill * w * h)
@@ -489,11 +538,11 @@ class ClassicalDetector:
             names = ("hotspot",)
         else:
             a_m2 = area * gsd_m * gsd_m
-            fits = np.array([np.where(aspect <= g.max_aspect, g.fit_array(a_m2), 0.0) for g in self.gates])
-            fits = fits.reshape(len(self.gates), area.size)
-            cls_idx = np.argmax(fits, axis=0) if len(self.gates) else np.zeros(area.size, np.int64)
-            fit = fits[cls_idx, np.arange(area.size)] if len(self.gates) else np.zeros(area.size)
-            names = tuple(g.name for g in self.gates)
+            fits = np.array([np.where(aspect <= g.max_aspect, g.fit_array(a_m2), 0.0) for g in gates])
+            fits = fits.reshape(len(gates), area.size)
+            cls_idx = np.argmax(fits, axis=0) if len(gates) else np.zeros(area.size, np.int64)
+            fit = fits[cls_idx, np.arange(area.size)] if len(gates) else np.zeros(area.size)
+            names = tuple(g.name for g in gates)
         ok &= fit > 0.0
         idx = np.flatnonzero(ok)
         sub = {k: v[idx] for k, v in t.items()}
@@ -532,18 +581,33 @@ class ClassicalDetector:
             # Dead pixels (NaN/inf) take the frame's median: they can be neither warm nor cold.
             med = float(np.median(img[finite]))
             img = np.where(finite, img, med).astype(np.float32)
-        maps = self.maps(img, kind, gsd_m)
-        kept = self.candidates(maps, gsd_m)
-        if not kept:
-            return []
-        x, person = self.feature_rows(maps, kept, gsd_m)
-        logit = np.where(person, x @ self._w_person, x[:, [0, 1, 2, 3, 4, 5, -1]] @ self._w_generic)
-        scores = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
         h, w = img.shape
+        dets: list[Detection] = []
+        for local, gates in self.channels(gsd_m):
+            maps = self.maps(img, kind, gsd_m, local=local)
+            kept = self.candidates(maps, gsd_m, gates)
+            if kept:
+                dets.extend(self._detections(maps, kept, gsd_m, (h, w), frame_index, frame_time_s))
+        if len(dets) > 1 and len(self.channels(gsd_m)) > 1:
+            dets = _resolve_overlaps(dets)
+        dets.sort(key=lambda d: -d.score)
+        return dets[: p.max_detections]
+
+    def _detections(self, maps: ContrastMaps, kept: list[tuple[BlobFeatures, str, float]], gsd_m: float | None,
+                    shape: tuple[int, int], frame_index: int | None, frame_time_s: float | None) -> list[Detection]:
+        p = self.params
+        h, w = shape
+        x, person = self.feature_rows(maps, kept, gsd_m)
+        animal = np.array([cls in _ANIMALS for _, cls, _ in kept], bool)
+        x7 = x[:, [0, 1, 2, 3, 4, 5, -1]]
+        logit = np.where(person, x @ self._w_person, np.where(animal, x7 @ self._w_animal, x7 @ self._w_generic))
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
         dets: list[Detection] = []
         for (b, cls, _), score in zip(kept, scores.tolist()):
             if score < p.min_score:
                 continue
+            if p.refine_frac > 0 and cls in _ANIMALS:
+                b = _refined(maps, b, p.refine_frac)
             # A negative pad shrinks the box, but never below half its size.
             pr = max(p.box_pad_px, -0.25 * b.height_px)
             pc = max(p.box_pad_px, -0.25 * b.width_px)
@@ -553,8 +617,48 @@ class ClassicalDetector:
                 score=float(score), class_name=cls, frame_index=frame_index,
                 frame_time_s=frame_time_s, source=self.name, area_m2=b.area_m2, peak_contrast=b.peak_z,
             ))
-        dets.sort(key=lambda d: -d.score)
-        return dets[: p.max_detections]
+        return dets
+
+
+def _resolve_overlaps(dets: list[Detection]) -> list[Detection]:
+    """One detection per body when two maps found it: of detections whose boxes overlap
+    (intersection over the smaller box >= 0.5), the higher-scored one is kept."""
+    order = sorted(dets, key=lambda d: -d.score)
+    out: list[Detection] = []
+    for d in order:
+        clash = False
+        for o in out:
+            ih = min(d.bottom_px, o.bottom_px) - max(d.top_px, o.top_px)
+            iw = min(d.right_px, o.right_px) - max(d.left_px, o.left_px)
+            if ih > 0 and iw > 0 and ih * iw >= 0.5 * min(d.height_px * d.width_px, o.height_px * o.width_px):
+                clash = True
+                break
+        if not clash:
+            out.append(d)
+    return out
+
+
+_ANIMALS = ("sheep", "cow")
+
+
+def _refined(maps: ContrastMaps, b: BlobFeatures, frac: float) -> BlobFeatures:
+    """The blob's box redrawn around the region above ``frac`` of its peak contrast that
+    holds the peak (grown, in a 2-pixel margin, past the hysteresis threshold): the
+    extent of a small warm body rather than of its hottest part."""
+    hh, ww = maps.img.shape
+    r0, c0 = max(0, b.top_px - 2), max(0, b.left_px - 2)
+    r1, c1 = min(hh, b.top_px + b.height_px + 2), min(ww, b.left_px + b.width_px + 2)
+    zs = maps.z(r0, r1, c0, c1)
+    inner = zs[b.top_px - r0:b.top_px - r0 + b.height_px, b.left_px - c0:b.left_px - c0 + b.width_px]
+    pr, pc = np.unravel_index(int(np.argmax(inner)), inner.shape)
+    pr, pc = pr + b.top_px - r0, pc + b.left_px - c0
+    m = (zs >= frac * zs[pr, pc]).astype(np.uint8)
+    _, lab = cv2.connectedComponents(m, connectivity=8)
+    rows, cols = np.nonzero(lab == lab[pr, pc])
+    t, l_ = int(rows.min()), int(cols.min())
+    return BlobFeatures(top_px=r0 + t, left_px=c0 + l_, height_px=int(rows.max()) - t + 1,
+                        width_px=int(cols.max()) - l_ + 1, area_px=b.area_px, peak_z=b.peak_z, mean_z=b.mean_z,
+                        aspect=b.aspect, fill=b.fill, area_m2=b.area_m2, global_z=b.global_z)
 
 
 # Without a GSD the size prior is in pixels: a person or animal seen by a

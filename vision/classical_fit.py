@@ -24,7 +24,7 @@ from vision.evaluate import iou_matrix
 from vision.frame import ValueKind
 from vision.labels import LabelledFrame
 
-__all__ = ["candidate_table", "fit_score_weights"]
+__all__ = ["candidate_table", "animal_candidate_table", "fit_score_weights"]
 
 
 def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *, target: str = "person",
@@ -60,6 +60,42 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
         xs.extend(x)
         ys.extend(np.where(iou >= 0.5, 1, np.where(iou >= 0.2, -1, 0)).tolist())
     return np.array(xs).reshape(-1, 71 if patch else 7), np.array(ys)
+
+
+def animal_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams,
+                           classes: tuple[str, ...] = ("sheep", "cow")) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) like :func:`candidate_table` for the animal classes: the 7 generic features of
+    every gated candidate, positive when its (refined) box matches a labelled box of the
+    class it was given at IoU >= 0.5. For fitting ``animal_score_weights`` on sim data."""
+    import cv2
+
+    from vision.classical import _ANIMALS, _refined
+
+    det = ClassicalDetector(params, targets=classes)
+    xs, ys = [], []
+    for fr in frames:
+        img = cv2.imread(str(fr.path), cv2.IMREAD_UNCHANGED)
+        if img is None or img.ndim != 2 or not fr.gsd_m:
+            continue
+        kind = ValueKind.GREY if img.dtype == np.uint8 else ValueKind.COUNTS
+        local, gates = det.channels(fr.gsd_m)[-1]
+        maps = det.maps(img, kind, fr.gsd_m, local=local)
+        kept = det.candidates(maps, fr.gsd_m, gates)
+        if not kept:
+            continue
+        x, _ = det.feature_rows(maps, kept, fr.gsd_m)
+        pad = params.box_pad_px
+        for row, (b, cls, _) in zip(x[:, [0, 1, 2, 3, 4, 5, -1]], kept):
+            if params.refine_frac > 0 and cls in _ANIMALS:
+                b = _refined(maps, b, params.refine_frac)
+            pr, pc = max(pad, -0.25 * b.height_px), max(pad, -0.25 * b.width_px)
+            box = np.array([[b.top_px - pr, b.left_px - pc, b.top_px + b.height_px + pr, b.left_px + b.width_px + pc]])
+            truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes
+                              if g.class_name == cls], float).reshape(-1, 4)
+            iou = float(iou_matrix(box, truth).max()) if len(truth) else 0.0
+            xs.append(row)
+            ys.append(1 if iou >= 0.5 else (-1 if iou >= 0.2 else 0))
+    return np.array(xs).reshape(-1, 7), np.array(ys)
 
 
 def fit_score_weights(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterations: int = 60) -> np.ndarray:
