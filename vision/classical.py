@@ -589,7 +589,7 @@ class ClassicalDetector:
             if kept:
                 dets.extend(self._detections(maps, kept, gsd_m, (h, w), frame_index, frame_time_s))
         if len(dets) > 1 and len(self.channels(gsd_m)) > 1:
-            dets = _resolve_overlaps(dets)
+            dets = _resolve_overlaps(dets, self.gates)
         dets.sort(key=lambda d: -d.score)
         return dets[: p.max_detections]
 
@@ -620,10 +620,17 @@ class ClassicalDetector:
         return dets
 
 
-def _resolve_overlaps(dets: list[Detection]) -> list[Detection]:
-    """One detection per body when two maps found it: of detections whose boxes overlap
-    (intersection over the smaller box >= 0.5), the higher-scored one is kept."""
-    order = sorted(dets, key=lambda d: -d.score)
+def _resolve_overlaps(dets: list[Detection], gates: tuple[ClassGate, ...]) -> list[Detection]:
+    """One detection per body when both maps found it: of detections whose boxes overlap
+    (intersection over the smaller box >= 0.5), the one whose class fits its measured
+    warm area best is kept (then the higher score), as within one map."""
+    by_name = {g.name: g for g in gates}
+
+    def rank(d: Detection) -> tuple[float, float]:
+        g = by_name.get(d.class_name)
+        return (-(g.fit(d.area_m2) if g is not None and d.area_m2 is not None else 0.0), -d.score)
+
+    order = sorted(dets, key=rank)
     out: list[Detection] = []
     for d in order:
         clash = False
