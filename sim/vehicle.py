@@ -315,7 +315,8 @@ class SimVehicle:
         md = self.model
         mav = self.mav
         t_ms = int(md.t_s * 1000) & 0xFFFFFFFF
-        lat, lon = md.latlon()
+        err = md.est_error
+        lat, lon = md.latlon(md.north_m + err[0], md.east_m + err[1])
         if msg_id == 0:
             base = 1 | 16 | 8 | (128 if md.armed else 0)  # CUSTOM_MODE, STABILIZE, GUIDED enabled
             state = 4 if md.armed else 3  # ACTIVE / STANDBY
@@ -323,12 +324,13 @@ class SimVehicle:
         elif msg_id == 33:
             if md.position_ok:
                 v = md.vel_ned_m_s
-                mav.global_position_int_send(t_ms, round(lat * 1e7), round(lon * 1e7), round(md.alt_amsl_m * 1000),
-                                             round(md.alt_rel_m * 1000), int(v[0] * 100), int(v[1] * 100),
+                mav.global_position_int_send(t_ms, round(lat * 1e7), round(lon * 1e7),
+                                             round((md.alt_amsl_m + err[2]) * 1000),
+                                             round((md.alt_rel_m + err[2]) * 1000), int(v[0] * 100), int(v[1] * 100),
                                              int(v[2] * 100), int(md.yaw_deg * 100) % 36000)
         elif msg_id == 30:
-            mav.attitude_send(t_ms, math.radians(md.roll_deg), math.radians(md.pitch_deg),
-                              math.radians((md.yaw_deg + 180) % 360 - 180), 0.0, 0.0, 0.0)
+            mav.attitude_send(t_ms, math.radians(md.roll_deg + err[3]), math.radians(md.pitch_deg + err[4]),
+                              math.radians((md.yaw_deg + err[5] + 180) % 360 - 180), 0.0, 0.0, 0.0)
         elif msg_id == 1:
             mav.sys_status_send(0, 0, 0, 500, int(md.battery_v * 1000), 1500 if md.armed else 100, md.battery_pct,
                                 0, 0, 0, 0, 0, 0)
@@ -347,7 +349,7 @@ class SimVehicle:
                 mav.home_position_send(round(c.home_lat_deg * 1e7), round(c.home_lon_deg * 1e7),
                                        round(c.home_alt_amsl_m * 1000), 0, 0, 0, [1, 0, 0, 0], 0, 0, 0)
         elif msg_id == 158:
-            mav.mount_status_send(0, 0, int(md.gimbal_pitch_deg * 100), int(md.gimbal_roll_deg * 100),
+            mav.mount_status_send(0, 0, int((md.gimbal_pitch_deg + err[6]) * 100), int(md.gimbal_roll_deg * 100),
                                   int(md.gimbal_yaw_deg * 100))
         elif msg_id == 74:
             v = md.vel_ned_m_s

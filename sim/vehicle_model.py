@@ -57,6 +57,12 @@ class VehicleConfig:
     gps_fix_s: float = 3.0
     ekf_ready_s: float = 10.0
     gps_sigma_m: float = 0.0
+    # Errors of the reported position estimate and attitude (GLOBAL_POSITION_INT, ATTITUDE,
+    # MOUNT_STATUS): first-order Gauss-Markov processes, as a GNSS/EKF error wanders slowly.
+    est_pos_sigma_m: float = 0.0
+    est_alt_sigma_m: float = 0.0
+    est_att_sigma_deg: float = 0.0
+    est_error_tau_s: float = 60.0
     battery_full_v: float = 16.8
     battery_empty_v: float = 13.2
     battery_endurance_s: float = 1800.0
@@ -118,6 +124,8 @@ class VehicleModel:
     circle: _Circle | None = None  # NAV_LOITER_TURNS in progress
     jumps_done: dict = field(default_factory=dict)  # DO_JUMP item index -> times jumped
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+    # Current errors of the reported estimate: north, east, up (m); roll, pitch, yaw, gimbal pitch (deg).
+    est_error: np.ndarray = field(default_factory=lambda: np.zeros(7))
 
     def __post_init__(self) -> None:
         self.yaw_deg = self.cfg.home_heading_deg
@@ -335,9 +343,19 @@ class VehicleModel:
                        self.target[2])
 
     # -- dynamics ---------------------------------------------------------------------
+    def _wander(self, dt_s: float) -> None:
+        """Advance the Gauss-Markov errors of the reported estimate by ``dt_s``."""
+        c = self.cfg
+        sig = np.array([c.est_pos_sigma_m, c.est_pos_sigma_m, c.est_alt_sigma_m] + [c.est_att_sigma_deg] * 4)
+        if not np.any(sig > 0) or dt_s <= 0:
+            return
+        a = math.exp(-dt_s / max(c.est_error_tau_s, 1e-3))
+        self.est_error = a * self.est_error + sig * math.sqrt(max(0.0, 1.0 - a * a)) * self.rng.normal(size=7)
+
     def step(self, dt_s: float) -> list[tuple]:
         """Advance ``dt_s`` simulated seconds; returns events ("reached", seq), ("trigger",), ("text", s), ("landed",)."""
         self.t_s += dt_s
+        self._wander(dt_s)
         events: list[tuple] = []
         if self.armed and not self.landed:
             self.energy_used_s += dt_s

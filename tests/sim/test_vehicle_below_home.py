@@ -33,3 +33,24 @@ def test_waypoint_below_home_is_flown_not_landed():
     assert 2 in reached
     assert lowest < -35.0  # it went down into the valley ...
     assert m.landed and abs(m.north_m) < 2.0 and abs(m.alt_rel_m) < 0.01  # ... and landed back home
+
+
+def test_reported_estimate_wanders_with_the_configured_sigma():
+    import numpy as np
+
+    cfg = VehicleConfig(est_pos_sigma_m=1.5, est_att_sigma_deg=0.5, est_error_tau_s=20.0, seed=4)
+    m = VehicleModel(cfg)
+    samples = []
+    for _ in range(20000):
+        m.step(0.5)
+        samples.append(m.est_error.copy())
+    e = np.array(samples)
+    # Stationary Gauss-Markov: the spread equals sigma (10 000 s / 20 s = 500 correlation times: ~5 % error).
+    assert 1.3 < np.std(e[:, 0]) < 1.7 and 1.3 < np.std(e[:, 1]) < 1.7
+    assert 0.42 < np.std(e[:, 5]) < 0.58
+    # Errors are correlated in time (a wandering estimate, not white noise).
+    assert np.corrcoef(e[:-1, 0], e[1:, 0])[0, 1] > 0.9
+    # Off by default: the other tests see a perfect estimate.
+    m0 = VehicleModel(VehicleConfig())
+    m0.step(1.0)
+    assert not np.any(m0.est_error)

@@ -160,6 +160,7 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
     from sim.vehicle import SimVehicle, VehicleConfig
     from telemetry.control import Vehicle
     from telemetry.fusion import targets_geojson
+    from telemetry.geotag import ErrorModel
     from telemetry.link import MavlinkLink
 
     if frames_kind not in ("radiometric", "video"):
@@ -185,9 +186,15 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
     speed = 10.0
     interval = frame_interval_s(cam, plan.stats.agl_m, speed)
     ground = float(scene.terrain.elevation_m(*launch))
+    # The autopilot's estimate wanders like a small drone's GNSS/EKF (1.5 m, 1 m vertical,
+    # 0.5 deg attitude and gimbal); the pipeline is told the same sigmas, as an operator
+    # would configure them from the aircraft's specification.
     cfg = VehicleConfig(home_lat_deg=launch[0], home_lon_deg=launch[1], home_alt_amsl_m=ground,
-                        speed_m_s=speed, battery_endurance_s=1800.0, seed=seed, ekf_ready_s=2.0, gps_fix_s=1.0)
-    pipe = FramePipeline(cam, scene.terrain, scene.frame, _make_detector(detector), grid=scene.grid)
+                        speed_m_s=speed, battery_endurance_s=1800.0, seed=seed, ekf_ready_s=2.0, gps_fix_s=1.0,
+                        est_pos_sigma_m=1.5, est_alt_sigma_m=1.0, est_att_sigma_deg=0.5)
+    errors = ErrorModel(roll_sigma_deg=0.5, pitch_sigma_deg=0.5, yaw_sigma_deg=0.5, gimbal_sigma_deg=0.5,
+                        horizontal_sigma_m=1.5, vertical_sigma_m=1.0, dem_sigma_m=0.5)
+    pipe = FramePipeline(cam, scene.terrain, scene.frame, _make_detector(detector), errors=errors, grid=scene.grid)
     pmap = ProbabilityMap.uniform(_region_local(scene), scene.frame, cell_m=20.0)
     track: list[tuple[float, float, float, float]] = []  # t_s, lat, lon, alt
     render_s = 0.0
