@@ -94,9 +94,10 @@ DEFAULT_GATES: tuple[ClassGate, ...] = (
 
 # Fitted by ``python -m vision.classical_fit ../shared/data/thermal/hit_uav train``.
 _GENERIC_SCORE_WEIGHTS: tuple[float, ...] = (-5.941, 12.846, 0.061, 2.120, 3.415, 2.335, -18.652)
-# Fitted by vision.classical_fit.animal_candidate_table on sim sheep data of seed 1 (train only):
+# Fitted by ``python -m vision.classical_fit --animals DIR...`` on the *train* splits of sim sheep
+# datasets of seeds 1, 2 and 101 (never on their val splits or on held-out seeds):
 # log peak z, log mean z, fill, log aspect, size fit, log(1 + global z), bias.
-_ANIMAL_SCORE_WEIGHTS: tuple[float, ...] = (-8.113, 8.867, -2.69, 1.862, 4.088, 17.701, -27.452)
+_ANIMAL_SCORE_WEIGHTS: tuple[float, ...] = (-6.435, 10.083, -5.682, 2.947, 0.683, 4.394, -10.715)
 _SCORE_WEIGHTS: tuple[float, ...] = (
     -4.6160, 11.0709, -0.2254, 0.5095, 1.9333, 2.3333, 0.1576, -0.4222, 0.7631, -0.9817, -1.4459, -0.5078,
     0.5711, 0.5294, 0.0625, 0.0876, -0.8343, 1.5930, -0.0384, 0.1610, -0.5051, 0.1969, -0.0608, -0.8021,
@@ -528,6 +529,8 @@ class ClassicalDetector:
         p = self.params
         gates = self.gates if gates is None else gates
         t = blob_table(maps, p, gsd_m, gates)
+        if p.refine_frac > 0 and gsd_m is not None and gates and all(g.name in _ANIMALS for g in gates):
+            t = _refine_table(maps, t, p.refine_frac)
         h, w, area = t["height_px"], t["width_px"], t["area_px"]
         aspect = np.maximum(w, h) / np.maximum(1.0, np.minimum(w, h))
         ok = (aspect <= p.max_aspect) & (area >= p.min_fill * w * h)
@@ -606,8 +609,6 @@ class ClassicalDetector:
         for (b, cls, _), score in zip(kept, scores.tolist()):
             if score < p.min_score:
                 continue
-            if p.refine_frac > 0 and cls in _ANIMALS:
-                b = _refined(maps, b, p.refine_frac)
             # A negative pad shrinks the box, but never below half its size.
             pr = max(p.box_pad_px, -0.25 * b.height_px)
             pc = max(p.box_pad_px, -0.25 * b.width_px)
@@ -648,24 +649,29 @@ def _resolve_overlaps(dets: list[Detection], gates: tuple[ClassGate, ...]) -> li
 _ANIMALS = ("sheep", "cow")
 
 
-def _refined(maps: ContrastMaps, b: BlobFeatures, frac: float) -> BlobFeatures:
-    """The blob's box redrawn around the region above ``frac`` of its peak contrast that
-    holds the peak (grown, in a 2-pixel margin, past the hysteresis threshold): the
-    extent of a small warm body rather than of its hottest part."""
+def _refine_table(maps: ContrastMaps, t: dict[str, np.ndarray], frac: float) -> dict[str, np.ndarray]:
+    """Each blob's box and area redrawn from the region above ``frac`` of its peak
+    contrast that holds the peak, grown past the hysteresis threshold within a 2-pixel
+    margin: the extent of a small warm body (its cooler edges included) rather than a
+    threshold-dependent part of it, so size gates and boxes measure the body."""
     hh, ww = maps.img.shape
-    r0, c0 = max(0, b.top_px - 2), max(0, b.left_px - 2)
-    r1, c1 = min(hh, b.top_px + b.height_px + 2), min(ww, b.left_px + b.width_px + 2)
-    zs = maps.z(r0, r1, c0, c1)
-    inner = zs[b.top_px - r0:b.top_px - r0 + b.height_px, b.left_px - c0:b.left_px - c0 + b.width_px]
-    pr, pc = np.unravel_index(int(np.argmax(inner)), inner.shape)
-    pr, pc = pr + b.top_px - r0, pc + b.left_px - c0
-    m = (zs >= frac * zs[pr, pc]).astype(np.uint8)
-    _, lab = cv2.connectedComponents(m, connectivity=8)
-    rows, cols = np.nonzero(lab == lab[pr, pc])
-    t, l_ = int(rows.min()), int(cols.min())
-    return BlobFeatures(top_px=r0 + t, left_px=c0 + l_, height_px=int(rows.max()) - t + 1,
-                        width_px=int(cols.max()) - l_ + 1, area_px=b.area_px, peak_z=b.peak_z, mean_z=b.mean_z,
-                        aspect=b.aspect, fill=b.fill, area_m2=b.area_m2, global_z=b.global_z)
+    out = {k: v.copy() for k, v in t.items()}
+    for i, (top, left, bh, bw) in enumerate(zip(*(t[k].astype(int).tolist() for k in
+                                                  ("top_px", "left_px", "height_px", "width_px")))):
+        r0, c0 = max(0, top - 2), max(0, left - 2)
+        r1, c1 = min(hh, top + bh + 2), min(ww, left + bw + 2)
+        zs = maps.z(r0, r1, c0, c1)
+        inner = zs[top - r0:top - r0 + bh, left - c0:left - c0 + bw]
+        pr, pc = np.unravel_index(int(np.argmax(inner)), inner.shape)
+        pr, pc = pr + top - r0, pc + left - c0
+        m = (zs >= frac * zs[pr, pc]).astype(np.uint8)
+        _, lab = cv2.connectedComponents(m, connectivity=8)
+        rows, cols = np.nonzero(lab == lab[pr, pc])
+        rt, cl = int(rows.min()), int(cols.min())
+        out["top_px"][i], out["left_px"][i] = r0 + rt, c0 + cl
+        out["height_px"][i], out["width_px"][i] = int(rows.max()) - rt + 1, int(cols.max()) - cl + 1
+        out["area_px"][i] = rows.size
+    return out
 
 
 # Without a GSD the size prior is in pixels: a person or animal seen by a

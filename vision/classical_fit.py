@@ -10,6 +10,11 @@ The shipped weights came from::
     python -m vision.classical_fit ../shared/data/thermal/hit_uav train
 
 i.e. the HIT-UAV *train* split only; the val split is kept for measuring.
+The animal weights (sheep, cows; no real data) came from the *train* splits
+of sim datasets of seeds 1, 2 and 101 (``thermal-sar sim dataset --scenario
+sheep --n 60 --seed S --val 0``; seed 101 is ``datasets/sim-sheep``)::
+
+    python -m vision.classical_fit --animals SEED1_DIR SEED2_DIR datasets/sim-sheep
 """
 
 from __future__ import annotations
@@ -69,8 +74,6 @@ def animal_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalPar
     class it was given at IoU >= 0.5. For fitting ``animal_score_weights`` on sim data."""
     import cv2
 
-    from vision.classical import _ANIMALS, _refined
-
     det = ClassicalDetector(params, targets=classes)
     xs, ys = [], []
     for fr in frames:
@@ -86,8 +89,6 @@ def animal_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalPar
         x, _ = det.feature_rows(maps, kept, fr.gsd_m)
         pad = params.box_pad_px
         for row, (b, cls, _) in zip(x[:, [0, 1, 2, 3, 4, 5, -1]], kept):
-            if params.refine_frac > 0 and cls in _ANIMALS:
-                b = _refined(maps, b, params.refine_frac)
             pr, pc = max(pad, -0.25 * b.height_px), max(pad, -0.25 * b.width_px)
             box = np.array([[b.top_px - pr, b.left_px - pc, b.top_px + b.height_px + pr, b.left_px + b.width_px + pc]])
             truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes
@@ -116,13 +117,20 @@ def fit_score_weights(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iteratio
 
 
 def main(argv: list[str]) -> int:  # pragma: no cover - a maintenance tool
-    from vision.labels import load_hit_uav
-
-    root, split = argv[0], argv[1] if len(argv) > 1 else "train"
+    """``python -m vision.classical_fit HIT_UAV_ROOT [split]`` (people) or
+    ``python -m vision.classical_fit --animals SIM_DIR...`` (sheep and cows, train splits)."""
     from dataclasses import replace
 
-    from vision.labels import HIT_UAV_BOX_PAD_PX
+    from vision.labels import HIT_UAV_BOX_PAD_PX, SIM_BOX_PAD_PX, load_dataset, load_hit_uav
 
+    if argv and argv[0] == "--animals":
+        frames = [f for root in argv[1:] for f in load_dataset(root, split="train")]
+        xa, ya = animal_candidate_table(frames, replace(ClassicalParams(), box_pad_px=SIM_BOX_PAD_PX))
+        wa = fit_score_weights(xa, ya, l2=1e-2)
+        print(f"{len(ya)} candidates, {(ya == 1).sum()} positive, {(ya == -1).sum()} near misses")
+        print("_ANIMAL_SCORE_WEIGHTS = (" + ", ".join(f"{float(v):.3f}" for v in wa) + ")")
+        return 0
+    root, split = argv[0], argv[1] if len(argv) > 1 else "train"
     frames = load_hit_uav(root, split)
     x, y = candidate_table(frames, replace(ClassicalParams(), box_pad_px=HIT_UAV_BOX_PAD_PX))
     w = fit_score_weights(x, y)
