@@ -57,13 +57,6 @@ def test_user_mistake_is_one_red_line_without_traceback(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error:") and "truncated" in lines[0]
 
 
-def test_demo_writes_terrain_summary(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
-    assert (tmp_path / "demo" / "terrain_hillshade.png").stat().st_size > 10_000
-    text = (tmp_path / "demo" / "summary.txt").read_text()
-    assert "synthetic-mountain" in text and "slope" in text
-
-
 def test_real_swiss_tile_reports_voids(capsys):
     p = shared_path("dem", "N46E008.tif")
     assert main(["terrain", "info", str(p)]) == 0
