@@ -30,7 +30,8 @@ def test_demo_writes_every_product(small_demo):
     html = (small_demo / "officer_map.html").read_text()
     assert "L.map(" in html or "L.map (" in html
     # Self-contained: no script, style or image is loaded from the network.
-    assert not re.search(r"""(src|href)\s*=\s*["']https?://""", html)
+    assert not re.search(r"""<(script|link|img)[^>]*(src|href)\s*=\s*["']https?://""", html)
+    assert not re.search(r"""url\(\s*["']?https?://""", html)
     ET.fromstring((small_demo / "ground_team.gpx").read_text().encode())
 
 
