@@ -27,6 +27,9 @@ from sim.render import MIN_VISIBLE_FRACTION, DecoyTruth, RenderedFrame, TargetTr
 from sim.scenario import ScenarioSpec, parse_scenario, read_scenario, scenario_names
 from sim.scene import Scene, SceneDecoy, SceneTarget, build_scene
 from sim.sensor import COUNTS_PER_K, SensorModel, celsius_from_counts, counts_from_celsius
+from sim.sitl import Sitl, SitlConfig, SitlError
+from sim.vehicle import SimVehicle
+from sim.vehicle_model import VehicleConfig
 
 __all__ = [
     "load_scenario", "scenario_names", "read_scenario", "parse_scenario", "ScenarioSpec", "build_scene",
@@ -34,6 +37,7 @@ __all__ = [
     "MIN_VISIBLE_FRACTION", "SensorModel", "COUNTS_PER_K", "counts_from_celsius", "celsius_from_counts",
     "PALETTES", "palette_lut", "colorize", "to_scalar", "CLASS_NAMES", "TARGET_KINDS", "DECOY_KINDS",
     "COVER_NAMES", "pose_above", "sample_survey_poses", "write_dataset", "DatasetResult",
+    "SimVehicle", "VehicleConfig", "Sitl", "SitlConfig", "SitlError",
 ]
 
 

@@ -1,7 +1,8 @@
 """Thermal video palettes: 256-entry lookup tables and their inverse.
 
-Self-contained (numpy only, imports nothing of the project) so that ``vision/``
-can use the same tables once the lead moves this module to a shared place.
+The ironbow ramp is :func:`vision.palettes.palette_rgb`'s, so frames rendered
+here are read back by ``vision`` with the same table; this module adds the
+grey palettes and an exact inverse for rendering and tests.
 
 Every palette maps an 8-bit scalar (0 = coldest, 255 = hottest of the AGC span)
 to a colour. ``white-hot`` and ``black-hot`` are grey ramps returned as
@@ -25,25 +26,11 @@ __all__ = ["PALETTES", "palette_lut", "colorize", "to_scalar", "IRONBOW_LUT"]
 
 PALETTES: tuple[str, ...] = ("white-hot", "black-hot", "ironbow")
 
-# Control points of the ironbow ramp: (position 0..1, R, G, B).
-_IRONBOW_STOPS = (
-    (0.00, 0, 0, 0),
-    (0.10, 20, 4, 90),
-    (0.25, 90, 8, 150),
-    (0.40, 165, 20, 140),
-    (0.55, 215, 55, 75),
-    (0.70, 242, 115, 20),
-    (0.85, 252, 190, 10),
-    (0.95, 255, 238, 130),
-    (1.00, 255, 255, 255),
-)
-
-
 def _build_ironbow() -> np.ndarray:
-    stops = np.array(_IRONBOW_STOPS, float)
-    x = np.linspace(0.0, 1.0, 256)
-    lut = np.stack([np.interp(x, stops[:, 0], stops[:, k]) for k in (1, 2, 3)], axis=-1)
-    lut = np.rint(lut).astype(np.int32)
+    # The colour ramp is vision's (one definition for rendering and for reading videos back).
+    from vision.palettes import palette_rgb
+
+    lut = palette_rgb("ironbow").astype(np.int32)
     # Where rounding made two neighbours equal, nudge one channel by one level so
     # that every entry stays distinct (the inverse is then exact).
     seen: set[tuple[int, int, int]] = set()

@@ -33,6 +33,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from geo.errors import LinkError
+
 __all__ = ["SitlConfig", "Sitl", "SitlError", "find_sitl_binary", "find_defaults", "sitl_command", "port_listening",
            "SITL_ENV"]
 
@@ -41,7 +43,7 @@ DEFAULTS_ENV = "ARDUPILOT_SITL_DEFAULTS"
 BASE_PORT = 5760
 
 
-class SitlError(RuntimeError):
+class SitlError(LinkError):
     """SITL could not be found, started or reached."""
 
 
