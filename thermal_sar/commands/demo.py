@@ -13,10 +13,12 @@ import click
 @click.option("--scenario", default="sheep", show_default=True,
               help="Named scenario of the synthetic world (sheep, lost-child, night-hiker) or a scenario YAML file.")
 @click.option("--detector", type=click.Choice(["classical", "yolo"]), default="classical", show_default=True)
+@click.option("--frames", "frames_kind", type=click.Choice(["radiometric", "video"]), default="radiometric",
+              show_default=True, help="What the camera delivers to the detector: radiometric frames or 8-bit AGC video.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of sensor noise and GPS noise.")
-@click.option("--speedup", type=click.FloatRange(1.0, 200.0), default=40.0, show_default=True,
+@click.option("--speedup", type=click.FloatRange(1.0, 200.0), default=80.0, show_default=True,
               help="How much faster than real time the simulated vehicle flies.")
-def demo(out_dir: str, scenario: str, detector: str, seed: int, speedup: float) -> None:
+def demo(out_dir: str, scenario: str, detector: str, frames_kind: str, seed: int, speedup: float) -> None:
     """Plan, fly (simulated MAVLink vehicle), detect, geotag and report a whole search."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -29,6 +31,6 @@ def demo(out_dir: str, scenario: str, detector: str, seed: int, speedup: float) 
             bar.update(task, description=stage, completed=done, total=max(total, 1))
 
         result = run_demo(Path(out_dir), scenario=scenario, detector=detector, seed=seed, speedup=speedup,
-                          progress=show)
+                          frames_kind=frames_kind, progress=show)
     click.echo(result.summary)
     click.echo(f"wrote {', '.join(str(p) for p in result.files)}")
