@@ -145,13 +145,14 @@ def _make_detector(name: str):
 
 
 def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classical", seed: int = 7,
-             speedup: float = 80.0, camera: str = "m30t", frames_kind: str = "radiometric",
+             speedup: float = 80.0, camera: str = "m30t", frames_kind: str = "radiometric", min_score: float = 0.95,
              max_sorties: int | None = None,
              progress: Callable[[str, float, float], None] | None = None) -> DemoResult:
     """Run the whole demo search; see the module docstring.
 
     ``frames_kind`` is what the camera delivers: ``"radiometric"`` (temperature per
     pixel, as radiometric thermal cores stream) or ``"video"`` (8-bit AGC video).
+    ``min_score`` is the detector's operating point (detections scoring lower are dropped).
     ``progress(stage, done, total)`` is called as the flight goes on (for a progress bar).
     """
     import sim
@@ -194,7 +195,8 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
                         est_pos_sigma_m=1.5, est_alt_sigma_m=1.0, est_att_sigma_deg=0.5)
     errors = ErrorModel(roll_sigma_deg=0.5, pitch_sigma_deg=0.5, yaw_sigma_deg=0.5, gimbal_sigma_deg=0.5,
                         horizontal_sigma_m=1.5, vertical_sigma_m=1.0, dem_sigma_m=0.5)
-    pipe = FramePipeline(cam, scene.terrain, scene.frame, _make_detector(detector), errors=errors, grid=scene.grid)
+    pipe = FramePipeline(cam, scene.terrain, scene.frame, _make_detector(detector), errors=errors, grid=scene.grid,
+                         min_score=min_score)
     pmap = ProbabilityMap.uniform(_region_local(scene), scene.frame, cell_m=20.0)
     track: list[tuple[float, float, float, float]] = []  # t_s, lat, lon, alt
     render_s = 0.0
@@ -218,12 +220,16 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
                 with sv._lock:  # a fresh battery before each sortie
                     sv.model.energy_used_s = 0.0
                 body = [it for it in sortie.items if it.seq != 0]
+                # Real time on the ground: the vehicle's mission-protocol timeouts run on its
+                # clock, and at 80x they would expire while a busy ground station answers.
+                sv.speedup = 1.0
                 _, _, mism = v.upload_mission(body)
                 if mism:
                     raise SarIOError("the mission read back from the vehicle differs from the plan: " + "; ".join(mism[:3]))
                 v.set_mode("GUIDED")
                 v.arm(timeout_s=60.0)
                 v.start_mission()
+                sv.speedup = speedup
                 st = v.state
                 t_start = st.time_boot_s or 0.0
                 if takeoff_t is None:
