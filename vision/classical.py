@@ -734,7 +734,7 @@ def contrast_patches(maps: ContrastMaps, blobs: list[BlobFeatures], side_px: int
     z = (maps.img[ri, ci].astype(np.float32) - maps.background[ri, ci]) * maps.inv_scale[ri, ci]
     z = np.where(ok, z, np.float32(0.0))
     a = _area_weights(side_px).astype(np.float32)
-    cells = np.einsum("ij,njk,lk->nil", a, z, a, optimize=True)
+    cells = np.matmul(np.matmul(a, z), a.T)
     return np.clip(cells, -5.0, 30.0).reshape(len(blobs), -1) / 10.0
 
 
