@@ -4,13 +4,17 @@
     .venv/bin/python bench/bench_vision.py --model m.onnx  # YOLO with another model
 
 Classical: one core (OpenCV single-threaded), frames from the HIT-UAV val
-split when ../shared/data is present, else synthetic hot-disk frames. YOLO:
-onnxruntime with 2 intra-op threads. Reading files is not timed.
+split when ../shared/data is present, else synthetic hot-disk frames; with
+the person gates (the HIT-UAV evaluation), with every class (people, sheep,
+cows: two candidate searches) and without a GSD. YOLO: onnxruntime with 2
+intra-op threads. Reading files is not timed.
 
-Because the machine may be shared, each figure comes with a ratio against a
-baseline measured in the same run: a 5x5 Gaussian blur of the same float32
-frame (``blur`` units). Targets: classical >= 300 frames/s, YOLO >= 15
-frames/s on an idle core / two idle cores.
+Because the machine may be shared, each frame is timed ``--repeats`` times
+and the fastest run counts (a run interrupted by another process is not the
+detector's cost), and each figure comes with a ratio against a baseline
+measured the same way in the same run: a 5x5 Gaussian blur of the same
+float32 frame (``blur`` units). Targets: classical >= 300 frames/s, YOLO >=
+15 frames/s on an idle core / two idle cores.
 """
 
 from __future__ import annotations
@@ -61,6 +65,20 @@ def _rate(fn, items, min_s: float = 2.0) -> float:
             return n / el
 
 
+def _best_rate(fn, items, repeats: int) -> float:
+    """Items per second from the fastest of ``repeats`` runs of each item."""
+    fn(items[0])
+    total = 0.0
+    for it in items:
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn(it)
+            best = min(best, time.perf_counter() - t0)
+        total += best
+    return len(items) / total
+
+
 def main(argv: list[str] | None = None) -> int:
     import cv2
 
@@ -68,24 +86,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--model", default=None, help="YOLO ONNX model (default: vision/models/thermal_sar_yolo.onnx)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=5, help="runs per frame; the fastest counts")
     a = ap.parse_args(argv)
 
     frames, gsds, what = _frames(a.frames)
     cv2.setNumThreads(1)
     f32 = frames[0].astype(np.float32)
-    blur_rate = _rate(lambda _: cv2.GaussianBlur(f32, (5, 5), 0), [0])
-    print(f"frames: {len(frames)} x {frames[0].shape[1]}x{frames[0].shape[0]} ({what})")
+    blur_rate = _best_rate(lambda _: cv2.GaussianBlur(f32, (5, 5), 0), [0] * 20, a.repeats)
+    print(f"frames: {len(frames)} x {frames[0].shape[1]}x{frames[0].shape[0]} ({what}), fastest of {a.repeats} runs")
     print(f"baseline: 5x5 Gaussian blur {blur_rate:9.1f} /s")
 
     from vision.classical import ClassicalDetector
 
-    det = ClassicalDetector(targets=("person",))
     pairs = list(zip(frames, gsds))
-    r = _rate(lambda p: det.detect(p[0], gsd_m=p[1]), pairs)
-    print(f"classical (1 core, GSD gates)      {r:9.1f} frames/s  = {blur_rate / r:6.1f} blurs/frame  "
-          f"target >= 300 frames/s: {'met' if r >= 300 else 'not met on this machine now'}")
-    r2 = _rate(lambda p: det.detect(p[0]), pairs)
-    print(f"classical (1 core, no GSD)         {r2:9.1f} frames/s  = {blur_rate / r2:6.1f} blurs/frame")
+    person = ClassicalDetector(targets=("person",))
+    every = ClassicalDetector()
+    for label, fn in (("person gates, GSD", lambda p: person.detect(p[0], gsd_m=p[1])),
+                      ("all classes, GSD", lambda p: every.detect(p[0], gsd_m=p[1])),
+                      ("no GSD (hotspots)", lambda p: every.detect(p[0]))):
+        r = _best_rate(fn, pairs, a.repeats)
+        print(f"classical (1 core, {label:18s}) {r:7.1f} frames/s = {blur_rate / r:5.1f} blurs/frame  "
+              f"target >= 300 frames/s: {'met' if r >= 300 else 'not met'}")
 
     from vision.yolo import DEFAULT_MODEL, YoloDetector
 

@@ -535,13 +535,14 @@ class ClassicalDetector:
         animals = tuple(g for g in self.gates if g.name in _ANIMALS)
         return [(loc, g) for loc, g in ((False, people), (self.params.animal_local, animals)) if g]
 
-    def candidates(self, maps: ContrastMaps, gsd_m: float | None,
-                   gates: tuple[ClassGate, ...] | None = None) -> list[tuple[BlobFeatures, str, float]]:
+    def candidates(self, maps: ContrastMaps, gsd_m: float | None, gates: tuple[ClassGate, ...] | None = None,
+                   table: dict[str, np.ndarray] | None = None) -> list[tuple[BlobFeatures, str, float]]:
         """Blobs that pass the shape and size gates (``gates``, default all of this
-        detector's), with their class and size fit."""
+        detector's), with their class and size fit; ``table`` is the map's blob table
+        when already made (for every class searched in that map)."""
         p = self.params
         gates = self.gates if gates is None else gates
-        t = blob_table(maps, p, gsd_m, gates)
+        t = blob_table(maps, p, gsd_m, gates) if table is None else table
         if p.refine_frac > 0 and gsd_m is not None and gates and all(g.name in _ANIMALS for g in gates):
             t = _refine_table(maps, t, p.refine_frac)
         h, w, area = t["height_px"], t["width_px"], t["area_px"]
@@ -599,13 +600,18 @@ class ClassicalDetector:
             img = np.where(finite, img, med).astype(np.float32)
         h, w = img.shape
         dets: list[Detection] = []
-        cache: dict[bool, ContrastMaps] = {}
-        for local, gates in self.channels(gsd_m):
-            maps = cache.get(local) or cache.setdefault(local, self.maps(img, kind, gsd_m, local=local))
-            kept = self.candidates(maps, gsd_m, gates)
+        channels = self.channels(gsd_m)
+        made: dict[bool, tuple[ContrastMaps, dict[str, np.ndarray]]] = {}
+        for local, gates in channels:
+            if local not in made:
+                maps = self.maps(img, kind, gsd_m, local=local)
+                shared = tuple(g for loc, gs in channels if loc == local for g in gs)
+                made[local] = (maps, blob_table(maps, p, gsd_m, shared))
+            maps, table = made[local]
+            kept = self.candidates(maps, gsd_m, gates, table)
             if kept:
                 dets.extend(self._detections(maps, kept, gsd_m, (h, w), frame_index, frame_time_s))
-        if len(dets) > 1 and len(self.channels(gsd_m)) > 1:
+        if len(dets) > 1 and len(channels) > 1:
             dets = _resolve_overlaps(dets, self.gates)
         dets.sort(key=lambda d: -d.score)
         return dets[: p.max_detections]
