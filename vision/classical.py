@@ -126,6 +126,8 @@ class ClassicalParams:
     # on a smooth warm floor beside textured ground (sim: recall 0.56 instead of 0.17) but gives
     # ~25x more false animals on real HIT-UAV frames; off by default (docs/vision.md).
     animal_local: bool = False
+    # Calibrated (temperature_c) frames only: warmest apparent surface of a person or animal.
+    max_body_c: float | None = 45.0
     min_area_px: int = 4             # smaller blobs are noise
     max_area_px: int = 2500          # larger blobs are buildings, roads, water (without GSD)
     max_aspect: float = 4.0          # longer/thinner blobs are roads, pipes, roof edges
@@ -230,6 +232,7 @@ class ContrastMaps:
     low_mask: np.ndarray
     frame_median: float
     frame_spread: float
+    kind: ValueKind = ValueKind.GREY
 
     def z(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
         """``z`` of the window rows r0:r1, cols c0:c1 (float32)."""
@@ -314,7 +317,7 @@ def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z
     sub = f[::8, ::8].astype(np.float32)
     med = _median(sub)
     spread = max(_median(np.abs(sub - med)) * 1.4826, 1e-6)
-    return ContrastMaps(f, bg, inv, low, med, spread)
+    return ContrastMaps(f, bg, inv, low, med, spread, kind)
 
 
 def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_envelope: bool = True) -> np.ndarray:
@@ -357,6 +360,10 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
     if gsd_m and gates:
         split_px = max(split_px, int(2.0 * min(g.typical_m2 for g in gates) / (gsd_m * gsd_m)))
         direct_px = int(math.ceil(max(g.max_m2 for g in gates) / (gsd_m * gsd_m)))
+        if params.refine_frac > 0 and any(g.name in _ANIMALS for g in gates):
+            # Animal blobs are measured again after regrowing (a hot body's hysteresis blob
+            # holds its blur tails), so larger ones are kept for that.
+            direct_px *= 4
     # Blobs larger than any target (direct_px) can only yield targets by splitting.
     big = np.flatnonzero((area > direct_px) & (area >= split_px) & (area <= 8 * params.max_area_px))
     cand = np.flatnonzero((area >= params.min_area_px) & ((area <= direct_px) | (area >= split_px))
@@ -548,6 +555,10 @@ class ClassicalDetector:
         h, w, area = t["height_px"], t["width_px"], t["area_px"]
         aspect = np.maximum(w, h) / np.maximum(1.0, np.minimum(w, h))
         ok = (aspect <= p.max_aspect) & (area >= p.min_fill * w * h)
+        if maps.kind == ValueKind.TEMPERATURE_C and p.max_body_c is not None:
+            # Calibrated frames: nothing alive shows a surface hotter than max_body_c
+            # (chimneys, engines, fires, sun-baked metal are rejected on temperature).
+            ok &= t["global_z"] * maps.frame_spread + maps.frame_median <= p.max_body_c
         if gsd_m is None:
             ok &= area <= p.max_area_px
             fit = _PIXEL_GATE.fit_array(area)
