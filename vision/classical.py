@@ -551,7 +551,11 @@ class ClassicalDetector:
         gates = self.gates if gates is None else gates
         t = blob_table(maps, p, gsd_m, gates) if table is None else table
         if p.refine_frac > 0 and gsd_m is not None and gates and all(g.name in _ANIMALS for g in gates):
-            t = _refine_table(maps, t, p.refine_frac)
+            # The regrown region lies in the box widened by 2 px: blobs whose widened box is
+            # smaller than the smallest animal cannot pass the gates and are not regrown.
+            room = (t["height_px"] + 4) * (t["width_px"] + 4) * gsd_m * gsd_m
+            t = _refine_table(maps, {k: v[room >= min(g.min_m2 for g in gates)] for k, v in t.items()},
+                              p.refine_frac)
         h, w, area = t["height_px"], t["width_px"], t["area_px"]
         aspect = np.maximum(w, h) / np.maximum(1.0, np.minimum(w, h))
         ok = (aspect <= p.max_aspect) & (area >= p.min_fill * w * h)
