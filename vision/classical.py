@@ -126,7 +126,8 @@ class ClassicalParams:
     # on a smooth warm floor beside textured ground (sim: recall 0.56 instead of 0.17) but gives
     # ~25x more false animals on real HIT-UAV frames; off by default (docs/vision.md).
     animal_local: bool = False
-    # Calibrated (temperature_c) frames only: warmest apparent surface of a person or animal.
+    # Calibrated (temperature_c) frames only: warmest apparent surface of a person or animal
+    # (raised to the frame's median + 25 K in sun-heated scenes); None turns the gate off.
     max_body_c: float | None = 45.0
     min_area_px: int = 4             # smaller blobs are noise
     max_area_px: int = 2500          # larger blobs are buildings, roads, water (without GSD)
@@ -560,9 +561,11 @@ class ClassicalDetector:
         aspect = np.maximum(w, h) / np.maximum(1.0, np.minimum(w, h))
         ok = (aspect <= p.max_aspect) & (area >= p.min_fill * w * h)
         if maps.kind == ValueKind.TEMPERATURE_C and p.max_body_c is not None:
-            # Calibrated frames: nothing alive shows a surface hotter than max_body_c
-            # (chimneys, engines, fires, sun-baked metal are rejected on temperature).
-            ok &= t["global_z"] * maps.frame_spread + maps.frame_median <= p.max_body_c
+            # Calibrated frames: nothing alive shows a surface hotter than max_body_c, or in a
+            # sun-heated scene than 25 K over the ground's median (dark clothing or fleece in
+            # the sun): chimneys, exhausts and fires are rejected on temperature.
+            limit = max(p.max_body_c, maps.frame_median + 25.0)
+            ok &= t["global_z"] * maps.frame_spread + maps.frame_median <= limit
         if gsd_m is None:
             ok &= area <= p.max_area_px
             fit = _PIXEL_GATE.fit_array(area)

@@ -57,6 +57,16 @@ def test_hotter_than_any_body_is_rejected_on_calibrated_frames():
     assert len(no_gate.detect(ThermalFrame(img.astype(np.float32), ValueKind.TEMPERATURE_C), gsd_m=0.16)) == 1
 
 
+def test_temperature_gate_follows_a_sun_heated_scene():
+    """Ground at 40 C (midday): a 58 C body (dark fleece in the sun) is kept, a 120 C exhaust is not."""
+    rng = np.random.default_rng(5)
+    for peak_c, expected in ((58.0, 1), (120.0, 0)):
+        img = 40.0 + rng.normal(0, 0.08, (512, 640))
+        img[250:256, 300:306] = peak_c
+        frame = ThermalFrame(img.astype(np.float32), ValueKind.TEMPERATURE_C)
+        assert len(ClassicalDetector(targets=("sheep",)).detect(frame, gsd_m=0.16)) == expected
+
+
 def test_local_animal_map_is_an_option():
     """animal_local=True runs; both settings find a clear sheep."""
     frame = ThermalFrame(_sheep_frame(4), ValueKind.TEMPERATURE_C)
