@@ -136,29 +136,6 @@ class HeightGrid:
         nbx = (nx - 2) // block + 1
         return z - (a + (bb - a) * fr), inside, (r0 // block) * nbx + (c0 // block)
 
-    def _height_above(self, x, y, z):
-        """(z - terrain height, inside) for float arrays; the hot loop of ray marching."""
-        ny, nx = self.heights_m.shape
-        c = (x - self.x0_m) * (1.0 / self.res_m)
-        r = (y - self.y0_m) * (1.0 / self.res_m)
-        inside = (c >= 0) & (c < nx - 1) & (r >= 0) & (r < ny - 1)
-        if not np.all(inside):
-            c = np.where(inside, c, 0.0)
-            r = np.where(inside, r, 0.0)
-        c0 = c.astype(np.intp)
-        r0 = r.astype(np.intp)
-        fc = c - c0
-        fr = r - r0
-        i = r0 * nx + c0
-        flat = self.heights_m.ravel()
-        h00 = flat[i]
-        h01 = flat[i + 1]
-        h10 = flat[i + nx]
-        h11 = flat[i + (nx + 1)]
-        a = h00 + (h01 - h00) * fc
-        b = h10 + (h11 - h10) * fc
-        return z - (a + (b - a) * fr), inside
-
     def height_at(self, x_m, y_m):
         """Bilinear height AMSL at local (x, y); NaN outside the grid."""
         x = np.asarray(x_m, float)

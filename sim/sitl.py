@@ -197,7 +197,7 @@ class Sitl:
         self.stop()
 
 
-def _join_home(argv: list[str]) -> list[str]:
+def join_home_arg(argv: list[str]) -> list[str]:
     """``--home -35.36,149.16,...`` -> ``--home=-35.36,...``: argparse would take a negative latitude for an option."""
     out = list(argv)
     for i, a in enumerate(out[:-1]):
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speedup", type=int, default=1)
     ap.add_argument("--home", default=None, help="LAT,LON,ALT,HDG ")
     ap.add_argument("-I", "--instance", type=int, default=0)
-    a = ap.parse_args(_join_home(sys.argv[1:] if argv is None else list(argv)))
+    a = ap.parse_args(join_home_arg(sys.argv[1:] if argv is None else list(argv)))
     try:
         binary = find_sitl_binary(a.sitl_binary)
         if binary is None:

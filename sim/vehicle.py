@@ -33,6 +33,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from sim.sitl import join_home_arg
 from sim.vehicle_mission import MissionServer
 from sim.vehicle_model import VehicleConfig, VehicleModel
 
@@ -453,16 +454,6 @@ class _Buffer:
         return out
 
 
-def _join_home(argv: list[str]) -> list[str]:
-    """``--home -35.36,149.16,...`` -> ``--home=-35.36,...``: argparse would take a negative latitude for an option."""
-    out = list(argv)
-    for i, a in enumerate(out[:-1]):
-        if a == "--home" and out[i + 1].startswith("-"):
-            out[i:i + 2] = [f"--home={out[i + 1]}"]
-            break
-    return out
-
-
 def run_vehicle(argv: list[str] | None = None) -> int:
     """The ``python -m sim.vehicle`` command line."""
     ap = argparse.ArgumentParser(prog="python -m sim.vehicle", description=__doc__.split("\n\n")[0])
@@ -475,7 +466,7 @@ def run_vehicle(argv: list[str] | None = None) -> int:
     ap.add_argument("--ekf-delay", type=float, default=10.0, help="simulated seconds until a position estimate")
     ap.add_argument("--wind", default="0,0", help="wind east,north in m/s")
     ap.add_argument("--gps-noise", type=float, default=0.0, help="GPS_RAW_INT noise, metres (1 sigma)")
-    a = ap.parse_args(_join_home(sys.argv[1:] if argv is None else list(argv)))
+    a = ap.parse_args(join_home_arg(sys.argv[1:] if argv is None else list(argv)))
     try:
         lat, lon, alt, hdg = (float(v) for v in a.home.split(","))
         we, wn = (float(v) for v in a.wind.split(","))
