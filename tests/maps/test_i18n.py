@@ -83,8 +83,11 @@ def test_compiled_catalogues_match_their_sources():
         assert mo.exists(), f"{mo} is missing: run `python -m maps.i18n_tools compile`"
         with mo.open("rb") as fh:
             compiled = read_mo(fh)
-        want = {(m.context, m.id): m.string for m in cat if m.id and m.string and not m.fuzzy}
-        got = {(m.context, m.id): m.string for m in compiled if m.id}
+        def norm(x):  # plural entries: (singular, plural) ids and one string per form
+            return tuple(x) if isinstance(x, (list, tuple)) else x
+
+        want = {(m.context, norm(m.id)): norm(m.string) for m in cat if m.id and m.string and not m.fuzzy}
+        got = {(m.context, norm(m.id)): norm(m.string) for m in compiled if m.id}
         assert got == want, f"{mo} is stale: run `python -m maps.i18n_tools compile`"
 
 
