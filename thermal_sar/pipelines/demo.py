@@ -145,14 +145,16 @@ def _make_detector(name: str):
 
 
 def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classical", seed: int = 7,
-             speedup: float = 80.0, camera: str = "m30t", frames_kind: str = "radiometric", min_score: float = 0.95,
+             speedup: float = 80.0, camera: str = "m30t", frames_kind: str = "radiometric", min_score: float = 0.5,
+             min_sightings: int = 2,
              max_sorties: int | None = None,
              progress: Callable[[str, float, float], None] | None = None) -> DemoResult:
     """Run the whole demo search; see the module docstring.
 
     ``frames_kind`` is what the camera delivers: ``"radiometric"`` (temperature per
     pixel, as radiometric thermal cores stream) or ``"video"`` (8-bit AGC video).
-    ``min_score`` is the detector's operating point (detections scoring lower are dropped).
+    ``min_score`` is the detector's operating point (detections scoring lower are dropped);
+    a target is reported once seen in ``min_sightings`` frames.
     ``progress(stage, done, total)`` is called as the flight goes on (for a progress bar).
     """
     import sim
@@ -185,7 +187,9 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
     sorties = plan.sorties[: max_sorties or None]
     write_plan(plan, out_dir / "mission.plan")
     speed = 10.0
-    interval = frame_interval_s(cam, plan.stats.agl_m, speed)
+    # Consecutive frames overlap by 70 % of a footprint, so every point is seen about three
+    # times along the track: a target is reported once it was seen in two frames.
+    interval = frame_interval_s(cam, plan.stats.agl_m, speed, overlap=0.7)
     ground = float(scene.terrain.elevation_m(*launch))
     # The autopilot's estimate wanders like a small drone's GNSS/EKF (1.5 m, 1 m vertical,
     # 0.5 deg attitude and gimbal); the pipeline is told the same sigmas, as an operator
@@ -247,7 +251,11 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
                             x, y = scene.frame.to_local(st.lat_deg, st.lon_deg)
                             if not sortie_track or math.hypot(x - sortie_track[-1][0], y - sortie_track[-1][1]) > 5:
                                 sortie_track.append((x, y))
-                    if (st.armed and (st.alt_rel_m or 0.0) > 0.5 * plan.stats.agl_m and st.time_boot_s is not None
+                    # Capture once the aircraft is up at search height above the ground under it
+                    # (height above home is no guide: the valley lies below the launch point).
+                    agl = ((st.alt_amsl_m or 0.0) - float(scene.terrain.elevation_m(st.lat_deg, st.lon_deg))
+                           if st.lat_deg is not None and scene.terrain.contains(st.lat_deg, st.lon_deg) else 0.0)
+                    if (st.armed and agl > 0.5 * plan.stats.agl_m and st.time_boot_s is not None
                             and st.time_boot_s >= next_capture and st.roll_deg is not None):
                         sv.speedup = 0.0  # the world waits while the frame is processed
                         with sv._lock:
@@ -282,7 +290,9 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
                                      canopy_fraction=_canopy_grid(scene, pmap))
                     pmap = up.posterior
                     sortie_pods.append(up.cumulative_pod)
-    targets = pipe.targets()
+    candidates = pipe.targets()
+    # Confirmed targets were seen in at least `min_sightings` frames; single sightings stay candidates.
+    targets = tuple(t for t in candidates if t.sightings >= min_sightings)
     matches, false = _match(scene, targets, takeoff_t or 0.0)
     area_km2 = plan.stats.area_m2 / 1e6
     say("writing maps", 0, 1)
@@ -298,7 +308,7 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
         "frame_interval_s": interval, "flight_time_s": flight_time, "wall_time_s": wall,
         "area_km2": area_km2, "false_targets": false, "cumulative_pod": pmap.cumulative_pod,
         "sortie_cumulative_pod": sortie_pods, "planned_pod": plan.stats.pod,
-        "targets": len(targets),
+        "targets": len(targets), "candidates_single_sighting": len(candidates) - len(targets),
         "matches": [m.__dict__ for m in matches],
     }
     (out_dir / "summary.json").write_text(json.dumps(result_data, indent=1), encoding="utf-8")
@@ -387,7 +397,7 @@ def _summary_text(scene, plan, matches, false, area_km2, flight_time, wall, fram
              f"  area searched       {area_km2:.2f} km^2 in {len(plan.sorties)} sortie(s), flight time {flight_time / 60:.1f} min",
              f"  frames processed    {frames} (one every {interval:.1f} s of flight; render {1000 * render_s / max(frames, 1):.0f} ms, "
              f"pipeline {1000 * process_s / max(frames, 1):.0f} ms per frame)",
-             f"  targets reported    {n_targets}"]
+             f"  targets reported    {n_targets} (seen in 2 or more frames; single sightings stay candidates)"]
     for kind, ms in by_kind.items():
         found = [m for m in ms if m.found]
         errs = [m.error_m for m in found if m.error_m is not None]
