@@ -9,8 +9,9 @@ set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-# fonts so that screenshots show text (chromium pulls a minimal set; add the CJK one for issue 9)
+# fonts so that screenshots show text, Chinese included (chromium pulls a minimal set)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
 
 if [ ${#need[@]} -eq 0 ]; then
     exit 0

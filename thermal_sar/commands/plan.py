@@ -134,29 +134,38 @@ def _overwatch(*, at, pattern, radius_m, radius_given, others, agl_m, dems, laun
 
 
 def overwatch_summary(plan, files=()) -> str:
-    """The short table a pilot reads before an overwatch flight."""
+    """The short table a pilot reads before an overwatch flight, in the CLI's language (docs/i18n.md)."""
+    from maps.i18n import gettext_for
+
+    _ = tr = gettext_for()
     ow = plan.meta["overwatch"]
-    fly = ("one NAV_LOITER_TURNS" if ow.mode == "loiter" else "a ring of terrain-following waypoints with DO_JUMP")
+    fly = _("one NAV_LOITER_TURNS") if ow.mode == "loiter" else _("a ring of terrain-following waypoints with DO_JUMP")
     rows = [
-        ("pattern", f"overwatch of {ow.point_lat_deg:.6f},{ow.point_lon_deg:.6f} (ground {ow.point_ground_amsl_m:.0f} m "
-                    f"AMSL), {fly}, {'clockwise' if ow.clockwise else 'counter-clockwise'}"),
-        ("orbit", f"radius {ow.radius_m:.0f} m at {ow.orbit_speed_m_s:.1f} m/s: one lap every {ow.orbit_period_s:.0f} s"),
-        ("time on station", f"{ow.time_on_station_s / 60:.1f} min ({ow.laps} lap{'s' if ow.laps != 1 else ''}; the battery allows "
-                            f"{ow.max_time_on_station_s / 60:.1f} min)"),
-        ("height above ground", f"{ow.agl_m:.0f} m +- {ow.tolerance_m:.0f} m: orbit {ow.orbit_agl_min_m:.1f}.."
-                                f"{ow.orbit_agl_max_m:.1f} m, whole path {ow.agl_min_m:.1f}..{ow.agl_max_m:.1f} m"),
-        ("altitude AMSL", f"orbit {ow.orbit_amsl_min_m:.1f}..{ow.orbit_amsl_max_m:.1f} m, whole path "
-                          f"{ow.amsl_min_m:.1f}..{ow.amsl_max_m:.1f} m (written {plan.altitude_frame})"),
-        ("camera to point", f"{ow.depression_min_deg:.0f}..{ow.depression_max_deg:.0f} deg below the horizon, "
-                            f"slant range up to {ow.slant_range_max_m:.0f} m"),
-        ("GSD at the point", f"{ow.gsd_across_m * 100:.1f} cm/px across, {ow.gsd_along_m * 100:.1f} cm/px along the "
-                             f"line of sight ({plan.camera_name})"),
-        ("transit", f"{ow.transit_distance_m / 1000:.2f} km each way ({ow.transit_out_s / 60:.1f} min out, "
-                    f"{ow.transit_back_s / 60:.1f} min back)"),
-        ("flight time", f"{ow.flight_time_s / 60:.1f} min, items {len(plan.sorties[0].items)}"),
+        (_("pattern"), _("overwatch of {lat:.6f},{lon:.6f} (ground {ground:.0f} m AMSL), {fly}, {direction}").format(
+            lat=ow.point_lat_deg, lon=ow.point_lon_deg, ground=ow.point_ground_amsl_m, fly=fly,
+            direction=_("clockwise") if ow.clockwise else _("counter-clockwise"))),
+        (_("orbit"), _("radius {r:.0f} m at {v:.1f} m/s: one lap every {p:.0f} s").format(
+            r=ow.radius_m, v=ow.orbit_speed_m_s, p=ow.orbit_period_s)),
+        (_("time on station"), tr.ngettext("{min:.1f} min ({n} lap; the battery allows {max:.1f} min)",
+                                           "{min:.1f} min ({n} laps; the battery allows {max:.1f} min)", ow.laps).format(
+            min=ow.time_on_station_s / 60, n=ow.laps, max=ow.max_time_on_station_s / 60)),
+        (_("height above ground"), _("{agl:.0f} m +- {tol:.0f} m: orbit {lo:.1f}..{hi:.1f} m, whole path "
+                                     "{path_lo:.1f}..{path_hi:.1f} m").format(
+            agl=ow.agl_m, tol=ow.tolerance_m, lo=ow.orbit_agl_min_m, hi=ow.orbit_agl_max_m, path_lo=ow.agl_min_m,
+            path_hi=ow.agl_max_m)),
+        (_("altitude AMSL"), _("orbit {lo:.1f}..{hi:.1f} m, whole path {path_lo:.1f}..{path_hi:.1f} m (written "
+                               "{frame})").format(lo=ow.orbit_amsl_min_m, hi=ow.orbit_amsl_max_m, path_lo=ow.amsl_min_m,
+                                                   path_hi=ow.amsl_max_m, frame=plan.altitude_frame)),
+        (_("camera to point"), _("{lo:.0f}..{hi:.0f} deg below the horizon, slant range up to {slant:.0f} m").format(
+            lo=ow.depression_min_deg, hi=ow.depression_max_deg, slant=ow.slant_range_max_m)),
+        (_("GSD at the point"), _("{across:.1f} cm/px across, {along:.1f} cm/px along the line of sight ({camera})").format(
+            across=ow.gsd_across_m * 100, along=ow.gsd_along_m * 100, camera=plan.camera_name)),
+        (_("transit"), _("{km:.2f} km each way ({out:.1f} min out, {back:.1f} min back)").format(
+            km=ow.transit_distance_m / 1000, out=ow.transit_out_s / 60, back=ow.transit_back_s / 60)),
+        (_("flight time"), _("{min:.1f} min, items {items}").format(min=ow.flight_time_s / 60,
+                                                                  items=len(plan.sorties[0].items))),
     ]
-    w = max(len(k) for k, _ in rows)
-    out = ["thermal-sar overwatch plan"] + [f"  {k:<{w}}  {v}" for k, v in rows]
-    out += [f"  warning: {m}" for m in plan.warnings]
-    out += [f"  wrote {f}" for f in files]
+    out = [_("thermal-sar overwatch plan"), *tr.table(rows)]
+    out += ["  " + _("warning: {message}").format(message=m) for m in plan.warnings]
+    out += ["  " + _("wrote {path}").format(path=f) for f in files]
     return "\n".join(out)
