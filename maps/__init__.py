@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "TerrainRaster": "terrain_layer", "resample_terrain": "terrain_layer", "hillshade_png": "terrain_layer",
     "contour_lines": "terrain_layer",
     "Guidance": "guidance", "guidance": "guidance", "walk_time_s": "guidance", "rank_teams": "guidance",
-    "gpx_text": "guidance", "kml_text": "guidance",
+    "gpx_text": "guidance", "gpx_waypoints_text": "guidance", "kml_text": "guidance",
     "SearchProgress": "progress", "search_progress": "progress",
     "Store": "store", "open_store": "store", "ROLES": "store", "IngestClient": "ingest_client",
     "create_app": "server", "ServerConfig": "server",

@@ -19,7 +19,7 @@ from geo.coords import compass_word, destination, inverse
 from geo.errors import OutOfCoverageError
 from geo.terrain import Terrain
 
-__all__ = ["Guidance", "guidance", "walk_time_s", "rank_teams", "gpx_text", "kml_text"]
+__all__ = ["Guidance", "guidance", "walk_time_s", "rank_teams", "gpx_text", "gpx_waypoints_text", "kml_text"]
 
 OFF_TRAIL_FACTOR = 0.6
 
@@ -95,24 +95,31 @@ def rank_teams(teams: Sequence[dict], lat_deg: float, lon_deg: float, terrain: T
     return out
 
 
+def gpx_waypoints_text(waypoints) -> str:
+    """A GPX 1.1 document with one waypoint per ``(name, lat_deg, lon_deg, alt_m or None, description)``."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<gpx version="1.1" creator="thermal-sar" xmlns="http://www.topografix.com/GPX/1/1">']
+    for name, lat_deg, lon_deg, alt_m, description in waypoints:
+        ele = f"<ele>{alt_m:.1f}</ele>" if alt_m is not None else ""
+        desc = f"<desc>{html.escape(description)}</desc>" if description else ""
+        parts.append(f'  <wpt lat="{lat_deg:.7f}" lon="{lon_deg:.7f}">{ele}<name>{html.escape(name)}</name>{desc}'
+                     "<sym>Flag, Red</sym></wpt>")
+    parts.append("</gpx>")
+    return "\n".join(parts) + "\n"
+
+
 def gpx_text(name: str, lat_deg: float, lon_deg: float, alt_m: float | None = None, *,
              description: str = "", route_from: tuple[float, float] | None = None) -> str:
     """A GPX 1.1 document with the target as a waypoint (and a two-point route from the team when given)."""
-    ele = f"<ele>{alt_m:.1f}</ele>" if alt_m is not None else ""
+    doc = gpx_waypoints_text([(name, lat_deg, lon_deg, alt_m, description)])
+    if route_from is None:
+        return doc
     nm = html.escape(name)
-    desc = f"<desc>{html.escape(description)}</desc>" if description else ""
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<gpx version="1.1" creator="thermal-sar" xmlns="http://www.topografix.com/GPX/1/1">',
-        f'  <wpt lat="{lat_deg:.7f}" lon="{lon_deg:.7f}">{ele}<name>{nm}</name>{desc}<sym>Flag, Red</sym></wpt>',
-    ]
-    if route_from is not None:
-        parts += [f"  <rte><name>{nm}</name>",
-                  f'    <rtept lat="{route_from[0]:.7f}" lon="{route_from[1]:.7f}"><name>start</name></rtept>',
-                  f'    <rtept lat="{lat_deg:.7f}" lon="{lon_deg:.7f}"><name>{nm}</name></rtept>',
-                  "  </rte>"]
-    parts.append("</gpx>")
-    return "\n".join(parts) + "\n"
+    route = "\n".join([f"  <rte><name>{nm}</name>",
+                       f'    <rtept lat="{route_from[0]:.7f}" lon="{route_from[1]:.7f}"><name>start</name></rtept>',
+                       f'    <rtept lat="{lat_deg:.7f}" lon="{lon_deg:.7f}"><name>{nm}</name></rtept>',
+                       "  </rte>"])
+    return doc.replace("</gpx>\n", route + "\n</gpx>\n")
 
 
 def kml_text(name: str, lat_deg: float, lon_deg: float, alt_m: float | None = None, *,

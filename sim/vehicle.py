@@ -425,6 +425,21 @@ class SimVehicle:
         except BaseException as exc:  # handed to the owner in __exit__, never swallowed
             self._error = exc
 
+    def true_camera_pose(self):
+        """The camera's true pose now (not the reported estimate): what a rendered frame sees."""
+        from geo.camera import CameraPose, MountMode
+
+        with self._lock:
+            m = self.model
+            lat, lon = m.latlon()
+            return CameraPose(lat, lon, m.alt_amsl_m, m.roll_deg, m.pitch_deg, m.yaw_deg, m.gimbal_roll_deg,
+                              m.gimbal_pitch_deg, m.gimbal_yaw_deg, MountMode.EARTH_YAW_BODY, m.t_s)
+
+    def swap_battery(self) -> None:
+        """A full battery, as the pilot fits between sorties."""
+        with self._lock:
+            self.model.energy_used_s = 0.0
+
     def __enter__(self) -> SimVehicle:
         self._thread = threading.Thread(target=self._thread_main, name="sim-vehicle", daemon=True)
         self._thread.start()

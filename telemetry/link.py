@@ -305,14 +305,19 @@ class MavlinkLink:
 
     def wait_heartbeat(self, timeout_s: float = 10.0, sink: Callable | None = None):
         """Wait for the autopilot's heartbeat and take its system/component id as the target."""
-        from pymavlink import mavutil
+        return _wait_autopilot_heartbeat(self, timeout_s, sink)
 
-        hb = wait_for(self, "HEARTBEAT", timeout_s,
-                      lambda m: m.autopilot != mavutil.mavlink.MAV_AUTOPILOT_INVALID and m.type != mavutil.mavlink.MAV_TYPE_GCS,
-                      sink)
-        self.target_system = hb.get_srcSystem()
-        self.target_component = hb.get_srcComponent()
-        return hb
+
+def _wait_autopilot_heartbeat(link, timeout_s: float, sink):
+    """The first heartbeat of an autopilot (not a GCS); its system/component ids become the link's target."""
+    from pymavlink import mavutil
+
+    hb = wait_for(link, "HEARTBEAT", timeout_s,
+                  lambda m: m.autopilot != mavutil.mavlink.MAV_AUTOPILOT_INVALID and m.type != mavutil.mavlink.MAV_TYPE_GCS,
+                  sink)
+    link.target_system = hb.get_srcSystem()
+    link.target_component = hb.get_srcComponent()
+    return hb
 
 
 def wait_for(link, types, timeout_s: float, condition=None, sink=None):
@@ -415,14 +420,7 @@ class TlogReplayLink:
 
     def wait_heartbeat(self, timeout_s: float = 10.0, sink: Callable | None = None):
         """The recorded autopilot's first heartbeat; its ids become the target (as :meth:`MavlinkLink.wait_heartbeat`)."""
-        from pymavlink import mavutil
-
-        hb = wait_for(self, "HEARTBEAT", timeout_s,
-                      lambda m: m.autopilot != mavutil.mavlink.MAV_AUTOPILOT_INVALID and m.type != mavutil.mavlink.MAV_TYPE_GCS,
-                      sink)
-        self.target_system = hb.get_srcSystem()
-        self.target_component = hb.get_srcComponent()
-        return hb
+        return _wait_autopilot_heartbeat(self, timeout_s, sink)
 
     def close(self) -> None:
         self._gen.close()

@@ -221,8 +221,7 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
             v.wait_until(lambda s: s.has_position and s.home_lat_deg is not None, 60.0, "a position estimate")
             for k, sortie in enumerate(sorties):
                 say(f"sortie {k + 1}/{len(sorties)}: upload", items_done, total_items)
-                with sv._lock:  # a fresh battery before each sortie
-                    sv.model.energy_used_s = 0.0
+                sv.swap_battery()
                 body = [it for it in sortie.items if it.seq != 0]
                 # Real time on the ground: the vehicle's mission-protocol timeouts run on its
                 # clock, and at 80x they would expire while a busy ground station answers.
@@ -258,12 +257,7 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
                     if (st.armed and agl > 0.5 * plan.stats.agl_m and st.time_boot_s is not None
                             and st.time_boot_s >= next_capture and st.roll_deg is not None):
                         sv.speedup = 0.0  # the world waits while the frame is processed
-                        with sv._lock:
-                            m = sv.model
-                            lat, lon = m.latlon()
-                            true_pose = CameraPose(lat, lon, m.alt_amsl_m, m.roll_deg, m.pitch_deg, m.yaw_deg,
-                                                   m.gimbal_roll_deg, m.gimbal_pitch_deg, m.gimbal_yaw_deg,
-                                                   MountMode.EARTH_YAW_BODY, m.t_s)
+                        true_pose = sv.true_camera_pose()
                         reported = CameraPose(st.lat_deg, st.lon_deg, st.alt_amsl_m, st.roll_deg, st.pitch_deg,
                                               st.yaw_deg, st.gimbal_roll_deg or 0.0, st.gimbal_pitch_deg or -90.0,
                                               st.gimbal_yaw_deg or 0.0, MountMode.EARTH_YAW_BODY, st.time_boot_s)
@@ -332,15 +326,11 @@ def _region_local(scene):
 def _canopy_grid(scene, pmap) -> np.ndarray:
     """Canopy fraction of the scene's land cover at the probability map's cells."""
     xx, yy = pmap.cell_centres()
-    try:
-        c = scene.thermal.sample("canopy", xx, yy)
-    except Exception:  # noqa: BLE001 - a scene without a canopy layer counts as open ground
-        return np.zeros_like(xx)
-    return np.clip(np.nan_to_num(np.asarray(c, float)), 0.0, 1.0)
+    return np.clip(scene.thermal.sample("canopy", xx, yy), 0.0, 1.0)
 
 
 def _write_maps(out_dir: Path, plan, targets, track, scene, pmap) -> list[Path]:
-    from maps import MapOptions, build_map, gpx_text, parse_mission, parse_targets, parse_track
+    from maps import MapOptions, build_map, gpx_waypoints_text, parse_mission, parse_targets, parse_track
     from telemetry.fusion import targets_geojson
 
     files = []
@@ -355,14 +345,11 @@ def _write_maps(out_dir: Path, plan, targets, track, scene, pmap) -> list[Path]:
     m.save(str(path))
     files.append(path)
     # Ground teams: one GPX with a waypoint per found target.
-    wpts = []
-    for f in targets:
-        g = gpx_text(f"{f.id} {f.class_name}", f.lat_deg, f.lon_deg, f.alt_amsl_m,
-                     description=f"{f.class_name}, confidence {f.confidence:.2f}, {f.sightings} sightings, CEP {f.cep_m:.1f} m")
-        wpts.append(g)
-    gpx = _merge_gpx(wpts)
     gpath = out_dir / "ground_team.gpx"
-    gpath.write_text(gpx, encoding="utf-8")
+    gpath.write_text(gpx_waypoints_text([
+        (f"{f.id} {f.class_name}", f.lat_deg, f.lon_deg, f.alt_amsl_m,
+         f"{f.class_name}, confidence {f.confidence:.2f}, {f.sightings} sightings, CEP {f.cep_m:.1f} m")
+        for f in targets]), encoding="utf-8")
     files.append(gpath)
     # Where to search next: remaining probability per cell.
     lat, lon = pmap.to_lat_lon_grid()
@@ -374,18 +361,6 @@ def _write_maps(out_dir: Path, plan, targets, track, scene, pmap) -> list[Path]:
     ppath.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
     files.append(ppath)
     return files
-
-
-def _merge_gpx(docs: list[str]) -> str:
-    """One GPX document holding the waypoints of several."""
-    import re
-
-    head = ('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="thermal-sar" '
-            'xmlns="http://www.topografix.com/GPX/1/1">\n')
-    body = []
-    for d in docs:
-        body += re.findall(r"<wpt .*?</wpt>", d, flags=re.S)
-    return head + "\n".join(body) + "\n</gpx>\n"
 
 
 def _summary_text(scene, plan, matches, false, area_km2, flight_time, wall, frames, render_s, process_s, interval,
