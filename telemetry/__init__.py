@@ -14,6 +14,7 @@ Optional: :mod:`telemetry.dronekit_adapter` (extra ``dronekit``) gives
 pilots' dronekit scripts our missions as ``dronekit.CommandInt``.
 """
 
+from telemetry.camera_sync import ClockFit, fit_clock_offset
 from telemetry.control import CommandError, MissionProgress, Vehicle
 from telemetry.dji import DjiPose, read_dji_pose
 from telemetry.fusion import FusedTarget, Sighting, fuse_sightings, targets_geojson
@@ -56,7 +57,7 @@ __all__ = [
     # logs and tracks
     "read_log", "read_tlog", "read_dataflash", "FlightLog", "LogSummary", "PoseTrack", "PoseArrays", "CameraEvent",
     "scan_tlog", "TlogScan",
-    "flag_gps_glitches", "estimate_clock_offset",
+    "flag_gps_glitches", "estimate_clock_offset", "fit_clock_offset", "ClockFit",
     # geotagging
     "ErrorModel", "GeotagResult", "geotag_pixels", "ellipse_from_cov", "cep_from_cov", "Sighting", "FusedTarget",
     "fuse_sightings", "targets_geojson", "DjiPose", "read_dji_pose",
