@@ -504,12 +504,28 @@ class ExportSummary:
     size_bytes: int
     names: tuple[str, ...]
     imgsz_px: int
+    input_hw: tuple[int, int] | None = None
+
+    @property
+    def input_text(self) -> str:
+        """``640`` for a square input, ``512x640`` (height x width) for a rectangular one."""
+        h, w = self.input_hw or (self.imgsz_px, self.imgsz_px)
+        return str(h) if h == w else f"{h}x{w}"
 
 
-def write_sidecar(onnx_path: str | os.PathLike[str], names: Sequence[str], imgsz_px: int) -> Path:
-    """Write ``<model>.json`` beside the ONNX file: names, input size, format."""
+def _check_hw(input_hw: Sequence[int]) -> tuple[int, int]:
+    hw = tuple(int(v) for v in input_hw)
+    if len(hw) != 2 or not all(32 <= v <= 4096 and v % 32 == 0 for v in hw):
+        raise InputError(f"input_hw={tuple(input_hw)!r} is out of range: allowed (height, width), each a multiple "
+                         f"of 32 in 32..4096. Hint: 512,640 for a 640x512 thermal camera.")
+    return hw  # type: ignore[return-value]
+
+
+def write_sidecar(onnx_path: str | os.PathLike[str], names: Sequence[str], imgsz_px: int | Sequence[int]) -> Path:
+    """Write ``<model>.json`` beside the ONNX file: names, input size (an int, or [height, width]), format."""
     p = Path(onnx_path).with_suffix(".json")
-    p.write_text(json.dumps({"names": list(names), "imgsz": int(imgsz_px), "format": MODEL_FORMAT}, indent=2) + "\n", encoding="utf-8")
+    size: int | list[int] = int(imgsz_px) if isinstance(imgsz_px, (int, float)) else list(_check_hw(imgsz_px))
+    p.write_text(json.dumps({"names": list(names), "imgsz": size, "format": MODEL_FORMAT}, indent=2) + "\n", encoding="utf-8")
     return p
 
 
@@ -518,12 +534,17 @@ def export_onnx(
     out_onnx: str | os.PathLike[str],
     *,
     imgsz_px: int | None = None,
+    input_hw: Sequence[int] | None = None,
     opset: int = 17,
     config_dir: str | os.PathLike[str] = ".yolo",
 ) -> ExportSummary:
     """Export a trained ``.pt`` to ONNX at ``out_onnx`` (fixed 1x3xNxN input, no NMS) plus its sidecar.
 
     ``imgsz_px=None`` exports at the size the weights were trained at.
+    ``input_hw=(512, 640)`` exports a fixed rectangular input instead: a
+    640x512 thermal frame then needs no letterbox padding, a fifth less
+    computation than the square 640x640 input at the same scale (the
+    network is fully convolutional, so the weights are the same).
 
     The graph is left unsimplified unless onnxslim is installed (it cannot be
     fetched offline). Opset 17 runs on onnxruntime >= 1.14.
@@ -538,16 +559,17 @@ def export_onnx(
     if imgsz_px is None:
         train_args = (getattr(model, "ckpt", None) or {}).get("train_args", {})
         imgsz_px = int(train_args.get("imgsz", 640))
+    hw = _check_hw(input_hw) if input_hw is not None else None
     simplify = importlib.util.find_spec("onnxslim") is not None
-    exported = Path(model.export(format="onnx", imgsz=imgsz_px, opset=opset, simplify=simplify, dynamic=False, half=False, device="cpu"))
+    exported = Path(model.export(format="onnx", imgsz=list(hw) if hw else imgsz_px, opset=opset, simplify=simplify, dynamic=False, half=False, device="cpu"))
     out = Path(out_onnx)
     out.parent.mkdir(parents=True, exist_ok=True)
     if exported.resolve() != out.resolve():
         shutil.copyfile(exported, out)
     names_raw = model.names
     names = tuple(names_raw[i] for i in sorted(names_raw)) if isinstance(names_raw, Mapping) else tuple(names_raw)
-    sidecar = write_sidecar(out, names, imgsz_px)
-    return ExportSummary(out, sidecar, out.stat().st_size, names, imgsz_px)
+    sidecar = write_sidecar(out, names, hw if hw else imgsz_px)
+    return ExportSummary(out, sidecar, out.stat().st_size, names, imgsz_px, hw)
 
 
 
@@ -607,6 +629,7 @@ def train_and_export(
     drop_unknown: bool = False,
     resume_from: str | os.PathLike[str] | None = None,
     config_dir: str | os.PathLike[str] = ".yolo",
+    input_hw: Sequence[int] | None = None,
 ) -> TrainOutcome:
     """Convert and merge the datasets, train (or resume), export the best weights to ONNX.
 
@@ -624,5 +647,5 @@ def train_and_export(
     else:
         weights = run_training(config, resume_from=resume_from, config_dir=config_dir)
     best = weights / "best.pt" if (weights / "best.pt").is_file() else weights / "last.pt"
-    exported = export_onnx(best, out_onnx, config_dir=config_dir)
+    exported = export_onnx(best, out_onnx, config_dir=config_dir, input_hw=input_hw)
     return TrainOutcome(merge, weights, exported)

@@ -286,3 +286,10 @@ def test_shipped_model_contract():
     anchors = sum((n // s) ** 2 for s in (8, 16, 32))
     assert out.shape == (1, 4 + len(CLASS_NAMES), anchors)
     assert float(out[0, 4:].max()) < 0.25
+
+
+def test_write_sidecar_rectangular_input(tmp_path: Path):
+    p = write_sidecar(tmp_path / "m.onnx", ["person"], (512, 640))
+    assert json.loads(p.read_text())["imgsz"] == [512, 640]
+    with pytest.raises(InputError, match="multiple of 32"):
+        write_sidecar(tmp_path / "m.onnx", ["person"], (500, 640))

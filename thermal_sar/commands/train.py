@@ -36,6 +36,9 @@ import click
               help="Continue an interrupted run from its weights/last.pt (other training options are ignored).")
 @click.option("--export-only", "export_only", type=click.Path(exists=True, dir_okay=False),
               help="Only export these weights (.pt) to --out; no training.")
+@click.option("--export-hw", "export_hw", default=None, metavar="H,W",
+              help="Export a fixed rectangular input, height,width (e.g. 512,640 for 640x512 cameras: no "
+                   "letterbox padding, a fifth less computation). Default: square, the training size.")
 def train(
     data: tuple[str, ...],
     out_onnx: str,
@@ -52,6 +55,7 @@ def train(
     name: str,
     resume_from: str | None,
     export_only: str | None,
+    export_hw: str | None,
 ) -> None:
     """Train YOLO on sim and HIT-UAV data, offline, then export ONNX for onnxruntime.
 
@@ -60,19 +64,37 @@ def train(
     from geo.errors import InputError
     from vision.training import TrainConfig, export_onnx, require_training_stack, train_and_export
 
+    hw = _parse_hw(export_hw)
     require_training_stack()
     if export_only:
-        ex = export_onnx(Path(export_only), Path(out_onnx))
-        click.echo(f"exported {ex.onnx_path} ({ex.size_bytes / 1e6:.1f} MB, imgsz {ex.imgsz_px}, classes {', '.join(ex.names)})")
+        ex = export_onnx(Path(export_only), Path(out_onnx), input_hw=hw)
+        click.echo(f"exported {ex.onnx_path} ({ex.size_bytes / 1e6:.1f} MB, input {ex.input_text}, classes {', '.join(ex.names)})")
         return
     if not data and not resume_from:
         raise InputError("--data is missing: allowed one or more datasets. Hint: --data ../shared/data/thermal/hit_uav")
     config = TrainConfig(model=model_yaml, imgsz_px=imgsz_px, epochs=epochs, batch=batch, lr0=lr0,
                          threads=threads, project=project, name=name)
     outcome = train_and_export(data, Path(out_onnx), config=config, work_dir=Path(work_dir),
-                               keep_negatives=keep_negatives, drop_unknown=drop_unknown, resume_from=resume_from)
+                               keep_negatives=keep_negatives, drop_unknown=drop_unknown, resume_from=resume_from,
+                               input_hw=hw)
     if outcome.merge is not None:
         counts = ", ".join(f"{k} {v}" for k, v in outcome.merge.boxes_per_class.items())
         click.echo(f"trained on {outcome.merge.images_per_split.get('train', 0)} images (boxes: {counts})")
     ex = outcome.exported
-    click.echo(f"weights in {outcome.weights_dir}; exported {ex.onnx_path} ({ex.size_bytes / 1e6:.1f} MB, imgsz {ex.imgsz_px})")
+    click.echo(f"weights in {outcome.weights_dir}; exported {ex.onnx_path} ({ex.size_bytes / 1e6:.1f} MB, input {ex.input_text})")
+
+
+def _parse_hw(text: str | None) -> tuple[int, int] | None:
+    """``"512,640"`` -> (512, 640); a clear error otherwise."""
+    from geo.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        h, w = (int(v) for v in text.replace("x", ",").split(","))
+    except ValueError:
+        raise InputError(f"--export-hw={text!r} is not H,W: allowed two whole numbers, multiples of 32 "
+                         f"(e.g. 512,640).") from None
+    from vision.training import _check_hw
+
+    return _check_hw((h, w))
