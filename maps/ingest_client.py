@@ -21,7 +21,11 @@ import httpx
 
 from geo.errors import InputError, LinkError
 
-__all__ = ["IngestClient"]
+__all__ = ["IngestClient", "IngestRefused"]
+
+
+class IngestRefused(LinkError):
+    """The server answered and refused the request (a 4xx other than 429): sending it again cannot help."""
 
 
 class IngestClient:
@@ -64,7 +68,7 @@ class IngestClient:
                         delay = max(delay, float(retry_after))
                 else:
                     # 4xx other than 429: retrying the same request cannot help.
-                    raise LinkError(f"{method} {path} was refused: HTTP {r.status_code}: {detail}")
+                    raise IngestRefused(f"{method} {path} was refused: HTTP {r.status_code}: {detail}")
             if attempt < self.retries:
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
@@ -90,6 +94,11 @@ class IngestClient:
         """The PNG thumbnail of detection ``uid``."""
         return self._send("PUT", f"/api/ingest/detections/{uid}/thumbnail", content=png,
                           headers={"Content-Type": "image/png"})
+
+    def status(self, status: dict) -> dict:
+        """A health status of the flight (``kind``, ``severity``, ``message``, ``active``, ``started_s``...),
+        shown on the officer map while active (see ``POST /api/ingest/status``)."""
+        return self._send("POST", "/api/ingest/status", json=status)
 
     def mission(self, feature_collection: dict) -> dict:
         """The mission GeoJSON (``MissionPlan.to_geojson()``): the search area for the progress figures."""

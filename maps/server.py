@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -131,6 +132,21 @@ class DetectionIn(BaseModel):
         if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
             raise ValueError("thumbnail_png_b64 is not a PNG image")
         return v
+
+
+class StatusIn(BaseModel):
+    """A health status of a flight (a stalled camera, a lost link...); shown on the officer map while active."""
+
+    vehicle: str = Field("drone1", min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
+    severity: Literal["info", "warning", "critical"] = "warning"
+    message: str = Field("", max_length=300)
+    active: bool = True
+    started_s: float | None = Field(None, ge=0)
+    ended_s: float | None = Field(None, ge=0)
+
+
+STATUS_LOG_LENGTH = 50
 
 
 class ReviewIn(BaseModel):
@@ -609,6 +625,7 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
             "telemetry": tel_out(track[-1]) if track else None,
             "mission": json.loads(raw) if raw else None,
             "progress": cache["progress"],
+            "statuses": statuses_now(),
         }
         return json.dumps(state, separators=(",", ":")).encode("utf-8")
 
@@ -876,6 +893,53 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
             raise ApiError(404, f"no detection with uid={uid!r}. Hint: post the detection first.")
         hub.publish("detection", det_out(d))
         return {"ok": True, "id": d["id"]}
+
+    # A flight's health (frames stalled, link lost, server unreachable from the aircraft...): the active
+    # statuses and a short log, kept in the store so a restarted server and a reloaded page show them.
+    def statuses_now() -> dict:
+        raw = store.get_setting("statuses")
+        doc = json.loads(raw) if raw else {"active": {}, "log": []}
+        return {"active": sorted(doc["active"].values(), key=lambda x: x["started_s"]), "log": doc["log"]}
+
+    status_lock = threading.Lock()  # read-modify-write of one setting, from the thread pool
+
+    def apply_status(body: StatusIn, received_s: float) -> dict:
+        with status_lock:
+            return _apply_status(body, received_s)
+
+    def _apply_status(body: StatusIn, received_s: float) -> dict:
+        raw = store.get_setting("statuses")
+        doc = json.loads(raw) if raw else {"active": {}, "log": []}
+        key = f"{body.vehicle}:{body.kind}"
+        cur = doc["active"].get(key)
+        st = {"key": key, "vehicle": body.vehicle, "kind": body.kind, "severity": body.severity,
+              "message": body.message, "active": body.active,
+              "started_s": body.started_s or (cur["started_s"] if cur else received_s),
+              "ended_s": None if body.active else (body.ended_s or received_s), "received_s": received_s}
+        if body.active:
+            doc["active"][key] = st
+        else:
+            doc["active"].pop(key, None)
+        # The log keeps each status once: its active entry is replaced by the update or the clearing.
+        doc["log"] = ([st] + [x for x in doc["log"] if not (x["key"] == key and x["active"])])[:STATUS_LOG_LENGTH]
+        store.set_setting("statuses", json.dumps(doc))
+        return st
+
+    @app.post("/api/ingest/status")
+    async def ingest_status(request: Request, body: StatusIn):
+        user = await require(request, "ingest")
+        check_ingest_rate(request, user)
+        st = await db(apply_status, body, time.time())
+        if body.severity != "info":
+            await db(store.audit, user["username"], "status_" + ("raised" if body.active else "cleared"), None,
+                     f"{st['key']} {body.severity}: {body.message}"[:300])
+        hub.publish("status", st)
+        return {"ok": True, "key": st["key"]}
+
+    @app.get("/api/statuses")
+    async def api_statuses(request: Request):
+        await require(request, "officer", "viewer")
+        return await db(statuses_now)
 
     @app.post("/api/ingest/mission")
     async def ingest_mission(request: Request):

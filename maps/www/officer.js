@@ -207,9 +207,75 @@
     }).join("");
   }
 
+  /* Flight health: what the aircraft's ground station reports (a stalled camera, a lost link, this server
+     unreachable) as banners over the map while it lasts, and a log. "No data from the drone" is found here:
+     a flight in progress whose telemetry stopped arriving (whatever the cause, the officer must know). */
+  const NO_DATA_S = 10;
+  const health = {};        // key -> status (active ones)
+  let healthLog = [];
+  const lastData = {};      // vehicle -> browser time (ms) of its last telemetry
+  const bannerBox = document.getElementById("health-banners");
+
+  function healthTitle(kind) { return S["health_" + kind] || S.health_other; }
+
+  function onStatus(st) {
+    if (st.active) { health[st.key] = st; } else { delete health[st.key]; }
+    healthLog = [st].concat(healthLog.filter(function (x) { return !(x.key === st.key && (x.active || x.started_s === st.started_s)); })).slice(0, 50);
+    if (st.kind === "flight" && st.active && lastData[st.vehicle] == null) { lastData[st.vehicle] = Date.now(); }
+    showHealth();
+  }
+
+  function banner(st) {
+    const hint = S["health_hint_" + st.kind];
+    return '<div class="health-banner sev-' + SAR.esc(st.severity) + '" data-kind="' + SAR.esc(st.kind) + '"><b>' + SAR.esc(healthTitle(st.kind)) +
+      "</b> · " + SAR.esc(st.vehicle) + '<span class="since">' + SAR.esc(SAR.fmt("fmt_health_since", { time: SAR.clock(st.started_s) })) + "</span>" +
+      (hint ? '<div class="hint">' + SAR.esc(hint) + "</div>" : "") +
+      (st.message ? '<div class="detail">' + SAR.esc(st.message) + "</div>" : "") + "</div>";
+  }
+
+  function noDataStatuses() {
+    /* A flight in progress (its "flight" status active) whose telemetry stopped: seen from this page. */
+    const out = [];
+    Object.keys(health).forEach(function (k) {
+      const f = health[k];
+      if (f.kind !== "flight") { return; }
+      const last = lastData[f.vehicle] != null ? lastData[f.vehicle] : f.started_s * 1000;
+      if ((Date.now() - last) / 1000 > NO_DATA_S) {
+        out.push({ key: f.vehicle + ":no_data", kind: "no_data", vehicle: f.vehicle, severity: "warning", started_s: last / 1000, message: "" });
+      }
+    });
+    return out;
+  }
+
+  function showHealth() {
+    const act = Object.keys(health).map(function (k) { return health[k]; })
+      .filter(function (x) { return x.severity !== "info"; }).concat(noDataStatuses())
+      .sort(function (a, b) { return (b.severity === "critical") - (a.severity === "critical") || a.started_s - b.started_s; });
+    bannerBox.innerHTML = act.map(banner).join("");
+    const log = healthLog.filter(function (x) { return x.severity !== "info"; });
+    document.getElementById("health-ok").hidden = act.length > 0;
+    document.getElementById("health-log").innerHTML = log.map(function (x) {
+      const when = x.active ? SAR.fmt("fmt_health_since", { time: SAR.clock(x.started_s) })
+        : SAR.fmt("fmt_health_span", { start: SAR.clock(x.started_s), end: SAR.clock(x.ended_s) }) + " · " + S.health_resolved;
+      return '<li class="sev-' + SAR.esc(x.severity) + (x.active ? " active" : " resolved") + '" data-kind="' + SAR.esc(x.kind) + '"><b>' +
+        SAR.esc(healthTitle(x.kind)) + "</b> · " + SAR.esc(x.vehicle) + " · " + SAR.esc(when) + "</li>";
+    }).join("");
+  }
+  setInterval(showHealth, 2000);
+
+  function onTelemetryLive(t) { lastData[t.vehicle] = Date.now(); onTelemetry(t); }
+
   SAR.live({
-    detection: upsertDet, team: upsertTeam, telemetry: onTelemetry, progress: onProgress, mission: onMission,
+    detection: upsertDet, team: upsertTeam, telemetry: onTelemetryLive, progress: onProgress, mission: onMission,
+    status: onStatus,
   }, function (st) {
+    if (st.statuses) {
+      Object.keys(health).forEach(function (k) { delete health[k]; });
+      st.statuses.active.forEach(function (x) { health[x.key] = x; });
+      healthLog = st.statuses.log.slice();
+      if (st.telemetry) { lastData[st.telemetry.vehicle] = Math.max(lastData[st.telemetry.vehicle] || 0, Math.min(Date.now(), st.telemetry.t_s * 1000)); }
+      showHealth();
+    }
     st.teams.forEach(upsertTeam);
     st.detections.forEach(upsertDet);
     if (st.mission) { onMission(st.mission); }
