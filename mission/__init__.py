@@ -27,6 +27,7 @@ from mission.overwatch import OverwatchStats, orbit_speed_m_s, plan_overwatch
 from mission.objective import FlightTimeObjective, HeightField, LengthObjective, Objective, PathProfile, profile
 from mission.patterns import plan_datum, plan_rings, load_distance_table, DistanceTable
 from mission.plan_types import MissionPlan, PlannedWaypoint, PlanStats, Sortie
+from mission.plan_warnings import WARNING_CODES, PlanWarning
 from mission.planner import PlanSettings, choose_bearing, longest_edge_bearing_deg, plan_search
 from mission.sizing import AltitudeChoice, SwathGeometry, choose_altitude, swath_geometry
 from mission.swaths import Cell, Swath, decompose
@@ -47,6 +48,7 @@ __all__ = [
     "Swath", "Cell", "decompose", "choose_bearing", "longest_edge_bearing_deg",
     "Objective", "FlightTimeObjective", "LengthObjective", "PathProfile", "profile", "HeightField",
     "FollowedPath", "follow_terrain", "DistanceTable", "load_distance_table",
+    "PlanWarning", "WARNING_CODES",
     # overwatch
     "plan_overwatch", "OverwatchStats", "orbit_speed_m_s",
 ]

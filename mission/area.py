@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.coords import check_lat_lon
 from geo.errors import GeometryError, OutOfCoverageError
 from geo.frames import LocalFrame
+from mission.plan_warnings import PlanWarning
 
 __all__ = ["SearchArea", "LocalArea", "to_local", "check_coverage", "Ring", "MAX_AREA_KM2"]
 
@@ -84,7 +85,8 @@ class LocalArea:
 _WHERE = re.compile(r"\[([-0-9.e+]+)\s+([-0-9.e+]+)\]")
 
 
-def _poly(frame: LocalFrame, ring: Ring, what: str, repair: bool, notes: list[str]) -> BaseGeometry:
+def _poly(frame: LocalFrame, ring: Ring, what: str, repair: bool, notes: list[str],
+          part: tuple[str, str, int | None] = ("", "outer", None)) -> BaseGeometry:
     xy = frame.to_local_xy(np.asarray(ring))
     poly = Polygon(xy)
     if shapely.area(shapely.make_valid(poly)) < 1.0:
@@ -94,9 +96,11 @@ def _poly(frame: LocalFrame, ring: Ring, what: str, repair: bool, notes: list[st
     if not poly.is_valid:
         reason = shapely.is_valid_reason(poly)
         where = ""
+        lat = lon = None
         m = _WHERE.search(reason)
         if m:
             lat, lon = frame.to_geodetic(float(m.group(1)), float(m.group(2)))
+            lat, lon = float(lat), float(lon)
             where = f" at lat {lat:.6f}, lon {lon:.6f}"
         if not repair:
             raise GeometryError(
@@ -107,7 +111,9 @@ def _poly(frame: LocalFrame, ring: Ring, what: str, repair: bool, notes: list[st
         fixed = shapely.union_all(parts) if parts else Polygon()
         if fixed.is_empty or fixed.area < 1.0:
             raise GeometryError(f"{what} cannot be repaired: nothing of it encloses an area.")
-        notes.append(f"{what} repaired (was: {reason.split('[')[0].strip().lower()}{where})")
+        notes.append(PlanWarning("area_repaired", f"{what} repaired (was: {reason.split('[')[0].strip().lower()}{where})",
+                                 name=part[0], part=part[1], index=part[2],
+                                 reason=reason.split('[')[0].strip().lower(), lat_deg=lat, lon_deg=lon))
         return fixed
     return poly
 
@@ -117,9 +123,11 @@ def to_local(area: SearchArea, frame: LocalFrame | None = None, *, repair: bool 
     if frame is None:
         frame = LocalFrame.at(*area.centroid_lat_lon)
     notes: list[str] = []
-    outer = _poly(frame, area.outer, f"{area.name} outer ring", repair, notes)
-    holes = tuple(_poly(frame, h, f"{area.name} hole {i}", repair, notes) for i, h in enumerate(area.holes))
-    no_fly = tuple(_poly(frame, h, f"{area.name} no-fly zone {i}", repair, notes) for i, h in enumerate(area.no_fly))
+    outer = _poly(frame, area.outer, f"{area.name} outer ring", repair, notes, (area.name, "outer", None))
+    holes = tuple(_poly(frame, h, f"{area.name} hole {i}", repair, notes, (area.name, "hole", i))
+                  for i, h in enumerate(area.holes))
+    no_fly = tuple(_poly(frame, h, f"{area.name} no-fly zone {i}", repair, notes, (area.name, "no_fly", i))
+                   for i, h in enumerate(area.no_fly))
     km2 = outer.area / 1e6
     if km2 > MAX_AREA_KM2:
         raise GeometryError(

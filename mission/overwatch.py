@@ -46,6 +46,7 @@ from geo.terrain_analysis import line_of_sight, segment_clearance_m
 from mission.items import MavCmd, MavFrame, MissionItem
 from mission.objective import leg_times_s
 from mission.plan_types import MissionPlan, PlannedWaypoint, PlanStats, Sortie
+from mission.plan_warnings import PlanWarning
 from mission.sizing import focal_px
 from mission.terrain_follow import FollowedPath, follow_terrain, sample_path
 from mission.vehicle import VehicleLimits
@@ -220,8 +221,10 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
     # ArduCopter stores the radius as a byte: whole metres up to 255 m, tens of metres above.
     r = float(round(radius_m)) if radius_m <= 255.0 else float(round(radius_m / 10.0) * 10.0)
     if abs(r - radius_m) > 1e-6:
-        warnings.append(f"radius {radius_m:g} m flown as {r:g} m: ArduCopter stores "
-                        + ("whole metres." if radius_m <= 255.0 else "radii above 255 m in 10 m steps."))
+        warnings.append(PlanWarning(
+            "radius_rounded", f"radius {radius_m:g} m flown as {r:g} m: ArduCopter stores "
+            + ("whole metres." if radius_m <= 255.0 else "radii above 255 m in 10 m steps."),
+            radius_m=float(radius_m), flown_m=r, step_m=1.0 if radius_m <= 255.0 else 10.0))
     lowest, highest = min_safe + dem_margin + tol, ceiling - tol
     if not (isinstance(agl_m, (int, float)) and math.isfinite(agl_m) and lowest <= agl_m <= highest):
         raise InputError(out_of_range(
@@ -233,8 +236,8 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
         _check("time_on_station_s", time_on_station_s, 1.0, 36000.0, "leave it out to stay as long as the battery allows")
     if terrain is None:
         terrain = FlatTerrain(0.0)
-        warnings.append("no DEM given: the ground is assumed flat at 0 m AMSL, so heights above ground are NOT "
-                        "checked against real terrain. Give a DEM (--dem) before flying in hills.")
+        warnings.append(PlanWarning("no_dem", "no DEM given: the ground is assumed flat at 0 m AMSL, so heights above ground are NOT "
+                        "checked against real terrain. Give a DEM (--dem) before flying in hills."))
     frame = LocalFrame.at(lat0, lon0)
     ring_check = frame.to_lat_lon(_ring_xy(r, 72, 0.0, True))
     flat = isinstance(terrain, FlatTerrain)
@@ -258,7 +261,7 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
     # Launch.
     if launch is None:
         launch_xy = np.zeros(2)
-        warnings.append("no launch point given: assumed at the point itself.")
+        warnings.append(PlanWarning("launch_at_point", "no launch point given: assumed at the point itself."))
     else:
         check_lat_lon(float(launch[0]), float(launch[1]), name="launch")
         if not flat and not bool(np.all(terrain.contains(launch[0], launch[1]))):
@@ -318,9 +321,10 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
         orbit_agl_lo, orbit_agl_hi = lo_h, hi_h  # along the straight legs flown, every 2 m
         # The speed of the circle controller stands for the waypoint controller's here: both keep the lateral
         # acceleration of a turn of radius r under WPNAV_ACCEL (the ring's corners are gentle: 15 deg or less).
-        warnings.append(f"the ground under the orbit varies by {relief:.0f} m, more than a level circle can keep "
-                        f"within +-{tol:g} m: flown as a ring of {n_ring} terrain-following waypoints repeated with "
-                        "DO_JUMP.")
+        warnings.append(PlanWarning(
+            "uneven_orbit", f"the ground under the orbit varies by {relief:.0f} m, more than a level circle can "
+            f"keep within +-{tol:g} m: flown as a ring of {n_ring} terrain-following waypoints repeated with "
+            "DO_JUMP.", relief_m=float(relief), tolerance_m=float(tol), waypoints=int(n_ring)))
     entry_xy = ring[0]
     entry_alt = float(ring_alt[0])
     period = perimeter / speed
@@ -357,8 +361,10 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
         raise InputError(out_of_range("time_on_station_s", time_on_station_s, f">= one orbit ({period:.0f} s)",
                                       "or leave it out to stay as long as the battery allows"))
     if mode == "loiter" and laps > MAX_TURNS:
-        warnings.append(f"the battery allows {laps} laps; ArduCopter's NAV_LOITER_TURNS counts at most {MAX_TURNS}: "
-                        f"planned {MAX_TURNS} ({MAX_TURNS * period / 60:.0f} min on station).")
+        warnings.append(PlanWarning(
+            "loiter_turns_capped", f"the battery allows {laps} laps; ArduCopter's NAV_LOITER_TURNS counts at most "
+            f"{MAX_TURNS}: planned {MAX_TURNS} ({MAX_TURNS * period / 60:.0f} min on station).", laps=int(laps),
+            max_turns=int(MAX_TURNS), station_s=float(MAX_TURNS * period)))
         laps = MAX_TURNS
     station_s = laps * period
     flight_time = fixed + station_s
@@ -393,12 +399,14 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
                for (la, lo), a in zip(sight, sight_alt)]
     blocked_frac = float(np.mean(blocked)) if blocked else 0.0
     if blocked_frac > 0:
-        warnings.append(f"the DEM hides the point from {100 * blocked_frac:.0f} % of the orbit (ridges between): "
-                        "consider a smaller --radius or a higher --agl.")
+        warnings.append(PlanWarning(
+            "point_hidden", f"the DEM hides the point from {100 * blocked_frac:.0f} % of the orbit (ridges between): "
+            "consider a smaller --radius or a higher --agl.", fraction=float(blocked_frac)))
     if altitude_frame == "terrain":
-        warnings.append("altitudes are in the terrain frame (MAV_FRAME_GLOBAL_TERRAIN_ALT): the vehicle needs terrain "
-                        "data (ArduPilot TERRAIN_ENABLE=1 with tiles loaded, or a rangefinder) or it will refuse "
-                        "or misfly the mission.")
+        warnings.append(PlanWarning(
+            "terrain_frame", "altitudes are in the terrain frame (MAV_FRAME_GLOBAL_TERRAIN_ALT): the vehicle needs "
+            "terrain data (ArduPilot TERRAIN_ENABLE=1 with tiles loaded, or a rangefinder) or it will refuse or "
+            "misfly the mission."))
     # Mission items.
     fr = _ALT_FRAMES[altitude_frame]
 

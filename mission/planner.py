@@ -27,6 +27,7 @@ from mission.area import SearchArea, check_coverage, to_local
 from mission.items import MavCmd, MavFrame, MissionItem
 from mission.objective import FlightTimeObjective, HeightField, Objective, leg_times_s, profile, turn_angles_deg
 from mission.plan_types import MissionPlan, PlannedWaypoint, PlanStats, Sortie
+from mission.plan_warnings import PlanWarning
 from mission.route import Avoider, order_cells, swath_polyline
 from mission.sizing import AltitudeChoice, SwathGeometry, choose_altitude, swath_geometry
 from mission.swaths import Swath, decompose, ring_edges
@@ -474,8 +475,8 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
     warnings: list[str] = []
     if terrain is None:
         terrain = FlatTerrain(0.0)
-        warnings.append("no DEM given: the ground is assumed flat at 0 m AMSL, so heights above ground are NOT "
-                        "checked against real terrain. Give a DEM (--dem) before flying in hills.")
+        warnings.append(PlanWarning("no_dem", "no DEM given: the ground is assumed flat at 0 m AMSL, so heights above ground are NOT "
+                        "checked against real terrain. Give a DEM (--dem) before flying in hills."))
     else:
         check_coverage(area, terrain, name=area.name)
         voids = getattr(terrain, "voids", None)
@@ -485,9 +486,11 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
             vb = voids.bounds
             if not (vb.north_lat_deg < min(lat) or vb.south_lat_deg > max(lat) or vb.east_lon_deg < min(lon)
                     or vb.west_lon_deg > max(lon)):
-                warnings.append(f"the DEM had {voids.count} void samples (filled by interpolation) in a region "
-                                f"overlapping the area ({vb}): heights there are less certain; keep a larger "
-                                "--dem-margin or check the ground.")
+                warnings.append(PlanWarning(
+                    "dem_voids", f"the DEM had {voids.count} void samples (filled by interpolation) in a region "
+                    f"overlapping the area ({vb}): heights there are less certain; keep a larger "
+                    "--dem-margin or check the ground.", count=int(voids.count), south_lat_deg=vb.south_lat_deg,
+                    north_lat_deg=vb.north_lat_deg, west_lon_deg=vb.west_lon_deg, east_lon_deg=vb.east_lon_deg))
     local = to_local(area, repair=repair)
     warnings.extend(local.repaired)
     frame = local.frame
@@ -506,7 +509,8 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
         p = region.representative_point()
         launch_xy = (float(p.x), float(p.y))
         la, lo = frame.to_geodetic(*launch_xy)
-        warnings.append(f"no launch point given: assumed inside the area at {la:.6f},{lo:.6f}.")
+        warnings.append(PlanWarning("launch_assumed", f"no launch point given: assumed inside the area at "
+                                    f"{la:.6f},{lo:.6f}.", lat_deg=float(la), lon_deg=float(lo)))
     else:
         check_lat_lon(float(launch[0]), float(launch[1]), name="launch")
         launch_xy = tuple(float(c) for c in frame.to_local(float(launch[0]), float(launch[1])))
@@ -672,23 +676,29 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
                               round(float(sum(w.length_m for w in grp)), 1), round(climb, 1),
                               round(lo_h, 2), round(hi_h, 2), slowed))
         if len(items) > 700:
-            warnings.append(f"sortie {k + 1} has {len(items)} mission items; some flight controllers store at most "
-                            "about 700. Hint: raise --tolerance to need fewer terrain waypoints.")
+            warnings.append(PlanWarning(
+                "too_many_items", f"sortie {k + 1} has {len(items)} mission items; some flight controllers store at "
+                "most about 700. Hint: raise --tolerance to need fewer terrain waypoints.", sortie=k + 1,
+                items=len(items)))
     n_slow = sum(f[3] for f in flown)
     if n_slow:
-        warnings.append(f"{n_slow} legs are steeper than the climb/descent limits at cruise speed; the aircraft slows "
-                        "down there (included in the flight times).")
+        warnings.append(PlanWarning(
+            "slow_legs", f"{n_slow} legs are steeper than the climb/descent limits at cruise speed; the aircraft "
+            "slows down there (included in the flight times).", n=int(n_slow)))
     cover = shapely.union_all(all_fp_polys).intersection(region).area / region.area if all_fp_polys else 0.0
     line_len = sum(w.length_m for w in swaths)
     W = s.detection_prob * geom.nominal_cross_m
     C = W * line_len / region.area
     if s.altitude_frame == "terrain":
-        warnings.append("altitudes are in the terrain frame (MAV_FRAME_GLOBAL_TERRAIN_ALT): the vehicle needs terrain "
-                        "data (ArduPilot TERRAIN_ENABLE=1 with tiles loaded, or a rangefinder) or it will refuse "
-                        "or misfly the mission.")
+        warnings.append(PlanWarning(
+            "terrain_frame", "altitudes are in the terrain frame (MAV_FRAME_GLOBAL_TERRAIN_ALT): the vehicle needs "
+            "terrain data (ArduPilot TERRAIN_ENABLE=1 with tiles loaded, or a rangefinder) or it will refuse or "
+            "misfly the mission."))
     if slope > 15.0 and sweep == "auto":
-        warnings.append(f"steep area (mean slope {slope:.0f} deg): contour-parallel lines (bearing {contour_b:.0f} deg) "
-                        "climb least; see the alternatives in the summary.")
+        warnings.append(PlanWarning(
+            "steep_area", f"steep area (mean slope {slope:.0f} deg): contour-parallel lines (bearing "
+            f"{contour_b:.0f} deg) climb least; see the alternatives in the summary.", slope_deg=float(slope),
+            bearing_deg=float(contour_b)))
     stats = PlanStats(
         area_m2=round(float(region.area), 1), path_length_m=round(sum(x.path_length_m for x in sorties), 1),
         line_length_m=round(line_len, 1), flight_time_s=round(sum(x.flight_time_s for x in sorties), 1),

@@ -22,20 +22,40 @@ def _grids(t: Terrain) -> list[GridTerrain]:
 
 
 def terrain_summary(t: Terrain) -> str:
-    """A few lines a pilot can read: coverage, resolution, elevations, slopes, voids."""
-    lines = [f"terrain     {t.name}", f"coverage    {t.bounds}", f"resolution  {t.resolution_m:.1f} m"]
+    """A few lines a pilot can read: coverage, resolution, elevations, slopes, voids (in the CLI's language)."""
+    from maps.i18n import gettext_for
+
+    _ = tr = gettext_for()
+    b = t.bounds
+    rows = [(_("terrain"), t.name),
+            (_("coverage"), _("lat {south}..{north}, lon {west}..{east}").format(
+                south=f"{b.south_lat_deg:.5f}", north=f"{b.north_lat_deg:.5f}", west=f"{b.west_lon_deg:.5f}",
+                east=f"{b.east_lon_deg:.5f}")),
+            (_("resolution"), _("{m} m").format(m=tr.number(t.resolution_m, 1)))]
     grids = _grids(t)
     if grids:
         h = np.concatenate([g.heights_m.ravel() for g in grids])
-        lines.append(f"elevation   {h.min():.0f} .. {h.max():.0f} m AMSL (mean {h.mean():.0f} m)")
+        rows.append((_("elevation"), _("{low}..{high} m AMSL (mean {mean} m)").format(
+            low=tr.number(float(h.min())), high=tr.number(float(h.max())), mean=tr.number(float(h.mean())))))
         s = np.concatenate([slope_deg(g).ravel() for g in grids])
-        lines.append(f"slope       median {np.median(s):.1f} deg, 95th percentile {np.percentile(s, 95):.1f} deg, "
-                     f"max {s.max():.1f} deg")
-        lines.append(f"samples     {sum(g.heights_m.size for g in grids):,} in {len(grids)} tile(s)")
+        rows.append((_("slope"), _("median {median}°, 95th percentile {p95}°, max {max}°").format(
+            median=tr.number(float(np.median(s)), 1), p95=tr.number(float(np.percentile(s, 95)), 1),
+            max=tr.number(float(s.max()), 1))))
+        rows.append((_("samples"), tr.ngettext("{samples} in {n} tile", "{samples} in {n} tiles", len(grids)).format(
+            samples=tr.number(sum(g.heights_m.size for g in grids)), n=len(grids))))
     voids = getattr(t, "voids", None)
     if voids is not None:
-        lines.append(f"voids       {voids}")
-    return "\n".join(lines)
+        if voids.count == 0:
+            text = _("no voids")
+        else:
+            vb = voids.bounds
+            text = _("{count} void samples ({percent}) in {regions} regions (largest {largest} samples) filled by "
+                     "interpolation; extent lat {south}..{north}, lon {west}..{east}").format(
+                count=tr.number(voids.count), percent=tr.percent(voids.fraction, 2), regions=voids.regions,
+                largest=voids.largest_region_samples, south=f"{vb.south_lat_deg:.5f}", north=f"{vb.north_lat_deg:.5f}",
+                west=f"{vb.west_lon_deg:.5f}", east=f"{vb.east_lon_deg:.5f}")
+        rows.append((_("voids"), text))
+    return "\n".join(tr.table(rows, indent=0))
 
 
 def write_hillshade_png(t: Terrain, path: Path, *, azimuth_deg: float = 315.0, altitude_deg: float = 45.0) -> Path:

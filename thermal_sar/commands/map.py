@@ -24,10 +24,14 @@ def map_(files, out, dem, basemap, tiles_url, tianditu_key, contour_interval_m, 
 
     r = write_map(files, out, dem=dem, basemap=basemap, tianditu_key=tianditu_key, tiles_url=tiles_url,
                   contour_interval_m=contour_interval_m, title=title)
-    click.echo(f"wrote {r.path} ({r.size_bytes / 1e6:.1f} MB): {r.missions} mission(s), {r.targets} target(s), "
-               f"{r.track_points} track points, basemap {r.basemap}")
+    from maps.i18n import gettext_for
+
+    _ = tr = gettext_for()
+    click.echo(_("wrote {path} ({size} MB): {missions} mission(s), {targets} target(s), {points} track points, "
+                 "basemap {basemap}").format(path=r.path, size=tr.number(r.size_bytes / 1e6, 1), missions=r.missions,
+                                             targets=r.targets, points=r.track_points, basemap=r.basemap))
     if r.terrain:
-        click.echo(f"terrain layer: {r.terrain}")
+        click.echo(_("terrain layer: {terrain}").format(terrain=r.terrain))
     else:
-        click.secho("no terrain layer: the features are not on the embedded terrain; give --dem FILE for one.",
+        click.secho(_("no terrain layer: the features are not on the embedded terrain; give --dem FILE for one."),
                     fg="yellow")

@@ -136,16 +136,17 @@ def _overwatch(*, at, pattern, radius_m, radius_given, others, agl_m, dems, laun
 def overwatch_summary(plan, files=()) -> str:
     """The short table a pilot reads before an overwatch flight, in the CLI's language (docs/i18n.md)."""
     from maps.i18n import gettext_for
+    from thermal_sar.pipelines.plan import ALTITUDE_FRAMES, _name, warning_text
 
     _ = tr = gettext_for()
     ow = plan.meta["overwatch"]
     fly = _("one NAV_LOITER_TURNS") if ow.mode == "loiter" else _("a ring of terrain-following waypoints with DO_JUMP")
     rows = [
-        (_("pattern"), _("overwatch of {lat:.6f},{lon:.6f} (ground {ground:.0f} m AMSL), {fly}, {direction}").format(
-            lat=ow.point_lat_deg, lon=ow.point_lon_deg, ground=ow.point_ground_amsl_m, fly=fly,
+        (_("pattern"), _("overwatch of {coord} (ground {ground} m AMSL), {fly}, {direction}").format(
+            coord=tr.coord(ow.point_lat_deg, ow.point_lon_deg), ground=tr.number(ow.point_ground_amsl_m), fly=fly,
             direction=_("clockwise") if ow.clockwise else _("counter-clockwise"))),
-        (_("orbit"), _("radius {r:.0f} m at {v:.1f} m/s: one lap every {p:.0f} s").format(
-            r=ow.radius_m, v=ow.orbit_speed_m_s, p=ow.orbit_period_s)),
+        (_("orbit"), _("radius {r} at {v}: one lap every {p} s").format(
+            r=tr.distance(ow.radius_m), v=tr.speed(ow.orbit_speed_m_s), p=tr.number(ow.orbit_period_s))),
         (_("time on station"), tr.ngettext("{min:.1f} min ({n} lap; the battery allows {max:.1f} min)",
                                            "{min:.1f} min ({n} laps; the battery allows {max:.1f} min)", ow.laps).format(
             min=ow.time_on_station_s / 60, n=ow.laps, max=ow.max_time_on_station_s / 60)),
@@ -155,17 +156,19 @@ def overwatch_summary(plan, files=()) -> str:
             path_hi=ow.agl_max_m)),
         (_("altitude AMSL"), _("orbit {lo:.1f}..{hi:.1f} m, whole path {path_lo:.1f}..{path_hi:.1f} m (written "
                                "{frame})").format(lo=ow.orbit_amsl_min_m, hi=ow.orbit_amsl_max_m, path_lo=ow.amsl_min_m,
-                                                   path_hi=ow.amsl_max_m, frame=plan.altitude_frame)),
+                                                   path_hi=ow.amsl_max_m,
+                                                   frame=_name(tr, ALTITUDE_FRAMES, plan.altitude_frame))),
         (_("camera to point"), _("{lo:.0f}..{hi:.0f} deg below the horizon, slant range up to {slant:.0f} m").format(
             lo=ow.depression_min_deg, hi=ow.depression_max_deg, slant=ow.slant_range_max_m)),
         (_("GSD at the point"), _("{across:.1f} cm/px across, {along:.1f} cm/px along the line of sight ({camera})").format(
             across=ow.gsd_across_m * 100, along=ow.gsd_along_m * 100, camera=plan.camera_name)),
-        (_("transit"), _("{km:.2f} km each way ({out:.1f} min out, {back:.1f} min back)").format(
-            km=ow.transit_distance_m / 1000, out=ow.transit_out_s / 60, back=ow.transit_back_s / 60)),
+        (_("transit"), _("{distance} each way ({out} s out, {back} s back)").format(
+            distance=tr.distance(ow.transit_distance_m), out=tr.number(ow.transit_out_s),
+            back=tr.number(ow.transit_back_s))),
         (_("flight time"), _("{min:.1f} min, items {items}").format(min=ow.flight_time_s / 60,
                                                                   items=len(plan.sorties[0].items))),
     ]
     out = [_("thermal-sar overwatch plan"), *tr.table(rows)]
-    out += ["  " + _("warning: {message}").format(message=m) for m in plan.warnings]
+    out += ["  " + _("warning: {message}").format(message=warning_text(tr, m)) for m in plan.warnings]
     out += ["  " + _("wrote {path}").format(path=f) for f in files]
     return "\n".join(out)

@@ -102,49 +102,180 @@ def _sweep(text: str):
         return text
 
 
-def _min(s: float) -> str:
-    return f"{s / 60:.1f} min"
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it here (it is translated where it is shown)."""
+    return message
+
+
+# Names the planner gives in English (mission knows no languages); the summary shows them in the reader's.
+PATTERN_NAMES = {
+    "parallel-sweep": N_("parallel sweep"), "expanding-square": N_("expanding square"),
+    "sector": N_("sector search"), "creeping-line": N_("creeping line"),
+    "probability-rings": N_("probability rings"), "overwatch": N_("overwatch"),
+}
+TARGET_NAMES = {
+    "adult standing": N_("adult standing"), "adult lying": N_("adult lying"),
+    "child (about 6 years, lying)": N_("child (about 6 years, lying)"), "child standing": N_("child standing"),
+    "sheep": N_("sheep"), "cow": N_("cow"), "dog (medium)": N_("dog (medium)"),
+}
+ALTERNATIVE_NAMES = {"chosen": N_("chosen"), "longest-edge": N_("longest edge"),
+                     "contour-parallel": N_("contour-parallel")}
+ALTITUDE_FRAMES = {"amsl": N_("AMSL"), "home": N_("above home"),
+                   "terrain": N_("above terrain (MAVLink frame 10)")}
+
+
+def _name(tr, table: dict[str, str], name: str) -> str:
+    return tr(table[name]) if name in table else name
+
+
+def _m_exact(tr, x: float) -> str:
+    """Metres with as many decimals as the value has (up to 2): 80 m, 80.4 m."""
+    text = tr.number(x, 2)
+    return tr.s("fmt_m", m=text.rstrip("0").rstrip(".") if "." in text else text)
+
+
+def warning_text(tr, w) -> str:
+    """A planner warning in the reader's language: its code and values looked up in the catalogue
+    (:mod:`mission.plan_warnings`); a warning without a code is shown as it is."""
+    _ = tr
+    code = getattr(w, "code", None)
+    v = getattr(w, "values", {})
+    if code == "no_dem":
+        return _("no DEM given: the ground is assumed flat at 0 m AMSL, so heights above ground are NOT checked "
+                 "against real terrain. Give a DEM (--dem) before flying in hills.")
+    if code == "dem_voids":
+        return _("the DEM had {count} void samples (filled by interpolation) in a region overlapping the area "
+                 "({south}..{north} N, {west}..{east} E): heights there are less certain; keep a larger "
+                 "--dem-margin or check the ground.").format(
+            count=tr.number(v["count"]), south=f"{v['south_lat_deg']:.5f}", north=f"{v['north_lat_deg']:.5f}",
+            west=f"{v['west_lon_deg']:.5f}", east=f"{v['east_lon_deg']:.5f}")
+    if code == "area_repaired":
+        part = {"outer": _("{name} outer ring"), "hole": _("{name} hole {index}"),
+                "no_fly": _("{name} no-fly zone {index}")}.get(v["part"], "{name}").format(
+            name=v["name"], index=v["index"])
+        if v.get("lat_deg") is None:
+            return _("{part} repaired (was: {reason})").format(part=part, reason=v["reason"])
+        return _("{part} repaired (was: {reason} at {coord})").format(
+            part=part, reason=v["reason"], coord=tr.coord(v["lat_deg"], v["lon_deg"]))
+    if code == "launch_assumed":
+        return _("no launch point given: assumed inside the area at {coord}.").format(
+            coord=tr.coord(v["lat_deg"], v["lon_deg"]))
+    if code == "launch_at_point":
+        return _("no launch point given: assumed at the point itself.")
+    if code == "too_many_items":
+        return _("sortie {sortie} has {items} mission items; some flight controllers store at most about 700. "
+                 "Hint: raise --tolerance to need fewer terrain waypoints.").format(sortie=v["sortie"],
+                                                                                   items=v["items"])
+    if code == "slow_legs":
+        return tr.ngettext("{n} leg is steeper than the climb/descent limits at cruise speed; the aircraft slows "
+                           "down there (included in the flight times).",
+                           "{n} legs are steeper than the climb/descent limits at cruise speed; the aircraft slows "
+                           "down there (included in the flight times).", v["n"]).format(n=v["n"])
+    if code == "terrain_frame":
+        return _("altitudes are in the terrain frame (MAV_FRAME_GLOBAL_TERRAIN_ALT): the vehicle needs terrain "
+                 "data (ArduPilot TERRAIN_ENABLE=1 with tiles loaded, or a rangefinder) or it will refuse or "
+                 "misfly the mission.")
+    if code == "steep_area":
+        return _("steep area (mean slope {slope}°): contour-parallel lines (heading {heading}) climb least; see "
+                 "the alternatives in the summary.").format(slope=tr.number(v["slope_deg"]),
+                                                            heading=tr.heading(v["bearing_deg"]))
+    if code == "radius_rounded":
+        msg = (_("radius {radius} flown as {flown}: ArduCopter stores whole metres.") if v["step_m"] <= 1.0
+               else _("radius {radius} flown as {flown}: ArduCopter stores radii above 255 m in 10 m steps."))
+        return msg.format(radius=_m_exact(tr, v["radius_m"]), flown=_m_exact(tr, v["flown_m"]))
+    if code == "uneven_orbit":
+        return _("the ground under the orbit varies by {relief}, more than a level circle can keep within "
+                 "±{tolerance}: flown as a ring of {waypoints} terrain-following waypoints repeated with "
+                 "DO_JUMP.").format(relief=tr.distance(v["relief_m"]), tolerance=_m_exact(tr, v["tolerance_m"]),
+                                    waypoints=v["waypoints"])
+    if code == "loiter_turns_capped":
+        return _("the battery allows {laps} laps; ArduCopter's NAV_LOITER_TURNS counts at most {max}: planned "
+                 "{max} ({time} on station).").format(laps=v["laps"], max=v["max_turns"],
+                                                      time=tr.duration(v["station_s"]))
+    if code == "point_hidden":
+        return _("the DEM hides the point from {percent} of the orbit (ridges between): consider a smaller "
+                 "--radius or a higher --agl.").format(percent=tr.percent(v["fraction"]))
+    return str(w)
+
+
+def _columns(rows: Sequence[Sequence[str]], right: Sequence[bool], indent: int = 4) -> list[str]:
+    """Rows of cells padded to columns by display width (a Chinese character is two columns)."""
+    from maps.i18n import display_width
+
+    widths = [max(display_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = [(" " * (w - display_width(c)) + c) if rt else (c + " " * (w - display_width(c)))
+                 for c, w, rt in zip(r, widths, right)]
+        out.append((" " * indent + "  ".join(cells)).rstrip())
+    return out
 
 
 def plan_summary(plan, files: Sequence[Path] = ()) -> str:
-    """The table a pilot reads before flying."""
+    """The table a pilot reads before flying, in the CLI's language (docs/i18n.md)."""
+    from maps.i18n import gettext_for
+
+    _ = tr = gettext_for()
     st = plan.stats
+    pattern = _name(tr, PATTERN_NAMES, plan.pattern)
+    if st.sweep_bearing_deg is not None:
+        pattern = _("{pattern}, lines at {heading}").format(pattern=pattern, heading=tr.heading(st.sweep_bearing_deg))
+    if st.photo_distance_m:
+        spacing = _("{cross} x {along} / lines {spacing} apart, photo every {photo} ({seconds} s)").format(
+            cross=tr.distance(st.footprint_cross_m), along=tr.distance(st.footprint_along_m),
+            spacing=tr.distance(st.line_spacing_m), photo=tr.distance(st.photo_distance_m),
+            seconds=tr.number(st.photo_distance_m / plan.meta["speed_m_s"], 1))
+    else:
+        spacing = _("{cross} x {along} / lines {spacing} apart, continuous video").format(
+            cross=tr.distance(st.footprint_cross_m), along=tr.distance(st.footprint_along_m),
+            spacing=tr.distance(st.line_spacing_m))
+    if st.drones > 1:
+        flight = tr.ngettext("{time} in {n} sortie on {drones} drones", "{time} in {n} sorties on {drones} drones",
+                             st.sorties).format(time=tr.duration(st.flight_time_s), n=st.sorties, drones=st.drones)
+    else:
+        flight = tr.ngettext("{time} in {n} sortie", "{time} in {n} sorties", st.sorties).format(
+            time=tr.duration(st.flight_time_s), n=st.sorties)
     rows = [
-        ("pattern", f"{plan.pattern}" + (f", lines at {st.sweep_bearing_deg:.1f} deg" if st.sweep_bearing_deg is not None else "")),
-        ("camera / target", f"{plan.camera_name} / {plan.target_name}"),
-        ("terrain", plan.terrain_name),
-        ("area", f"{st.area_m2 / 1e6:.3f} km^2"),
-        ("height above ground", f"{st.agl_m:.0f} m +- {st.tolerance_m:.0f} m (flown {st.line_agl_min_m:.1f}.."
-                                f"{st.line_agl_max_m:.1f} m on lines, {st.agl_min_m:.1f}..{st.agl_max_m:.1f} m on the "
-                                f"whole path), altitudes {plan.altitude_frame}"),
-        ("GSD / on target", f"{st.gsd_m * 100:.1f} cm/px / {st.px_on_target:.1f} px ({st.px_on_target_min:.1f} px at the "
-                            f"top of the band; {st.px_needed:g} px needed)"),
-        ("footprint / spacing", f"{st.footprint_cross_m:.0f} x {st.footprint_along_m:.0f} m / lines {st.line_spacing_m:.0f} m "
-                                "apart" + (f", photo every {st.photo_distance_m:.0f} m "
-                                           f"({st.photo_distance_m / plan.meta['speed_m_s']:.1f} s)"
-                                           if st.photo_distance_m else ", continuous video")),
-        ("path / lines", f"{st.path_length_m / 1000:.2f} km / {st.line_length_m / 1000:.2f} km"),
-        ("flight time", f"{_min(st.flight_time_s)} in {st.sorties} sorties"
-                        + (f" on {st.drones} drones" if st.drones > 1 else "")),
-        ("total climb", f"{st.total_climb_m:.0f} m"),
-        ("coverage", f"{100 * st.footprint_coverage:.1f} % of the area under a footprint"),
-        ("POD", f"{100 * st.pod:.0f} % (W = {st.sweep_width_m:.0f} m, C = {st.coverage_factor:.2f}, "
-                f"p(detect in footprint) = {st.detection_prob:g})"),
-        ("waypoints / items", f"{st.waypoints} / {st.mission_items}"),
+        (_("pattern"), pattern),
+        (_("camera / target"), f"{plan.camera_name} / {_name(tr, TARGET_NAMES, plan.target_name)}"),
+        (_("terrain"), _("flat (no DEM)") if plan.terrain_name == "flat" else plan.terrain_name),
+        (_("area"), _("{km2} km²").format(km2=tr.number(st.area_m2 / 1e6, 3))),
+        (_("height above ground"), _("{agl} ± {tol} (flown {lo}..{hi} m on lines, {path_lo}..{path_hi} m on the "
+                                     "whole path), altitudes {frame}").format(
+            agl=tr.distance(st.agl_m), tol=tr.distance(st.tolerance_m), lo=tr.number(st.line_agl_min_m, 1),
+            hi=tr.number(st.line_agl_max_m, 1), path_lo=tr.number(st.agl_min_m, 1), path_hi=tr.number(st.agl_max_m, 1),
+            frame=_name(tr, ALTITUDE_FRAMES, plan.altitude_frame))),
+        (_("GSD / on target"), _("{gsd} cm/px / {px} px ({px_min} px at the top of the band; {need} px needed)").format(
+            gsd=tr.number(st.gsd_m * 100, 1), px=tr.number(st.px_on_target, 1), px_min=tr.number(st.px_on_target_min, 1),
+            need=f"{st.px_needed:g}")),
+        (_("footprint / spacing"), spacing),
+        (_("path / lines"), f"{tr.distance(st.path_length_m)} / {tr.distance(st.line_length_m)}"),
+        (_("flight time"), flight),
+        (_("total climb"), tr.distance(st.total_climb_m)),
+        (_("coverage"), _("{percent} of the area under a footprint").format(percent=tr.percent(st.footprint_coverage, 1))),
+        (_("POD"), _("{pod} (W = {w}, C = {c}, p(detect in footprint) = {p})").format(
+            pod=tr.percent(st.pod), w=tr.distance(st.sweep_width_m), c=tr.number(st.coverage_factor, 2),
+            p=f"{st.detection_prob:g}")),
+        (_("waypoints / items"), f"{st.waypoints} / {st.mission_items}"),
     ]
-    w = max(len(k) for k, _ in rows)
-    out = ["thermal-sar mission plan"] + [f"  {k:<{w}}  {v}" for k, v in rows]
-    out.append("  sorties:")
+    out = [_("thermal-sar mission plan"), *tr.table(rows)]
+    out.append("  " + _("sorties:"))
+    head = ["#", _("flight time"), _("path"), _("lines"), _("climb"), _("items")]
+    if st.drones > 1:
+        head.append(_("drone"))
+    table = [head]
     for s in plan.sorties:
-        out.append(f"    {s.index + 1:>2}: {_min(s.flight_time_s):>9}  {s.path_length_m / 1000:6.2f} km  "
-                   f"{len(s.lines):3d} lines  climb {s.climb_m:5.0f} m  items {len(s.items)}"
-                   + (f"  drone {s.drone + 1}" if st.drones > 1 else ""))
+        row = [str(s.index + 1), tr.duration(s.flight_time_s), tr.distance(s.path_length_m), str(len(s.lines)),
+               tr.distance(s.climb_m), str(len(s.items))]
+        if st.drones > 1:
+            row.append(str(s.drone + 1))
+        table.append(row)
+    out += _columns(table, [True] * len(head))
     if st.alternatives:
-        out.append("  alternatives (estimated, one flight, before splitting):")
-        for name, b, t, c in st.alternatives:
-            out.append(f"    {name:<17} lines at {b:5.1f} deg: {_min(t)}, climb {c:.0f} m")
-    for wmsg in plan.warnings:
-        out.append(f"  warning: {wmsg}")
-    for f in files:
-        out.append(f"  wrote {f}")
+        out.append("  " + _("alternatives (estimated, one flight, before splitting):"))
+        alt = [[_name(tr, ALTERNATIVE_NAMES, name), _("lines at {heading}").format(heading=tr.heading(b)),
+                tr.duration(t), _("climb {climb}").format(climb=tr.distance(c))] for name, b, t, c in st.alternatives]
+        out += _columns(alt, [False, False, True, False])
+    out += ["  " + _("warning: {message}").format(message=warning_text(tr, w)) for w in plan.warnings]
+    out += ["  " + _("wrote {path}").format(path=f) for f in files]
     return "\n".join(out)
