@@ -1,0 +1,1140 @@
+"""A live search: frames from a source, the search pipeline in a worker, the live server fed, health watched.
+
+The pieces a live flight (``thermal-sar fly --frames``) and the demo's
+``--serve`` share:
+
+* frame sources, each a thread that delivers :class:`LiveFrame` objects:
+  :class:`VideoSource` (a device, stream or file OpenCV opens),
+  :class:`FolderSource` (a folder that fills with image files during the flight)
+  and :class:`SimCameraSource` (the simulator's camera, rendering at the
+  vehicle's pose);
+* :class:`LatestFrame`, a one-frame mailbox between a source and the worker:
+  a frame that arrives while the previous one still waits replaces it and is
+  counted as dropped, so a slow pipeline never builds an unbounded queue;
+* :class:`PoseHistory`, the poses the autopilot reported (with the receive
+  time), which answers "where was the camera when this frame was taken";
+* :class:`FrameWorker`, the thread that runs :class:`~thermal_sar.pipelines.search.FramePipeline`;
+* :class:`ServerFeed`, the thread that posts to the live server through
+  :class:`maps.ingest_client.IngestClient` and notices when it stops answering;
+* :class:`HealthBoard`, which raises and clears health statuses (stalled
+  frames, lost link, unreachable server, failing pipeline) for the CLI and the
+  officer map;
+* :class:`LiveSession`, which wires them for a flight; :class:`DemoServeSink`
+  feeds the live server from the demo.
+
+Nothing here commands the vehicle: a health problem is reported, never acted on.
+Every thread keeps its exception and hands it over (``error``), none is swallowed.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from geo.camera import CameraModel, CameraPose, MountMode
+from geo.errors import InputError, LinkError, SarError, SarIOError
+
+__all__ = ["LiveFrame", "FrameSource", "VideoSource", "FolderSource", "SimCameraSource", "open_frame_source",
+           "LatestFrame", "PoseHistory", "HealthStatus", "HealthBoard", "ServerFeed", "FrameWorker", "LiveSession",
+           "LiveStats", "DemoServeSink", "mission_geojson_from_items", "SEVERITIES"]
+
+SEVERITIES = ("info", "warning", "critical")
+_IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".pgm")
+
+
+def _wall_from_mono(mono_s: float) -> float:
+    return time.time() - (time.monotonic() - mono_s)
+
+
+# ---------------------------------------------------------------------------------------------- health
+@dataclass(frozen=True)
+class HealthStatus:
+    """One health condition of the flight, as the CLI and the officer map show it.
+
+    ``kind`` names it (``frames_stalled``, ``link_lost``, ``server_unreachable``,
+    ``pipeline_error``, ``flight``); ``started_s``/``ended_s`` are POSIX times.
+    """
+
+    kind: str
+    severity: str
+    message: str
+    active: bool
+    started_s: float
+    ended_s: float | None = None
+
+    def payload(self, vehicle: str) -> dict:
+        """The body of ``POST /api/ingest/status``."""
+        return {"vehicle": vehicle, "kind": self.kind, "severity": self.severity, "message": self.message[:300],
+                "active": self.active, "started_s": self.started_s, "ended_s": self.ended_s}
+
+
+class HealthBoard:
+    """Raises and clears :class:`HealthStatus` objects; every change goes to each listener once.
+
+    Thread-safe: the MAVLink loop, the worker and the server feed all report here.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.active: dict[str, HealthStatus] = {}
+        self.history: list[HealthStatus] = []
+        self.listeners: list[Callable[[HealthStatus], None]] = []
+
+    def raise_(self, kind: str, severity: str, message: str, *, started_s: float | None = None) -> None:
+        """Raise ``kind`` (a no-op while it is already active with the same severity)."""
+        if severity not in SEVERITIES:
+            raise InputError(f"severity={severity!r} is not allowed: one of {', '.join(SEVERITIES)}.")
+        with self._lock:
+            cur = self.active.get(kind)
+            if cur is not None and cur.severity == severity:
+                return
+            st = HealthStatus(kind, severity, message, True, cur.started_s if cur else (started_s or time.time()))
+            self.active[kind] = st
+            self.history.append(st)
+        self._tell(st)
+
+    def clear(self, kind: str, message: str = "") -> HealthStatus | None:
+        """Clear ``kind`` if active; returns the cleared status (with ``ended_s``)."""
+        with self._lock:
+            cur = self.active.pop(kind, None)
+            if cur is None:
+                return None
+            st = replace(cur, active=False, ended_s=time.time(), message=message or cur.message)
+            self.history.append(st)
+        self._tell(st)
+        return st
+
+    def is_active(self, kind: str) -> bool:
+        with self._lock:
+            return kind in self.active
+
+    def _tell(self, st: HealthStatus) -> None:
+        for fn in list(self.listeners):
+            fn(st)
+
+
+# ---------------------------------------------------------------------------------------------- frames
+@dataclass(frozen=True)
+class LiveFrame:
+    """A frame as it arrived: the image, when (``capture_mono_s``, ``time.monotonic()`` seconds) and, when the
+    source knows them, its flight-clock time and camera pose (the simulator's camera does)."""
+
+    image: np.ndarray
+    index: int
+    capture_mono_s: float
+    flight_time_s: float | None = None
+    pose: CameraPose | None = None
+    name: str = ""
+
+
+class LatestFrame:
+    """A one-frame mailbox: :meth:`put` replaces a frame not yet taken (counted in :attr:`dropped`)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: LiveFrame | None = None
+        self.received = 0
+        self.dropped = 0
+        self.last_mono_s: float | None = None
+
+    def put(self, frame: LiveFrame) -> None:
+        with self._cond:
+            if self._frame is not None:
+                self.dropped += 1
+            self._frame = frame
+            self.received += 1
+            self.last_mono_s = time.monotonic()
+            self._cond.notify()
+
+    def take(self, timeout_s: float) -> LiveFrame | None:
+        with self._cond:
+            if self._frame is None:
+                self._cond.wait(timeout_s)
+            f, self._frame = self._frame, None
+            return f
+
+
+class FrameSource(Protocol):
+    """A source of frames running in its own thread."""
+
+    description: str
+    error: BaseException | None
+    finished: bool
+
+    def start(self, put: Callable[[LiveFrame], None]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class _ThreadSource:
+    """A source whose :meth:`_run` loops in a thread until :attr:`_stop` is set; errors are kept, not swallowed."""
+
+    description = "frames"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.finished = False
+        self.frames = 0
+        self.note = ""
+
+    def start(self, put: Callable[[LiveFrame], None]) -> None:
+        self._put = put
+        self._thread = threading.Thread(target=self._main, name=f"frames:{self.description}", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # kept and reported by the session (never swallowed)
+            self.error = exc
+        finally:
+            self.finished = True
+
+    def _run(self) -> None:  # pragma: no cover - overridden
+        raise SarError("a frame source must define _run")
+
+    def _emit(self, image: np.ndarray, mono_s: float, **kw) -> None:
+        self._put(LiveFrame(image, self.frames, mono_s, **kw))
+        self.frames += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10.0)
+
+
+def _to_detector_image(raw: np.ndarray, source: str) -> np.ndarray | None:
+    """A decoded array (grey, BGR video, 16-bit counts, float degC) as the detector's 2-D image; None if constant."""
+    from vision.frame import FrameFlag
+    from vision.io import frame_from_array
+
+    fr = frame_from_array(raw, source=source)
+    if FrameFlag.CONSTANT in fr.flags:
+        return None  # a shutter / NUC frame: nothing to see
+    return fr.data
+
+
+class VideoSource(_ThreadSource):
+    """Frames from a device, stream or file that OpenCV opens (``/dev/video0``, ``rtsp://...``, ``flight.mp4``).
+
+    A device or stream is read as fast as it delivers; a file is played at its
+    own frame rate (as a camera would deliver it). A stream that breaks is
+    reopened every ``reopen_s`` until it answers again (the stall is reported
+    by the session meanwhile). ``latency_s`` is subtracted from the arrival time.
+    """
+
+    def __init__(self, spec: str, *, latency_s: float = 0.0, reopen_s: float = 2.0) -> None:
+        super().__init__()
+        self.spec = spec
+        self.description = spec
+        self.latency_s = float(latency_s)
+        self.reopen_s = float(reopen_s)
+        self.is_file = Path(spec).is_file()
+
+    def _open(self):
+        import cv2
+
+        dev = int(self.spec[len("/dev/video"):]) if self.spec.startswith("/dev/video") and \
+            self.spec[len("/dev/video"):].isdigit() else self.spec
+        cap = cv2.VideoCapture(dev)
+        if not cap.isOpened():
+            cap.release()
+            return None
+        return cap
+
+    def _run(self) -> None:
+        cap = self._open()
+        if cap is None and self.is_file:
+            raise SarIOError(f"frames={self.spec!r}: OpenCV cannot open this video file. Hint: check the codec "
+                             "(mp4/avi with H.264 or MJPEG play everywhere).")
+        fps = 0.0
+        if cap is not None and self.is_file:
+            import cv2
+
+            fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        period = 1.0 / fps if 1.0 <= fps <= 240.0 else 1.0 / 30.0
+        next_due = time.monotonic()
+        while not self._stop.is_set():
+            if cap is None:
+                self._stop.wait(self.reopen_s)
+                cap = self._open()
+                continue
+            ok, img = cap.read()
+            now = time.monotonic()
+            if not ok or img is None:
+                cap.release()
+                cap = None
+                if self.is_file:
+                    self.note = "the video file ended"
+                    return
+                continue
+            if self.is_file:
+                next_due += period
+                self._stop.wait(max(0.0, next_due - time.monotonic()))
+                now = time.monotonic()
+            image = _to_detector_image(img, self.spec)
+            if image is not None:
+                self._emit(image, now - self.latency_s, name=f"{self.spec}#{self.frames}")
+        if cap is not None:
+            cap.release()
+
+
+class FolderSource(_ThreadSource):
+    """Image files appearing in a folder during the flight, taken in name order (natural sort).
+
+    A file counts once its size has stayed the same over two polls (a camera
+    still writing it is not read half-way); files present before the start
+    are skipped unless ``include_existing``. The capture time is the file's
+    modification time (cameras and copy tools set it to the capture).
+    A file that cannot be decoded is skipped and counted in :attr:`unreadable`.
+    """
+
+    def __init__(self, folder: str | Path, *, poll_s: float = 0.1, include_existing: bool = False,
+                 latency_s: float = 0.0) -> None:
+        super().__init__()
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise SarIOError(f"frames={str(folder)!r} is not a folder. Hint: create it before the flight, or give a "
+                             "video device/stream, or 'sim'.")
+        self.description = str(self.folder)
+        self.poll_s = float(poll_s)
+        self.latency_s = float(latency_s)
+        self.unreadable = 0
+        self._seen: set[str] = set()
+        if not include_existing:
+            self._seen = {p.name for p in self.folder.iterdir()}
+
+    def _run(self) -> None:
+        from vision.io import natural_key, read_frame
+
+        sizes: dict[str, int] = {}
+        while not self._stop.is_set():
+            try:
+                names = [e.name for e in os.scandir(self.folder)
+                         if e.name not in self._seen and e.name.lower().endswith(_IMAGE_SUFFIXES) and e.is_file()]
+            except OSError as exc:
+                raise SarIOError(f"frames folder {str(self.folder)!r} cannot be read: {exc.strerror or exc}.") from None
+            for name in sorted(names, key=natural_key):
+                p = self.folder / name
+                try:
+                    st = p.stat()
+                except FileNotFoundError:
+                    continue
+                if sizes.get(name) != st.st_size or st.st_size == 0:
+                    sizes[name] = st.st_size
+                    continue  # not yet stable: look again at the next poll
+                self._seen.add(name)
+                sizes.pop(name, None)
+                try:
+                    fr = read_frame(p)
+                except SarError:
+                    self.unreadable += 1
+                    continue
+                if "CONSTANT" in {f.name for f in fr.flags}:
+                    continue
+                mono = time.monotonic() - max(0.0, time.time() - st.st_mtime) - self.latency_s
+                self._emit(fr.data, mono, name=name)
+            self._stop.wait(self.poll_s)
+
+
+class SimCameraSource(_ThreadSource):
+    """The simulator's thermal camera: renders ``scene`` at ``pose_fn()`` every ``interval_s`` of wall time.
+
+    ``pose_fn`` returns the camera pose to render from (with its flight-clock
+    ``time_s``), or None while there is none. In ``thermal-sar fly`` that is
+    the pose the vehicle reported; the frame carries the same pose and time.
+    ``kind`` is ``"radiometric"`` (degC per pixel) or ``"video"`` (8-bit AGC).
+    """
+
+    def __init__(self, scene, camera: CameraModel, pose_fn: Callable[[], CameraPose | None], *,
+                 interval_s: float = 1.0, kind: str = "radiometric", seed: int = 0,
+                 min_agl_m: float = 10.0) -> None:
+        super().__init__()
+        if kind not in ("radiometric", "video"):
+            raise InputError(f"kind={kind!r} is not allowed: 'radiometric' or 'video'.")
+        if not interval_s > 0:
+            raise InputError(f"interval_s={interval_s} is out of range: allowed > 0 seconds.")
+        self.scene = scene
+        self.camera = camera
+        self.pose_fn = pose_fn
+        self.interval_s = float(interval_s)
+        self.kind = kind
+        self.seed = int(seed)
+        self.min_agl_m = float(min_agl_m)
+        self.description = f"sim:{scene.name}"
+
+    def _run(self) -> None:
+        import sim
+
+        next_due = time.monotonic()
+        last_t = None
+        while not self._stop.is_set():
+            self._stop.wait(max(0.0, next_due - time.monotonic()))
+            if self._stop.is_set():
+                return
+            next_due = max(next_due + self.interval_s, time.monotonic())
+            pose = self.pose_fn()
+            if pose is None or pose.time_s == last_t:
+                continue
+            t = self.scene.terrain
+            if not bool(t.contains(pose.lat_deg, pose.lon_deg)):
+                continue
+            if pose.alt_amsl_m - float(t.elevation_m(pose.lat_deg, pose.lon_deg)) < self.min_agl_m:
+                continue  # on the ground or taking off: the camera sees the launch pad
+            last_t = pose.time_s
+            mono = time.monotonic()
+            fr = sim.render_frame(self.scene, self.camera, pose, seed=self.seed * 100_000 + self.frames)
+            image = fr.radiometric_c if self.kind == "radiometric" else fr.video_u8
+            self._emit(image, mono, flight_time_s=pose.time_s, pose=pose, name=f"sim#{self.frames}")
+
+
+def open_frame_source(spec: str, *, scene=None, camera: CameraModel | None = None,
+                      pose_fn: Callable[[], CameraPose | None] | None = None, sim_interval_s: float = 1.0,
+                      latency_s: float = 0.0) -> FrameSource:
+    """The source named by ``--frames``: ``sim``, a folder, or anything OpenCV opens."""
+    s = str(spec).strip()
+    if not s:
+        raise InputError("frames='' is empty: give a video device (/dev/video0), a stream URL (rtsp://...), a video "
+                         "file, a folder that fills with frames, or 'sim'.")
+    if s == "sim":
+        if scene is None or camera is None or pose_fn is None:
+            raise InputError("frames='sim' needs the simulated world (a scenario) and the camera.")
+        return SimCameraSource(scene, camera, pose_fn, interval_s=sim_interval_s)
+    if Path(s).is_dir():
+        return FolderSource(s, latency_s=latency_s)
+    if "://" in s or s.startswith("/dev/") or Path(s).is_file() or s.isdigit():
+        return VideoSource(s, latency_s=latency_s)
+    raise InputError(f"frames={s!r} is neither a folder, a file, a device nor a stream URL. Hint: create the folder "
+                     "first, or give /dev/video0, rtsp://HOST/PATH, a video file, or 'sim'.")
+
+
+# ---------------------------------------------------------------------------------------------- poses
+class PoseHistory:
+    """The poses the autopilot reported, stamped with the flight clock and the local receive time.
+
+    :meth:`add` is called by the MAVLink loop for every GLOBAL_POSITION_INT;
+    :meth:`flight_time` maps a local ``time.monotonic()`` instant to the flight
+    clock (through the receive times, so a simulator running faster than real
+    time is followed too) and :meth:`pose_at` interpolates a pose. Thread-safe.
+    """
+
+    def __init__(self, maxlen: int = 6000, *, mount_mode: MountMode = MountMode.EARTH_YAW_BODY,
+                 default_gimbal_pitch_deg: float = -90.0) -> None:
+        self._lock = threading.Lock()
+        self._rows: collections.deque = collections.deque(maxlen=maxlen)  # (mono, t, lat, lon, alt, r, p, y, gr, gp, gy)
+        self.mount_mode = mount_mode
+        self.default_gimbal_pitch_deg = float(default_gimbal_pitch_deg)
+
+    def add(self, st, mono_s: float) -> bool:
+        """Record a :class:`telemetry.VehicleState` received at ``mono_s``; False when incomplete or not newer."""
+        if st.time_boot_s is None or st.lat_deg is None or st.alt_amsl_m is None or st.roll_deg is None:
+            return False
+        row = (mono_s, st.time_boot_s, st.lat_deg, st.lon_deg, st.alt_amsl_m, st.roll_deg, st.pitch_deg,
+               st.yaw_deg, st.gimbal_roll_deg or 0.0,
+               st.gimbal_pitch_deg if st.gimbal_pitch_deg is not None else self.default_gimbal_pitch_deg,
+               st.gimbal_yaw_deg or 0.0)
+        with self._lock:
+            if self._rows and st.time_boot_s <= self._rows[-1][1]:
+                if st.time_boot_s < self._rows[-1][1] - 5.0:
+                    self._rows.clear()  # the autopilot rebooted: a new flight clock
+                else:
+                    return False
+            self._rows.append(row)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _arrays(self) -> np.ndarray:
+        with self._lock:
+            return np.array(self._rows, float) if self._rows else np.zeros((0, 11))
+
+    def flight_time(self, mono_s: float) -> float | None:
+        """The flight-clock time of local instant ``mono_s`` (extrapolated at most 2 s past the last sample)."""
+        a = self._arrays()
+        if len(a) < 2:
+            return None
+        m, t = a[:, 0], a[:, 1]
+        if mono_s <= m[-1]:
+            return float(np.interp(mono_s, m, t)) if mono_s >= m[0] else None
+        if mono_s - m[-1] > 2.0:
+            return None
+        k = max(0, int(np.searchsorted(m, m[-1] - 2.0)) - 1)
+        rate = (t[-1] - t[k]) / max(m[-1] - m[k], 1e-6) if k < len(m) - 1 else 1.0
+        return float(t[-1] + (mono_s - m[-1]) * rate)
+
+    def pose_at(self, t_s: float, *, max_extrapolation_s: float = 0.5) -> CameraPose | None:
+        """The interpolated camera pose at flight time ``t_s``; None outside the history."""
+        from telemetry.track import PoseTrack
+
+        a = self._arrays()
+        if len(a) == 0 or not (a[0, 1] <= t_s <= a[-1, 1] + max_extrapolation_s):
+            return None
+        if len(a) == 1 or t_s >= a[-1, 1]:
+            r = a[-1]
+            return CameraPose(r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], self.mount_mode, float(t_s))
+        i = int(np.searchsorted(a[:, 1], t_s))
+        w = a[max(0, i - 2): i + 2]
+        tr = PoseTrack.from_samples(w[:, 1], w[:, 2], w[:, 3], w[:, 4], w[:, 5], w[:, 6], w[:, 7], w[:, 8], w[:, 9],
+                                    w[:, 10], mount_mode=self.mount_mode)
+        return tr.pose_at(float(t_s))
+
+    def latest(self) -> CameraPose | None:
+        a = self._arrays()
+        if len(a) == 0:
+            return None
+        r = a[-1]
+        return CameraPose(r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], self.mount_mode, float(r[1]))
+
+
+# ---------------------------------------------------------------------------------------------- server feed
+class ServerFeed:
+    """Posts to the live server from its own thread, so a slow or absent server never holds up the flight.
+
+    Telemetry and targets are latest-wins (only the newest is worth sending);
+    detections and statuses are kept in order until acknowledged (at most
+    ``max_pending`` detections: beyond that the oldest are dropped and counted
+    in :attr:`detections_lost`). When the server stops answering, the
+    ``server_unreachable`` status is raised on ``board`` (the CLI shows it at
+    once) and, once it answers again, posted with its start and end time so the
+    officer sees the gap.
+    """
+
+    def __init__(self, client, board: HealthBoard, *, vehicle: str = "drone1", max_pending: int = 20_000,
+                 retry_s: float = 1.0) -> None:
+        self.client = client
+        self.board = board
+        self.vehicle = vehicle
+        self.max_pending = int(max_pending)
+        self.retry_s = float(retry_s)
+        self._cond = threading.Condition()
+        self._telemetry: dict | None = None
+        self._footprints: collections.deque = collections.deque(maxlen=500)
+        self._targets: dict | None = None
+        self._mission: dict | None = None
+        self._detections: collections.deque = collections.deque()
+        self._statuses: collections.deque = collections.deque(maxlen=200)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.sent = collections.Counter()
+        self.detections_lost = 0
+        self.refused: list[str] = []
+        self.down_since: float | None = None
+        self.last_failure = ""
+        board.listeners.append(self._on_status)
+
+    # -- producers (any thread) --------------------------------------------------------
+    def telemetry(self, fields: dict) -> None:
+        with self._cond:
+            if fields.get("footprint"):
+                self._footprints.append(dict(fields, vehicle=self.vehicle))
+            else:
+                self._telemetry = dict(fields, vehicle=self.vehicle)
+            self._cond.notify()
+
+    def detections(self, items: list[dict]) -> None:
+        with self._cond:
+            for it in items:
+                if len(self._detections) >= self.max_pending:
+                    self._detections.popleft()
+                    self.detections_lost += 1
+                self._detections.append(dict(it, vehicle=self.vehicle))
+            self._cond.notify()
+
+    def targets(self, feature_collection: dict) -> None:
+        with self._cond:
+            self._targets = feature_collection
+            self._cond.notify()
+
+    def mission(self, feature_collection: dict) -> None:
+        with self._cond:
+            self._mission = feature_collection
+            self._cond.notify()
+
+    def _on_status(self, st: HealthStatus) -> None:
+        if st.kind == "server_unreachable" and st.active:
+            return  # cannot be told to a server that does not answer; posted once it recovers
+        with self._cond:
+            self._statuses.append(st.payload(self.vehicle))
+            self._cond.notify()
+
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._detections) + len(self._statuses) + len(self._footprints)
+
+    # -- the thread --------------------------------------------------------------------
+    def start(self) -> ServerFeed:
+        self._thread = threading.Thread(target=self._main, name="server-feed", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self, drain_s: float = 5.0) -> None:
+        """Send what is pending (for at most ``drain_s`` seconds), then stop the thread."""
+        deadline = time.monotonic() + drain_s
+        while self.pending and self.down_since is None and time.monotonic() < deadline and self.error is None:
+            time.sleep(0.05)
+        self._stop.set()
+        with self._cond:
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=drain_s + 15.0)
+
+    def _main(self) -> None:
+        try:
+            while not self._stop.is_set():
+                with self._cond:
+                    if not self._has_work():
+                        self._cond.wait(0.5)
+                    if self._stop.is_set():
+                        return
+                if not self._has_work():
+                    continue
+                if self._send_some():
+                    if self.down_since is not None:
+                        self._recovered()
+                else:
+                    self._stop.wait(self.retry_s)
+        except BaseException as exc:  # kept for the session to report
+            self.error = exc
+
+    def _has_work(self) -> bool:
+        return bool(self._telemetry or self._targets or self._mission or self._detections or self._statuses
+                    or self._footprints)
+
+    def _send_some(self) -> bool:
+        """One round of sends, most important first; False when the server did not answer."""
+        from maps.ingest_client import IngestRefused
+
+        steps = (("mission", self._take_mission, self.client.mission),
+                 ("status", self._take_status, self._post_status),
+                 ("detections", self._take_detections, self.client.detections),
+                 ("targets", self._take_targets, self.client.targets),
+                 ("footprint", self._take_footprint, lambda b: self.client.telemetry(**b)),
+                 ("telemetry", self._take_telemetry, lambda b: self.client.telemetry(**b)))
+        for name, take, send in steps:
+            body, give_back = take()
+            if body is None:
+                continue
+            try:
+                send(body)
+            except IngestRefused as exc:
+                # The server answered but will never accept this (bad token, invalid data): say so, move on.
+                self.refused.append(f"{name}: {exc}")
+                self.board.raise_("server_refused", "critical", f"the live server refused {name}: {exc}")
+                continue
+            except LinkError as exc:
+                give_back(body)
+                self.last_failure = str(exc)
+                if self.down_since is None:
+                    self.down_since = time.time()
+                    self.board.raise_("server_unreachable", "warning",
+                                      f"the live server does not answer ({exc}); data is kept and sent when it does",
+                                      started_s=self.down_since)
+                return False
+            self.sent[name] += len(body) if isinstance(body, list) else 1
+        return True
+
+    def _recovered(self) -> None:
+        self.down_since = None
+        self.board.clear("server_unreachable", "the live server answers again; what was kept has been sent")
+
+    def _post_status(self, body: dict) -> None:
+        self.client.status(body)
+
+    def _take_mission(self):
+        with self._cond:
+            b, self._mission = self._mission, None
+        return b, self.mission
+
+    def _take_targets(self):
+        with self._cond:
+            b, self._targets = self._targets, None
+
+        def back(x):
+            with self._cond:
+                if self._targets is None:
+                    self._targets = x
+        return b, back
+
+    def _take_telemetry(self):
+        with self._cond:
+            b, self._telemetry = self._telemetry, None
+
+        def back(x):
+            with self._cond:
+                if self._telemetry is None:
+                    self._telemetry = x
+        return b, back
+
+    def _take_footprint(self):
+        with self._cond:
+            b = self._footprints.popleft() if self._footprints else None
+        return b, self._locked(lambda x: self._footprints.appendleft(x))
+
+    def _take_status(self):
+        with self._cond:
+            b = self._statuses.popleft() if self._statuses else None
+        return b, self._locked(lambda x: self._statuses.appendleft(x))
+
+    def _take_detections(self):
+        with self._cond:
+            b = [self._detections.popleft() for _ in range(min(100, len(self._detections)))]
+        return (b or None), self._locked(lambda x: self._detections.extendleft(reversed(x)))
+
+    def _locked(self, fn):
+        def run(x):
+            with self._cond:
+                fn(x)
+        return run
+
+
+# ---------------------------------------------------------------------------------------------- the worker
+@dataclass
+class LiveStats:
+    """Counters of a live run (read by the CLI; written by the worker)."""
+
+    frames_received: int = 0
+    frames_processed: int = 0
+    frames_dropped: int = 0
+    frames_without_pose: int = 0
+    frames_failed: int = 0
+    detections: int = 0
+    sightings: int = 0
+    targets: int = 0
+    process_s: float = 0.0
+    last_error: str = ""
+
+
+def sighting_payloads(outcome, flight_id: str, wall_time_s: float) -> list[dict]:
+    """The ingest bodies of a frame's geotagged sightings (uid = flight, frame and index: retries are safe)."""
+    from telemetry.geotag import cep_from_cov
+
+    out = []
+    for i, s in enumerate(outcome.sightings):
+        cep = float(cep_from_cov(np.asarray(s.cov_en_m2, float)))
+        body = {"uid": f"{flight_id}-f{outcome.frame_index}-{i}", "t_s": wall_time_s, "lat_deg": s.lat_deg,
+                "lon_deg": s.lon_deg, "alt_amsl_m": s.alt_amsl_m, "class_name": s.class_name[:32],
+                "confidence": float(min(1.0, max(0.0, s.score))), "cep_m": cep if math.isfinite(cep) else 0.0}
+        if s.thumbnail_png:
+            body["thumbnail_png_b64"] = base64.b64encode(s.thumbnail_png).decode("ascii")
+        out.append(body)
+    return out
+
+
+def footprint_ring(pipe, pose: CameraPose) -> list[list[float]] | None:
+    """The camera footprint on the ground as ``[[lat, lon], ...]`` (None when the camera sees the sky)."""
+    from geo.errors import CameraError, OutOfCoverageError
+    from geo.raycast import CameraView
+
+    try:
+        grid = pipe._grid_for(pose)
+        poly = CameraView.from_pose(pipe.camera, pose, pipe.frame).footprint(grid, per_edge=4)
+    except (CameraError, OutOfCoverageError):
+        return None
+    x, y = np.asarray(poly.exterior.coords).T
+    lat, lon = pipe.frame.to_geodetic(x, y)
+    return [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lat, lon)]
+
+
+def targets_collection(pipe, min_sightings: int) -> tuple[dict, int]:
+    """Fused targets seen in at least ``min_sightings`` frames, as a GeoJSON FeatureCollection, and their count."""
+    import json
+
+    from telemetry.fusion import targets_geojson
+
+    ts = [t for t in pipe.targets() if t.sightings >= min_sightings]
+    return json.loads(targets_geojson(ts)), len(ts)
+
+
+class FrameWorker:
+    """Takes frames from a :class:`LatestFrame`, finds their pose, runs the pipeline, feeds the results on.
+
+    ``on_result(frame, pose, outcome)`` is called for each processed frame (the
+    session feeds the server from it). A frame that fails is counted and its
+    error kept in :attr:`stats` (and reported by the session), the next one is processed.
+    """
+
+    def __init__(self, pipe, mailbox: LatestFrame, poses: PoseHistory, *,
+                 on_result: Callable | None = None, pose_wait_s: float = 1.0) -> None:
+        self.pipe = pipe
+        self.mailbox = mailbox
+        self.poses = poses
+        self.on_result = on_result
+        self.pose_wait_s = float(pose_wait_s)
+        self.stats = LiveStats()
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.busy = False
+
+    def start(self) -> FrameWorker:
+        self._thread = threading.Thread(target=self._main, name="frame-worker", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30.0)
+
+    def _pose_for(self, f: LiveFrame) -> tuple[CameraPose | None, float | None]:
+        if f.pose is not None:
+            return f.pose, f.flight_time_s if f.flight_time_s is not None else f.pose.time_s
+        deadline = time.monotonic() + self.pose_wait_s
+        while True:
+            t = f.flight_time_s if f.flight_time_s is not None else self.poses.flight_time(f.capture_mono_s)
+            pose = self.poses.pose_at(t) if t is not None else None
+            if pose is not None or time.monotonic() > deadline or self._stop.is_set():
+                return pose, t
+            time.sleep(0.05)  # the telemetry for this instant is still on its way
+
+    def _main(self) -> None:
+        try:
+            while not self._stop.is_set():
+                f = self.mailbox.take(0.2)
+                if f is None:
+                    continue
+                self.busy = True
+                try:
+                    self._one(f)
+                finally:
+                    self.busy = False
+        except BaseException as exc:  # kept for the session (never swallowed)
+            self.error = exc
+
+    def _one(self, f: LiveFrame) -> None:
+        s = self.stats
+        s.frames_received = self.mailbox.received
+        s.frames_dropped = self.mailbox.dropped
+        pose, t = self._pose_for(f)
+        if pose is None or t is None:
+            s.frames_without_pose += 1
+            return
+        t0 = time.perf_counter()
+        try:
+            outcome = self.pipe.process(f.image, pose, time_s=t, frame_index=f.index)
+        except SarError as exc:
+            s.frames_failed += 1
+            s.last_error = str(exc)
+            return
+        s.process_s += time.perf_counter() - t0
+        s.frames_processed += 1
+        s.detections += len(outcome.detections)
+        s.sightings += len(outcome.sightings)
+        if self.on_result is not None:
+            self.on_result(f, pose, outcome)
+
+
+# ---------------------------------------------------------------------------------------------- the session
+def mission_geojson_from_items(items) -> dict:
+    """A mission FeatureCollection for the officer map from MAVLink items: the route and the launch point."""
+    nav = [it for it in items if it.seq != 0 and it.command in (16, 17, 18, 19, 21, 22, 82) and (it.x or it.y)]
+    feats = []
+    home = next((it for it in items if it.seq == 0 and (it.x or it.y)), None)
+    if home is not None:
+        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [home.lon_deg, home.lat_deg]},
+                      "properties": {"kind": "launch"}})
+    if len(nav) >= 2:
+        feats.append({"type": "Feature", "properties": {"kind": "flight_line"},
+                      "geometry": {"type": "LineString", "coordinates": [[it.lon_deg, it.lat_deg] for it in nav]}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+@dataclass
+class LiveOptions:
+    """What ``thermal-sar fly --frames`` adds to a flight (see :class:`LiveSession`)."""
+
+    frames: str | None = None
+    camera: str = "m30t"
+    detector: str = "classical"
+    terrain: object = None
+    scene: object = None               # the simulated world for frames='sim' (and its terrain)
+    scenario: str | None = None
+    serve_url: str | None = None
+    token: str | None = None
+    vehicle_name: str = "drone1"
+    frame_stall_s: float = 5.0
+    link_lost_s: float = 3.0
+    frame_latency_s: float = 0.0
+    sim_interval_s: float = 1.0
+    min_score: float = 0.5
+    min_sightings: int = 2
+    telemetry_hz: float = 2.0
+    targets_every_s: float = 3.0
+    transport: object = None           # an httpx transport for tests
+    extra: dict = field(default_factory=dict)
+
+
+class LiveSession:
+    """The live part of a flight: source -> worker -> server feed, and the health watch.
+
+    Use as a context manager around the flight. The MAVLink loop calls
+    :meth:`on_message` for every message (a :class:`telemetry.Vehicle` handler)
+    and :meth:`tick` after each pump; both are cheap and never block.
+    ``on_status`` receives every health change (the CLI prints it).
+    """
+
+    def __init__(self, opts: LiveOptions, vehicle, *, home_latlon: tuple[float, float],
+                 mission_fc: dict | None = None, on_status: Callable[[HealthStatus], None] | None = None) -> None:
+        self.opts = opts
+        self.vehicle = vehicle
+        self.board = HealthBoard()
+        if on_status is not None:
+            self.board.listeners.append(on_status)
+        self.poses = PoseHistory()
+        self.mailbox = LatestFrame()
+        self.flight_id = f"{opts.vehicle_name}-{time.strftime('%Y%m%dT%H%M%S')}"
+        self.feed: ServerFeed | None = None
+        self.source: FrameSource | None = None
+        self.worker: FrameWorker | None = None
+        self.pipe = None
+        self._home = home_latlon
+        self._mission_fc = mission_fc
+        self._last_hb_mono = time.monotonic()
+        self._last_tel_mono = 0.0
+        self._last_targets_mono = 0.0
+        self._flying_since: float | None = None
+        self._stats_lock = threading.Lock()
+        self._reported_errors: set[int] = set()
+        self.targets_sent = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+    def __enter__(self) -> LiveSession:
+        o = self.opts
+        if o.serve_url:
+            from maps.ingest_client import IngestClient
+
+            if not o.token:
+                raise InputError("serve_url is given without a token. Hint: create an ingest user with "
+                                 "`thermal-sar users add drone1 --role ingest` and pass --token.")
+            client = IngestClient(o.serve_url, o.token, timeout_s=5.0, retries=0, transport=o.transport)
+            self.feed = ServerFeed(client, self.board, vehicle=o.vehicle_name).start()
+            if self._mission_fc:
+                self.feed.mission(self._mission_fc)
+            self.board.raise_("flight", "info", f"flight {self.flight_id} started")
+        if o.frames:
+            self._start_frames()
+        return self
+
+    def _start_frames(self) -> None:
+        from geo.camera import camera_preset
+        from geo.frames import LocalFrame
+        from telemetry.geotag import ErrorModel
+        from thermal_sar.pipelines.search import FramePipeline
+
+        o = self.opts
+        cam = camera_preset(o.camera)
+        terrain = o.terrain if o.terrain is not None else (o.scene.terrain if o.scene is not None else None)
+        if terrain is None:
+            raise InputError("live detection needs the ground under the flight: give --dem FILE (or --scenario for "
+                             "the simulated world).")
+        self.pipe = FramePipeline(cam, terrain, LocalFrame.at(*self._home), _make_detector(o.detector),
+                                  errors=ErrorModel(horizontal_sigma_m=2.0, vertical_sigma_m=2.0, dem_sigma_m=1.0),
+                                  min_score=o.min_score)
+        self.worker = FrameWorker(self.pipe, self.mailbox, self.poses, on_result=self._on_result).start()
+        self.source = open_frame_source(o.frames, scene=o.scene, camera=cam, pose_fn=self.poses.latest,
+                                        sim_interval_s=o.sim_interval_s, latency_s=o.frame_latency_s)
+        self.source.start(self.mailbox.put)
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.stop()
+        if self.worker is not None:
+            self.worker.stop()
+            self._send_targets()
+        self.board.clear("flight", f"flight {self.flight_id} ended")
+        if self.feed is not None:
+            self.feed.close()
+            self.feed.client.close()
+
+    # -- called by the MAVLink loop ----------------------------------------------------
+    def on_message(self, m) -> None:
+        typ = m.get_type()
+        if typ == "GLOBAL_POSITION_INT":
+            self.poses.add(self.vehicle.state, time.monotonic())
+        elif typ == "HEARTBEAT" and m.type != 6:
+            self._last_hb_mono = time.monotonic()
+
+    def tick(self, st) -> None:
+        """Health checks and the periodic telemetry post; cheap, never blocks."""
+        now = time.monotonic()
+        o = self.opts
+        hb_age = now - self._last_hb_mono
+        if hb_age > o.link_lost_s:
+            self.board.raise_("link_lost", "critical",
+                              f"no heartbeat from the vehicle for {hb_age:.0f} s; the autopilot flies the mission "
+                              "on its own (its failsafes apply)", started_s=_wall_from_mono(self._last_hb_mono))
+        elif self.board.is_active("link_lost"):
+            self.board.clear("link_lost", "heartbeat received again")
+        if st.armed and self._flying_since is None:
+            self._flying_since = now
+        elif not st.armed and self._flying_since is not None and hb_age <= o.link_lost_s:
+            self._flying_since = None
+        if self.source is not None:
+            self._check_frames(now)
+        if self.feed is not None and st.lat_deg is not None and now - self._last_tel_mono >= 1.0 / o.telemetry_hz \
+                and hb_age <= o.link_lost_s:
+            self._last_tel_mono = now
+            self.feed.telemetry({"t_s": time.time(), "lat_deg": st.lat_deg, "lon_deg": st.lon_deg,
+                                 "alt_amsl_m": st.alt_amsl_m, "heading_deg": st.yaw_deg})
+        if self.pipe is not None and self.feed is not None and now - self._last_targets_mono >= o.targets_every_s:
+            self._last_targets_mono = now
+            self._send_targets()
+        self._check_threads()
+
+    def _check_frames(self, now: float) -> None:
+        o = self.opts
+        last = self.mailbox.last_mono_s
+        if self._flying_since is None:
+            if self.board.is_active("frames_stalled") and last is not None and now - last <= o.frame_stall_s:
+                self.board.clear("frames_stalled", "frames arrive again")
+            return
+        ref = max(last if last is not None else self._flying_since, self._flying_since)
+        age = now - ref
+        src = self.source
+        if age > o.frame_stall_s:
+            why = f" ({src.note})" if getattr(src, "note", "") else ""
+            self.board.raise_("frames_stalled", "warning",
+                              f"no frame from {src.description} for {age:.0f} s while flying{why}; the search sees "
+                              "nothing meanwhile", started_s=_wall_from_mono(ref))
+        elif self.board.is_active("frames_stalled"):
+            self.board.clear("frames_stalled", "frames arrive again")
+
+    def _check_threads(self) -> None:
+        w = self.worker
+        for name, obj in (("frame source", self.source), ("pipeline", w), ("server feed", self.feed)):
+            err = getattr(obj, "error", None) if obj is not None else None
+            if err is not None and id(err) not in self._reported_errors:
+                self._reported_errors.add(id(err))
+                self.board.raise_(f"{name.replace(' ', '_')}_error", "critical",
+                                  f"the {name} stopped: {type(err).__name__}: {err}")
+        if w is not None and w.stats.frames_failed and w.stats.last_error and not self.board.is_active("pipeline_error"):
+            self.board.raise_("pipeline_error", "warning",
+                              f"{w.stats.frames_failed} frame(s) failed; last: {w.stats.last_error}")
+
+    # -- worker results ------------------------------------------------------------------
+    def _on_result(self, f: LiveFrame, pose: CameraPose, outcome) -> None:
+        if self.feed is None:
+            return
+        ring = footprint_ring(self.pipe, pose)
+        wall = _wall_from_mono(f.capture_mono_s)
+        tel = {"t_s": wall, "lat_deg": pose.lat_deg, "lon_deg": pose.lon_deg, "alt_amsl_m": pose.alt_amsl_m,
+               "heading_deg": pose.yaw_deg}
+        if ring is not None and len(ring) >= 4:
+            tel["footprint"] = ring
+        self.feed.telemetry(tel)
+        if outcome.sightings:
+            self.feed.detections(sighting_payloads(outcome, self.flight_id, wall))
+
+    def _send_targets(self) -> None:
+        if self.pipe is None or not self.pipe.sightings:
+            return
+        fc, n = targets_collection(self.pipe, self.opts.min_sightings)
+        if n and self.feed is not None:
+            self.feed.targets(fc)
+        self.targets_sent = n
+
+    @property
+    def stats(self) -> LiveStats:
+        s = self.worker.stats if self.worker is not None else LiveStats()
+        s.frames_received = self.mailbox.received
+        s.frames_dropped = self.mailbox.dropped
+        if self.pipe is not None:
+            s.targets = self.targets_sent
+        return s
+
+
+def _make_detector(name: str):
+    from vision import ClassicalDetector
+
+    if name == "classical":
+        return ClassicalDetector()
+    if name == "yolo":
+        from vision import YoloDetector
+
+        return YoloDetector()
+    raise InputError(f"detector={name!r} is not known: allowed 'classical' or 'yolo'.")
+
+
+# ---------------------------------------------------------------------------------------------- the demo
+class DemoServeSink:
+    """Feeds the live server while the demo flies (the ``sink`` of :func:`thermal_sar.pipelines.demo.run_demo`).
+
+    The demo calls :meth:`mission` once with the plan's GeoJSON,
+    :meth:`telemetry` with each new vehicle state, :meth:`frame` after each
+    processed frame and :meth:`finish` with the confirmed targets. Posting
+    happens in a :class:`ServerFeed` thread: the demo never waits for the server.
+    """
+
+    def __init__(self, base_url: str, token: str, *, vehicle: str = "demo-drone", telemetry_hz: float = 4.0,
+                 transport=None, on_status: Callable[[HealthStatus], None] | None = None) -> None:
+        from maps.ingest_client import IngestClient
+
+        self.board = HealthBoard()
+        if on_status is not None:
+            self.board.listeners.append(on_status)
+        self.client = IngestClient(base_url, token, timeout_s=5.0, retries=0, transport=transport)
+        self.feed = ServerFeed(self.client, self.board, vehicle=vehicle).start()
+        self.flight_id = f"demo-{time.strftime('%Y%m%dT%H%M%S')}"
+        self.telemetry_hz = float(telemetry_hz)
+        self._last_tel = 0.0
+        self._pipe = None
+        self._last_targets = 0.0
+        self.board.raise_("flight", "info", "demo flight started")
+
+    def mission(self, feature_collection: dict) -> None:
+        self.feed.mission(feature_collection)
+
+    def telemetry(self, st) -> None:
+        now = time.monotonic()
+        if st.lat_deg is None or now - self._last_tel < 1.0 / self.telemetry_hz:
+            return
+        self._last_tel = now
+        self.feed.telemetry({"t_s": time.time(), "lat_deg": st.lat_deg, "lon_deg": st.lon_deg,
+                             "alt_amsl_m": st.alt_amsl_m, "heading_deg": st.yaw_deg})
+
+    def frame(self, pipe, pose: CameraPose, outcome) -> None:
+        self._pipe = pipe
+        tel = {"t_s": time.time(), "lat_deg": pose.lat_deg, "lon_deg": pose.lon_deg, "alt_amsl_m": pose.alt_amsl_m,
+               "heading_deg": pose.yaw_deg}
+        ring = footprint_ring(pipe, pose)
+        if ring is not None and len(ring) >= 4:
+            tel["footprint"] = ring
+        self.feed.telemetry(tel)
+        if outcome.sightings:
+            self.feed.detections(sighting_payloads(outcome, self.flight_id, time.time()))
+        now = time.monotonic()
+        if now - self._last_targets > 3.0:
+            self._last_targets = now
+            fc, n = targets_collection(pipe, 2)
+            if n:
+                self.feed.targets(fc)
+
+    def finish(self, targets) -> None:
+        import json
+
+        from telemetry.fusion import targets_geojson
+
+        if targets:
+            self.feed.targets(json.loads(targets_geojson(targets)))
+        self.board.clear("flight", "demo flight ended")
+
+    def close(self) -> None:
+        self.feed.close()
+        self.client.close()
