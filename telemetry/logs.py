@@ -63,6 +63,9 @@ class FlightLog:
     track: PoseTrack
     summary: LogSummary
     home_alt_amsl_m: float | None = None
+    # POSIX time (UTC) of the flight clock's zero: the ground station's clock for a tlog, GPS time for
+    # DataFlash; None when the log has neither. Log time = POSIX time - boot_utc_s.
+    boot_utc_s: float | None = None
 
 
 def _open(path: Path):
@@ -206,7 +209,7 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
     home = float(np.median(P[:, 3] - P[:, 4]))
     summ = LogSummary(str(p), "tlog", n_msgs, scan.corrupt, dict(scan.unknown_ids), n_gps, n_glitch, n_nofix,
                       segments, counts, scan.garbage_bytes)
-    return FlightLog(track, summ, home)
+    return FlightLog(track, summ, home, off)
 
 
 def _df_time_s(msg) -> float | None:
@@ -231,7 +234,7 @@ def read_dataflash(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0)
 
     p = Path(path)
     counts: Counter[str] = Counter()
-    gps, att, baro, cams = [], [], [], []
+    gps, att, baro, cams, gps_utc = [], [], [], [], []
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         conn = _open(p)
@@ -252,6 +255,9 @@ def read_dataflash(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0)
                     continue
                 if typ == "GPS" and (msg.Lat != 0 or msg.Lng != 0):
                     gps.append((ts, msg.Lat, msg.Lng, msg.Alt, msg.Status >= 3))
+                    if msg.Status >= 3 and getattr(msg, "GWk", 0) > 0:
+                        # GPS week and milliseconds -> POSIX (GPS epoch 1980-01-06, 18 leap seconds since 2017).
+                        gps_utc.append((ts, 315_964_800.0 + msg.GWk * 604_800.0 + msg.GMS * 1e-3 - 18.0 - ts))
                 elif typ == "ATT":
                     att.append((ts, msg.Roll, msg.Pitch, msg.Yaw))
                 elif typ == "BARO" and getattr(msg, "I", 0) == 0:
@@ -301,7 +307,9 @@ def read_dataflash(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0)
     summ = LogSummary(str(p), "dataflash", n_msgs, skipped, {}, int(G.shape[0]), int(glitch.sum()),
                       int((~fix).sum()), segments,
                       dict(counts))
-    return FlightLog(track, summ, home)
+    U = np.array(gps_utc) if gps_utc else np.zeros((0, 2))
+    U = U[(U[:, 0] >= t[0]) & (U[:, 0] <= t[-1])]
+    return FlightLog(track, summ, home, float(np.median(U[:, 1])) if U.shape[0] else None)
 
 
 def read_log(path: str | Path, **kw) -> FlightLog:

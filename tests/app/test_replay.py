@@ -1,0 +1,233 @@
+"""``thermal-sar replay`` end to end: a recorded pass over the small sheep world, its frames, the DJI folder.
+
+The flight: a 60 m pass at 5 m/s, 70 m above the pen of ``sheep-small`` (9 sheep),
+written as a tlog (tests/app/replay_flight.py); frames rendered by ``sim`` at
+the poses read back from that tlog: 16-bit radiometric PNG stills at 2 fps (one
+CAMERA_FEEDBACK each) and an 8-bit MJPG video at 4 fps. Tolerance: the frames
+were taken exactly at the logged poses, so every sheep found lies within 3 m of
+where it was planted (detection centre vs body centre, and the slope).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geo.coords import distance_m
+from geo.errors import FormatError, InputError, SarIOError
+from tests.app import replay_flight as rf
+from thermal_sar.cli import main
+from thermal_sar.pipelines.replay import choose_every, open_frame_source, parse_video_start, run_replay
+
+SCENARIO = Path(__file__).parent / "data" / "sheep-small.yaml"
+PEN_XY_M = (1520.0, -1525.0)
+STILL_FPS = 2.0
+VIDEO_FPS = 4.0
+FOUND_WITHIN_M = 3.0
+
+
+@pytest.fixture(scope="module")
+def flight(tmp_path_factory):
+    import sim
+
+    d = tmp_path_factory.mktemp("replay")
+    scene = sim.load_scenario(SCENARIO)
+    fl = rf.pass_over(scene, PEN_XY_M, length_m=60.0, agl_m=70.0, speed_m_s=5.0)
+    video_t = fl.t0_s + np.arange(0.0, fl.duration_s, 1.0 / VIDEO_FPS)
+    still_t = video_t[::2]  # 2 fps: every other video frame
+    tlog = rf.write_tlog(scene, fl, d / "flight.tlog", trigger_times_s=still_t)
+    frames = rf.render_at_log_poses(scene, "h20t", tlog, video_t)
+    rf.write_png_counts(frames[::2], d / "stills")
+    rf.write_video(frames, d / "flight.avi", VIDEO_FPS)
+    pen = [(t.lat_deg, t.lon_deg) for t in scene.targets if t.label == "in pen"]
+    assert len(pen) == 9
+    return {"dir": d, "scene": scene, "pass": fl, "tlog": tlog, "video_t": video_t, "pen": pen}
+
+
+def _found(targets, truth):
+    """Planted sheep with a target within FOUND_WITHIN_M, and each one's distance."""
+    out = []
+    for lat, lon in truth:
+        d = min((distance_m(lat, lon, t.lat_deg, t.lon_deg) for t in targets), default=math.inf)
+        if d <= FOUND_WITHIN_M:
+            out.append(float(d))
+    return out
+
+
+def test_stills_with_camera_triggers_find_the_pen(flight, tmp_path):
+    out = tmp_path / "o"
+    r = run_replay(flight["dir"] / "stills", out, log=flight["tlog"], camera="h20t", fps=STILL_FPS,
+                   synthetic_terrain=True)
+    # The clock came from the CAMERA_FEEDBACK events: the first still is the first trigger.
+    assert r.clock.source == "triggers"
+    assert r.clock.offset_s == pytest.approx(flight["pass"].t0_s, abs=1e-3)
+    n = len(flight["video_t"][::2])
+    assert r.clock.fit.matched == r.source.count == n and r.clock.fit.rms_residual_s < 1e-3
+    assert r.frames_processed == n and r.frames_outside_log == 0
+    found = _found(r.targets, flight["pen"])
+    assert len(found) >= 7, r.to_dict()["found"]
+    assert np.median(found) <= 2.0
+    for name in ("targets.geojson", "officer_map.html", "ground_team.gpx", "summary.json", "summary.txt"):
+        assert (out / name).stat().st_size > 0, name
+    gpx = ET.fromstring((out / "ground_team.gpx").read_bytes())
+    assert len(gpx.findall("{http://www.topografix.com/GPX/1/1}wpt")) == len(r.targets)
+    html = (out / "officer_map.html").read_text()
+    # Offline: no script, style or image is loaded from the network.
+    assert not re.search(r"""<(script|link|img)[^>]*(src|href)\s*=\s*["']https?://""", html)
+    data = json.loads((out / "summary.json").read_text())
+    assert data["clock"]["fit"]["matched"] == n and data["targets"] == len(r.targets)
+
+
+def test_video_with_utc_start_and_auto_every(flight, tmp_path):
+    fl = flight["pass"]
+    start = datetime.fromtimestamp(fl.utc0_s + fl.t0_s, tz=timezone.utc).isoformat()
+    r = run_replay(flight["dir"] / "flight.avi", tmp_path / "o", log=flight["tlog"], camera="h20t",
+                   video_start=start, synthetic_terrain=True)
+    assert r.clock.source == "utc"
+    assert r.clock.offset_s == pytest.approx(-fl.utc0_s, abs=1e-3)
+    # 70 m above ground at 5 m/s, 32 m footprint: 90 % overlap -> a processed frame every 0.64 s = 2 frames.
+    assert r.every == 2 and r.frames_read == len(flight["video_t"]) // 2
+    found = _found(r.targets, flight["pen"])
+    assert len(found) >= 7
+
+
+def test_cli_video_with_flight_clock_start_every_frame(flight, tmp_path, capsys):
+    out = tmp_path / "o"
+    rc = main(["replay", str(flight["dir"] / "flight.avi"), "--log", str(flight["tlog"]), "--camera", "h20t",
+               "--video-start", str(flight["pass"].t0_s), "--every", "1", "--synthetic-terrain", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    data = json.loads((out / "summary.json").read_text())
+    assert data["every"] == 1 and data["frames_processed"] == len(flight["video_t"])
+    assert data["clock"]["source"] == "video-start"
+    assert "thermal-sar replay" in text and "times real time" in text
+    assert len(_found([type("T", (), f) for f in [
+        {"lat_deg": x["lat_deg"], "lon_deg": x["lon_deg"]} for x in data["found"]]], flight["pen"])) >= 7
+
+
+def test_summary_in_chinese(flight, tmp_path, capsys):
+    rc = main(["--lang", "zh", "replay", str(flight["dir"] / "stills"), "--log", str(flight["tlog"]), "--camera",
+               "h20t", "--fps", "2", "--every", "3", "--synthetic-terrain", "--out", str(tmp_path / "o")])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert "回放" in text and "时钟" in text
+
+
+def test_ctrl_c_still_writes_what_was_found(flight, tmp_path):
+    seen = []
+
+    def progress(done, total, processed):
+        seen.append(processed)
+        if processed >= 4:
+            raise KeyboardInterrupt
+
+    r = run_replay(flight["dir"] / "stills", tmp_path / "o", log=flight["tlog"], camera="h20t", fps=STILL_FPS,
+                   synthetic_terrain=True, progress=progress)
+    assert r.interrupted and r.frames_processed == 4
+    data = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert data["interrupted"] is True
+    assert (tmp_path / "o" / "officer_map.html").exists()
+    assert "INTERRUPTED" in (tmp_path / "o" / "summary.txt").read_text()
+
+
+@pytest.mark.shared_data
+def test_dji_folder_alone(tmp_path):
+    from tests.conftest import shared_path
+
+    folder = shared_path("rjpeg", "dji_h20t")
+    r = run_replay(folder, tmp_path / "o")
+    assert r.camera == "DJI Zenmuse H20T thermal"  # from the EXIF model, no --camera needed
+    assert r.clock.source == "xmp" and r.frames_processed == 8
+    assert "flat at 157.5 m" in r.terrain  # take-off altitude: AbsoluteAltitude - RelativeAltitude
+    # Every target lies under the images' footprints (the strip flown, 51.3661..51.3665 N).
+    for t in r.targets:
+        assert 51.3655 < t.lat_deg < 51.3672 and 12.3080 < t.lon_deg < 12.3100
+    assert (tmp_path / "o" / "officer_map.html").stat().st_size > 0
+
+
+# ------------------------------------------------------------------ bad input: one clear error each
+def test_missing_log(flight, tmp_path):
+    with pytest.raises(SarIOError, match="does not exist"):
+        run_replay(flight["dir"] / "stills", tmp_path / "o", log=tmp_path / "nope.tlog", camera="h20t")
+
+
+def test_video_that_does_not_open(tmp_path):
+    bad = tmp_path / "broken.avi"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00AVI garbage" * 10)
+    with pytest.raises(SarIOError, match="cannot be opened|no frame can be decoded"):
+        open_frame_source(bad)
+
+
+def test_folder_without_frames(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("x")
+    with pytest.raises(InputError, match="no frames"):
+        open_frame_source(tmp_path / "empty")
+    assert main(["replay", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 2
+    assert "no frames" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_frames_path(tmp_path):
+    with pytest.raises(SarIOError, match="does not exist"):
+        open_frame_source(tmp_path / "nothing.avi")
+
+
+def test_log_without_position(flight, tmp_path):
+    log = rf.write_tlog(flight["scene"], flight["pass"], tmp_path / "nopos.tlog", with_position=False)
+    with pytest.raises(FormatError, match="no GLOBAL_POSITION_INT"):
+        run_replay(flight["dir"] / "stills", tmp_path / "o", log=log, camera="h20t", fps=STILL_FPS)
+
+
+def test_clock_offset_leaving_no_frame_in_the_flight(flight, tmp_path):
+    # A video's span is known up front: refused before any frame is decoded.
+    with pytest.raises(InputError, match="no frame falls inside the flight"):
+        run_replay(flight["dir"] / "flight.avi", tmp_path / "v", log=flight["tlog"], camera="h20t",
+                   clock_offset_s=5000.0)
+    # Stills: after reading them all; nothing is written.
+    with pytest.raises(InputError, match="no frame falls inside the flight"):
+        run_replay(flight["dir"] / "stills", tmp_path / "s", log=flight["tlog"], camera="h20t",
+                   clock_offset_s=-5000.0)
+    assert not (tmp_path / "s").exists()
+
+
+def test_video_without_any_clock_says_what_to_pass(flight, tmp_path):
+    with pytest.raises(InputError, match="--clock-offset-s.*--video-start"):
+        run_replay(flight["dir"] / "flight.avi", tmp_path / "o", log=flight["tlog"], camera="h20t")
+
+
+def test_frames_of_another_camera(flight, tmp_path):
+    with pytest.raises(InputError, match="pass the --camera preset"):
+        run_replay(flight["dir"] / "stills", tmp_path / "o", log=flight["tlog"], camera="lepton35", fps=STILL_FPS)
+
+
+def test_video_needs_a_log(flight, tmp_path):
+    with pytest.raises(InputError, match="--log"):
+        run_replay(flight["dir"] / "flight.avi", tmp_path / "o", camera="h20t")
+
+
+def test_parse_video_start():
+    assert parse_video_start("312.5") == ("log", 312.5)
+    assert parse_video_start("2026-11-29T14:03:12Z") == ("utc", datetime(2026, 11, 29, 14, 3, 12,
+                                                                          tzinfo=timezone.utc).timestamp())
+    with pytest.raises(InputError, match="ISO"):
+        parse_video_start("yesterday")
+
+
+def test_choose_every_keeps_the_overlap():
+    from geo.camera import camera_preset
+    from thermal_sar.pipelines.search import footprint_along_m
+
+    cam = camera_preset("h20t")
+    n, _ = choose_every(30.0, cam, 60.0, 10.0, overlap=0.9)
+    # Processed frames n/30 s apart move 10 m/s * n/30 s: at most 10 % of the footprint.
+    assert 10.0 * n / 30.0 <= 0.1 * footprint_along_m(cam, 60.0) < 10.0 * (n + 1) / 30.0
+    assert choose_every(30.0, cam, 60.0, 10.0, overlap=0.0)[0] == 30  # capped at one frame a second
+    assert choose_every(None, cam, 60.0, 10.0, overlap=0.9)[0] == 1
