@@ -226,8 +226,8 @@ def test_choose_every_keeps_the_overlap():
     from thermal_sar.pipelines.search import footprint_along_m
 
     cam = camera_preset("h20t")
-    n, _ = choose_every(30.0, cam, 60.0, 10.0, overlap=0.9)
+    n = choose_every(30.0, cam, 60.0, 10.0, overlap=0.9)
     # Processed frames n/30 s apart move 10 m/s * n/30 s: at most 10 % of the footprint.
     assert 10.0 * n / 30.0 <= 0.1 * footprint_along_m(cam, 60.0) < 10.0 * (n + 1) / 30.0
-    assert choose_every(30.0, cam, 60.0, 10.0, overlap=0.0)[0] == 30  # capped at one frame a second
-    assert choose_every(None, cam, 60.0, 10.0, overlap=0.9)[0] == 1
+    assert choose_every(30.0, cam, 60.0, 10.0, overlap=0.0) == 30  # capped at one frame a second
+    assert choose_every(None, cam, 60.0, 10.0, overlap=0.9) == 1

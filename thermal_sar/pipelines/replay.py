@@ -99,7 +99,7 @@ class ReplayResult:
     camera: str
     detector: str
     every: int
-    every_reason: str
+    every_basis: str  # "given", "stills" (one image per capture), "overlap" (from the figures below), "no-figures"
     clock: ClockChoice
     terrain: str
     log: str | None
@@ -116,6 +116,10 @@ class ReplayResult:
     media_s: float
     wall_s: float
     interrupted: bool
+    overlap: float = 0.9
+    agl_m: float | None = None  # median height above the ground while moving
+    speed_m_s: float | None = None  # median ground speed while moving
+    flat_ground_m: float | None = None  # the ground's altitude when no DEM was given
 
     @property
     def speed_x(self) -> float:
@@ -128,7 +132,8 @@ class ReplayResult:
             "source": {"path": str(self.source.path), "kind": self.source.kind, "frames": self.source.count,
                        "fps": self.source.fps},
             "log": self.log, "camera": self.camera, "detector": self.detector, "terrain": self.terrain,
-            "every": self.every, "every_reason": self.every_reason,
+            "every": self.every, "every_basis": self.every_basis, "overlap": self.overlap, "agl_m": self.agl_m,
+            "speed_m_s": self.speed_m_s,
             "clock": {"offset_s": c.offset_s, "source": c.source, **({"fit": asdict(c.fit)} if c.fit else {})},
             "frames_read": self.frames_read, "frames_processed": self.frames_processed,
             "frames_outside_log": self.frames_outside_log, "frames_unusable": self.frames_unusable,
@@ -218,20 +223,18 @@ def parse_video_start(text: str | None) -> tuple[str, float] | None:
 
 
 def choose_every(fps: float | None, camera: CameraModel, agl_m: float | None, speed_m_s: float | None, *,
-                 overlap: float) -> tuple[int, str]:
+                 overlap: float) -> int:
     """Detect on every N-th frame so that processed footprints still overlap by ``overlap``.
 
-    Returns ``(N, reason)``. N is 1 without a frame rate or flight figures.
-    Consecutive processed frames are at most 1 s apart.
+    N is 1 without a frame rate or flight figures (height above ground, ground
+    speed). Consecutive processed frames are at most 1 s apart.
     """
     if not 0.0 <= overlap < 1.0:
         raise InputError(f"overlap={overlap} is out of range: allowed 0 <= overlap < 1.")
     if not fps or agl_m is None or speed_m_s is None or agl_m <= 1.0:
-        return 1, "every frame (no frame rate or no flight figures to judge the overlap)"
+        return 1
     interval = min(_MAX_INTERVAL_S, frame_interval_s(camera, agl_m, max(speed_m_s, 0.5), overlap=overlap))
-    n = max(1, int(math.floor(interval * fps + 1e-9)))
-    return n, (f"{fps:g} fps, {agl_m:.0f} m above ground at {speed_m_s:.1f} m/s: every {n} frame(s) keeps "
-               f"{100 * overlap:.0f} % footprint overlap")
+    return max(1, int(math.floor(interval * fps + 1e-9)))
 
 
 def _flight_figures(log: FlightLog, terrain: Terrain) -> tuple[float | None, float | None]:
@@ -439,14 +442,15 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
                     f"the frames span {t0:.1f}..{t1:.1f} s on the flight clock, the log {tr.start_s:.1f}.."
                     f"{tr.end_s:.1f} s. Hint: check --clock-offset-s / --video-start (log time = frame time + "
                     "offset).")
+    agl, speed = _flight_figures(flog, ground) if flog is not None else (None, None)
     if every is None:
         if src.kind == "images" and not fps:
-            every, every_reason = 1, "every image (stills)"
+            every, basis = 1, "stills"
         else:
-            agl, speed = _flight_figures(flog, ground) if flog is not None else (None, None)
-            every, every_reason = choose_every(frame_fps, cam, agl, speed, overlap=overlap)
+            every = choose_every(frame_fps, cam, agl, speed, overlap=overlap)
+            basis = "overlap" if (frame_fps and agl is not None and speed is not None) else "no-figures"
     else:
-        every_reason = "given"
+        basis = "given"
     det = _make_detector(detector) if isinstance(detector, str) else detector
     det_name = detector if isinstance(detector, str) else type(detector).__name__
 
@@ -518,10 +522,11 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
     files = write_search_products(out, targets, _map_track(flog, poses),
                                   terrain=None if isinstance(ground, FlatTerrain) else ground, title=title)
     wall = time.monotonic() - t_wall0
-    result = ReplayResult(out, (), src, cam.name, det_name, every, every_reason, clock, tname,
+    result = ReplayResult(out, (), src, cam.name, det_name, every, basis, clock, tname,
                           flog.summary.describe() if flog is not None else None, n_read, pipe.frames, n_outside,
                           n_unusable, n_nopose, tuple(read_errors), pipe.detections, targets, len(candidates),
-                          min_sightings, media_s, wall, interrupted)
+                          min_sightings, media_s, wall, interrupted, overlap, agl, speed,
+                          ground.elevation_amsl_m if isinstance(ground, FlatTerrain) else None)
     try:
         p = out / "summary.json"
         p.write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
@@ -554,16 +559,30 @@ def summary_text(r: ReplayResult, *, lang: str | None = None) -> str:
             rms=f"{1000 * c.fit.rms_residual_s:.0f}", worst=f"{1000 * c.fit.max_residual_s:.0f}")
     else:
         clock = _("pose from each image's XMP (no log, no clock needed)")
+    if r.every_basis == "given":
+        reason = _("as given")
+    elif r.every_basis == "stills":
+        reason = _("stills: every image")
+    elif r.every_basis == "overlap":
+        reason = _("{agl} above ground at {speed}: {overlap} footprint overlap kept").format(
+            agl=tr.distance(r.agl_m), speed=tr.speed(r.speed_m_s), overlap=tr.percent(r.overlap))
+    else:
+        reason = _("no frame rate or flight figures to judge the overlap by")
+    if r.flat_ground_m is not None:
+        terrain = _("flat at {alt} AMSL (no DEM given: wrong in hilly terrain, pass --dem)").format(
+            alt=tr.distance(r.flat_ground_m))
+    else:
+        terrain = r.terrain
     rows = [
         (_("frames"), _("{path}: {count} frames ({kind})").format(
             path=r.source.path.name, count=r.source.count,
             kind=_("video at {fps} fps").format(fps=f"{r.source.fps:g}") if r.source.kind == "video"
             else _("images"))),
         (_("processed"), _("{processed} frames with the {detector} detector, every {every} frame(s): {reason}").format(
-            processed=r.frames_processed, detector=r.detector, every=r.every, reason=r.every_reason)),
+            processed=r.frames_processed, detector=r.detector, every=r.every, reason=reason)),
         (_("clock"), clock),
         (_("camera"), r.camera),
-        (_("terrain"), r.terrain),
+        (_("terrain"), terrain),
     ]
     skipped = []
     if r.frames_outside_log:
@@ -592,9 +611,11 @@ def summary_text(r: ReplayResult, *, lang: str | None = None) -> str:
         head += "  " + _("INTERRUPTED: what was found so far")
     lines = [head, *tr.table(rows)]
     for t in r.targets[:15]:
-        lines.append("  " + _("{id} {cls} at {coord}, CEP {cep}, {n} sightings, confidence {conf}").format(
-            id=t.id, cls=t.class_name, coord=tr.coord(t.lat_deg, t.lon_deg), cep=tr.distance(t.cep_m), n=t.sightings,
-            conf=f"{t.confidence:.2f}"))
+        lines.append("  " + tr.ngettext(
+            "{id} {kind} {coord} CEP {cep}, {n} sighting, confidence {confidence}",
+            "{id} {kind} {coord} CEP {cep}, {n} sightings, confidence {confidence}", t.sightings).format(
+            id=t.id, kind=t.class_name, coord=tr.coord(t.lat_deg, t.lon_deg), cep=tr.distance(t.cep_m),
+            n=t.sightings, confidence=f"{t.confidence:.2f}"))
     if len(r.targets) > 15:
         lines.append("  " + _("... and {n} more").format(n=len(r.targets) - 15))
     return "\n".join(lines)
