@@ -62,7 +62,10 @@ def replay(frames: Path, log_path: Path | None, out_dir: Path, camera: str | Non
                             clock_offset_s=clock_offset_s, video_start=video_start, fps=fps, every=every,
                             overlap=overlap, dem_paths=dems, synthetic_terrain=synthetic_terrain, min_score=min_score,
                             min_sightings=min_sightings, progress=show)
+    from maps.i18n import gettext_for
+
+    _ = gettext_for()
     click.echo(summary_text(result))
-    click.echo("wrote " + ", ".join(str(p) for p in result.files))
+    click.echo(_("wrote {path}").format(path=", ".join(str(p) for p in result.files)))
     if result.interrupted:
         raise click.exceptions.Exit(130)

@@ -120,6 +120,7 @@ class ReplayResult:
     agl_m: float | None = None  # median height above the ground while moving
     speed_m_s: float | None = None  # median ground speed while moving
     flat_ground_m: float | None = None  # the ground's altitude when no DEM was given
+    loop_s: float = 0.0  # wall time of the frame loop alone (reading, detecting, geotagging)
 
     @property
     def speed_x(self) -> float:
@@ -142,7 +143,7 @@ class ReplayResult:
             "detections": self.detections, "targets": len(self.targets),
             "candidates_below_min_sightings": self.candidates - len(self.targets),
             "min_sightings": self.min_sightings, "footage_s": self.media_s, "wall_time_s": self.wall_s,
-            "speed_x_real_time": self.speed_x if math.isfinite(self.speed_x) else None,
+            "speed_x_real_time": self.speed_x if math.isfinite(self.speed_x) else None, "loop_s": self.loop_s,
             "interrupted": self.interrupted,
             "found": [{"id": t.id, "class": t.class_name, "lat_deg": t.lat_deg, "lon_deg": t.lon_deg,
                        "alt_amsl_m": t.alt_amsl_m, "cep_m": t.cep_m, "sightings": t.sightings,
@@ -467,6 +468,7 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
     t_first = t_last = None
     interrupted = False
     say = progress or (lambda done, total, processed: None)
+    t_loop0 = time.monotonic()
     try:
         for fr in _frames(src, every=every, start_s=start_s, fps=fps, errors=read_errors):
             n_read += 1
@@ -497,6 +499,7 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
             say((fr.frame_index or 0) + 1, src.count, pipe.frames)
     except KeyboardInterrupt:
         interrupted = True
+    loop_s = time.monotonic() - t_loop0
     if n_read == 0 and not interrupted:
         errs = "; ".join(f"{Path(p).name}: {e}" for p, e in read_errors[:3])
         raise SarIOError(f"no frame of {str(src.path)!r} could be read ({errs}).")
@@ -526,7 +529,7 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
                           flog.summary.describe() if flog is not None else None, n_read, pipe.frames, n_outside,
                           n_unusable, n_nopose, tuple(read_errors), pipe.detections, targets, len(candidates),
                           min_sightings, media_s, wall, interrupted, overlap, agl, speed,
-                          ground.elevation_amsl_m if isinstance(ground, FlatTerrain) else None)
+                          ground.elevation_amsl_m if isinstance(ground, FlatTerrain) else None, loop_s)
     try:
         p = out / "summary.json"
         p.write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
