@@ -231,3 +231,29 @@ def test_choose_every_keeps_the_overlap():
     assert 10.0 * n / 30.0 <= 0.1 * footprint_along_m(cam, 60.0) < 10.0 * (n + 1) / 30.0
     assert choose_every(30.0, cam, 60.0, 10.0, overlap=0.0) == 30  # capped at one frame a second
     assert choose_every(None, cam, 60.0, 10.0, overlap=0.9) == 1
+
+
+# ------------------------------------------------------------------ a flight recorded by `thermal-sar demo`
+@pytest.mark.slow
+def test_recorded_demo_flight(tmp_path):
+    """The small demo flies the simulated vehicle over MAVLink and records demo.tlog; a camera that took
+    stills at 2 fps while the aircraft crossed the pen is rendered at the tlog's poses and replayed."""
+    import sim
+    from telemetry import read_tlog
+
+    demo = tmp_path / "demo"
+    assert main(["demo", "--scenario", str(SCENARIO), "--out", str(demo), "--speedup", "80"]) == 0
+    scene = sim.load_scenario(SCENARIO)
+    track = read_tlog(demo / "demo.tlog").track
+    x, y = scene.frame.to_local(track.lat_deg, track.lon_deg)
+    agl = track.alt_amsl_m - np.asarray(scene.terrain.elevation_m(track.lat_deg, track.lon_deg))
+    over = np.flatnonzero((np.hypot(x - PEN_XY_M[0], y - PEN_XY_M[1]) < 15.0) & (agl > 30.0))
+    assert over.size, "the demo's flight never crossed the pen"
+    t_start = float(track.time_s[over[0]]) - 6.0
+    times = t_start + np.arange(24) / STILL_FPS
+    rf.write_png_counts(rf.render_at_log_poses(scene, "m30t", demo / "demo.tlog", times), tmp_path / "stills")
+    r = run_replay(tmp_path / "stills", tmp_path / "o", log=demo / "demo.tlog", camera="m30t", fps=STILL_FPS,
+                   clock_offset_s=t_start, synthetic_terrain=True)
+    assert r.frames_processed == 24 and r.frames_outside_log == 0
+    found = _found(r.targets, [(t.lat_deg, t.lon_deg) for t in scene.targets if t.label == "in pen"])
+    assert len(found) >= 7, r.to_dict()["found"]
