@@ -24,9 +24,36 @@ import click
 @click.option("--takeoff-alt", "takeoff_alt_m", type=float, default=None,
               help="Takeoff altitude above home when the mission has no takeoff item.")
 @click.option("--baud", type=int, default=57600, show_default=True, help="Serial baud rate.")
+@click.option("--frames", "frames", default=None,
+              help="Search live: a video device or stream OpenCV opens (/dev/video0, rtsp://...), a video file, a "
+                   "folder that fills with frames during the flight, or 'sim' (the simulator's camera).")
+@click.option("--camera", default="m30t", show_default=True, help="Camera preset of the frames (thermal-sar plan --help lists them).")
+@click.option("--detector", type=click.Choice(["classical", "yolo"]), default="classical", show_default=True)
+@click.option("--scenario", default=None,
+              help="Simulated world for --frames sim (default sheep); its terrain geotags when no --dem is given.")
+@click.option("--serve-url", default=None, help="Feed this live server (thermal-sar serve), e.g. http://127.0.0.1:8000.")
+@click.option("--token", envvar="THERMAL_SAR_TOKEN", default=None,
+              help="Ingest token for --serve-url (thermal-sar users add NAME --role ingest); or $THERMAL_SAR_TOKEN.")
+@click.option("--vehicle-name", default="drone1", show_default=True, help="Name of this aircraft on the officer map.")
+@click.option("--frame-stall-s", type=click.FloatRange(0.5, 600), default=5.0, show_default=True,
+              help="Report the frame source as stalled after this long without a frame while flying.")
+@click.option("--link-lost-s", type=click.FloatRange(0.5, 600), default=3.0, show_default=True,
+              help="Report the link as lost after this long without a heartbeat from the vehicle.")
+@click.option("--frame-latency-s", type=click.FloatRange(0.0, 10.0), default=0.0, show_default=True,
+              help="Time from exposure to a frame's arrival (subtracted to find the pose it was taken at).")
+@click.option("--sim-interval-s", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
+              help="Seconds between frames of --frames sim.")
 def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: int, mission_path: str,
-        tlog: str | None, dems: tuple[str, ...], upload_only: bool, takeoff_alt_m: float | None, baud: int) -> None:
-    """Upload MISSION, read it back to verify, arm, fly it and report progress."""
+        tlog: str | None, dems: tuple[str, ...], upload_only: bool, takeoff_alt_m: float | None, baud: int,
+        frames: str | None, camera: str, detector: str, scenario: str | None, serve_url: str | None,
+        token: str | None, vehicle_name: str, frame_stall_s: float, link_lost_s: float, frame_latency_s: float,
+        sim_interval_s: float) -> None:
+    """Upload MISSION, read it back to verify, arm, fly it and report progress.
+
+    With --frames, search the frames live while flying; with --serve-url, show the flight, the detections and
+    any problem (stalled frames, lost link, unreachable server) on the officer map. Problems are reported,
+    never acted on: the autopilot flies the mission and its own failsafes apply.
+    """
     from geo.errors import InputError
     from geo.terrain import load_terrain
     from mission.formats import load_mission_items
@@ -50,8 +77,38 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
         if e.kind in ("lost", "reconnected"):
             click.secho(f"  link {e.kind}: {e.detail}", fg="yellow" if e.kind == "lost" else "green", err=True)
 
+    def status(h) -> None:
+        if h.severity == "info":
+            return
+        if h.active:
+            click.secho(f"  {h.severity.upper()}: {h.kind}: {h.message}", fg="red" if h.severity == "critical"
+                        else "yellow", err=True)
+        else:
+            click.secho(f"  resolved: {h.kind} after {(h.ended_s or h.started_s) - h.started_s:.0f} s ({h.message})",
+                        fg="green", err=True)
+
+    live = None
+    if frames or serve_url:
+        from thermal_sar.pipelines.live import LiveOptions
+
+        scene = None
+        if frames == "sim" or scenario:
+            import sim
+
+            click.echo(f"building the simulated world {scenario or 'sheep'!r}")
+            scene = sim.load_scenario(scenario or "sheep")
+        if serve_url and not token:
+            raise InputError("--serve-url needs --token (or $THERMAL_SAR_TOKEN). Hint: `thermal-sar users add drone1 "
+                             "--role ingest` prints one.")
+        live = LiveOptions(frames=frames, camera=camera, detector=detector, terrain=terrain, scene=scene,
+                           serve_url=serve_url, token=token, vehicle_name=vehicle_name, frame_stall_s=frame_stall_s,
+                           link_lost_s=link_lost_s, frame_latency_s=frame_latency_s, sim_interval_s=sim_interval_s)
+        if frames and terrain is None and scene is None:
+            raise InputError("--frames needs the ground under the flight to place what it finds: give --dem FILE "
+                             "(or --scenario for the simulated world).")
+
     kw = dict(tlog_path=path, terrain=terrain, fly=not upload_only, takeoff_alt_m=takeoff_alt_m, on_progress=progress,
-              on_event=event)
+              on_event=event, live=live, on_status=status)
     if connect is None:
         click.echo(f"starting ArduPilot SITL at the mission's home, mission {mission_path} "
                    f"({len(items) - 1} items after home)")
@@ -60,3 +117,5 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
         click.echo(f"connecting to {connect}, mission {mission_path} ({len(items) - 1} items after home)")
         report = fly_mission(connect, items, baud=baud, **kw)
     click.echo(report.summary())
+    if report.live is not None:
+        click.echo(report.live.summary())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,8 +14,9 @@ from telemetry.control import MissionProgress, Vehicle
 from telemetry.link import LinkEvent, MavlinkLink
 from telemetry.mission_protocol import UploadReport
 from telemetry.terrain_server import TerrainServer
+from thermal_sar.pipelines.live import HealthStatus, LiveOptions, LiveSession, mission_geojson_from_items
 
-__all__ = ["FlyReport", "fly_mission", "fly_mission_on_sitl", "MissionNotVerified"]
+__all__ = ["FlyReport", "LiveReport", "LiveOptions", "fly_mission", "fly_mission_on_sitl", "MissionNotVerified"]
 
 
 class MissionNotVerified(LinkError):
@@ -32,6 +34,7 @@ class FlyReport:
     tlog_path: Path | None
     link_events: tuple[LinkEvent, ...] = field(repr=False, default=())
     terrain_blocks_sent: int = 0
+    live: LiveReport | None = None
 
     def summary(self) -> str:
         """What a pilot reads after the upload and the flight, in the CLI's language (docs/i18n.md)."""
@@ -65,10 +68,68 @@ class FlyReport:
         return "\n".join(s)
 
 
+@dataclass(frozen=True)
+class LiveReport:
+    """What the live part of a flight did (``--frames`` / ``--serve-url``)."""
+
+    source: str
+    frames_received: int
+    frames_processed: int
+    frames_dropped: int
+    frames_without_pose: int
+    frames_low: int
+    frames_failed: int
+    detections: int
+    sightings: int
+    targets: int
+    process_ms_per_frame: float
+    health: tuple = ()          # every HealthStatus change, in order
+    server_url: str | None = None
+    sent: dict = field(default_factory=dict)
+    not_sent: int = 0
+
+    def summary(self) -> str:
+        s = []
+        if self.source:
+            s.append(f"frames from {self.source}: {self.frames_received} received, {self.frames_processed} processed "
+                     f"({self.process_ms_per_frame:.0f} ms each), {self.frames_dropped} dropped (arrived faster than "
+                     f"processed), {self.frames_without_pose} without a pose, {self.frames_low} on the ground, "
+                     f"{self.frames_failed} failed")
+            s.append(f"found: {self.detections} detections, {self.sightings} geotagged, {self.targets} targets "
+                     "(seen in 2 or more frames)")
+        if self.server_url:
+            sent = ", ".join(f"{n} {k}" for k, n in sorted(self.sent.items()) if k != "status") or "nothing"
+            s.append(f"live server {self.server_url}: sent {sent}"
+                     + (f"; NOT sent: {self.not_sent} (server unreachable at the end)" if self.not_sent else ""))
+        problems = [h for h in self.health if h.severity != "info" and not h.active]
+        still = [h for h in self.health if h.severity != "info" and h.active and not any(
+            x.kind == h.kind and not x.active and x.started_s == h.started_s for x in self.health)]
+        for h in problems:
+            s.append(f"health: {h.kind} from {time.strftime('%H:%M:%S', time.localtime(h.started_s))} to "
+                     f"{time.strftime('%H:%M:%S', time.localtime(h.ended_s or h.started_s))} "
+                     f"({(h.ended_s or h.started_s) - h.started_s:.0f} s)")
+        for h in still:
+            s.append(f"health: {h.kind} since {time.strftime('%H:%M:%S', time.localtime(h.started_s))}, "
+                     f"not resolved: {h.message}")
+        return "\n".join(s)
+
+
+def _live_report(session, opts) -> LiveReport:
+    st = session.stats
+    feed = session.feed
+    return LiveReport(session.source.description if session.source is not None else "", st.frames_received,
+                      st.frames_processed, st.frames_dropped, st.frames_without_pose, st.frames_low, st.frames_failed,
+                      st.detections,
+                      st.sightings, st.targets, 1000 * st.process_s / max(st.frames_processed, 1),
+                      tuple(session.board.history), opts.serve_url, dict(feed.sent) if feed else {},
+                      (feed.pending + feed.detections_lost) if feed else 0)
+
+
 def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, terrain=None, fly: bool = True,
                 takeoff_alt_m: float | None = None, position_timeout_s: float = 120.0, arm_timeout_s: float = 90.0,
                 mission_timeout_s: float = 3600.0, on_progress: Callable[[MissionProgress], None] | None = None,
-                on_event: Callable[[LinkEvent], None] | None = None, baud: int = 57600) -> FlyReport:
+                on_event: Callable[[LinkEvent], None] | None = None, baud: int = 57600,
+                live: LiveOptions | None = None, on_status: Callable[[HealthStatus], None] | None = None) -> FlyReport:
     """Upload ``items`` (seq 0 = home, as :func:`mission.formats.load_mission_items` gives) and fly them.
 
     Sequence: heartbeat, data streams, wait for a position estimate, upload,
@@ -76,6 +137,12 @@ def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, ter
     then unless ``fly`` is False: GUIDED, arm (retrying while the EKF
     converges), takeoff when the mission does not start with one, MISSION_START,
     and progress until the last item is reached or the vehicle lands and disarms.
+
+    With ``live`` (:class:`~thermal_sar.pipelines.live.LiveOptions`), frames
+    are taken from its source and searched in a worker thread while the
+    vehicle flies, and the live server is fed; health problems (stalled
+    frames, lost heartbeat, unreachable server) go to ``on_status`` and the
+    officer map. They are reported only: nothing is commanded because of them.
     """
     body = list(items)[1:] if items and items[0].seq == 0 else list(items)
     if not body:
@@ -97,28 +164,38 @@ def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, ter
         if not fly:
             return FlyReport(len(full), report, True, False, (), time.monotonic() - t0, link.tlog_path,
                              tuple(link.events), server.blocks_sent if server else 0)
-        v.set_mode("GUIDED")
-        v.arm(timeout_s=arm_timeout_s)
-        if body[0].command != MavCmd.NAV_TAKEOFF:
-            alt = takeoff_alt_m or next((it.z for it in body if it.command < 80 and it.z > 0), 20.0)
-            v.takeoff(alt)
-        v.start_mission()
-        last = None
-        deadline = time.monotonic() + mission_timeout_s
-        while True:
-            st = v.pump(0.2)
-            p = v.progress(len(full))
-            key = (p.current_seq, p.reached, p.mode, p.armed)
-            if key != last and on_progress is not None:
-                on_progress(p)
-            last = key
-            if p.done or (not st.armed and p.reached):
-                break
-            if time.monotonic() > deadline:
-                raise LinkTimeout(f"the mission did not finish within {mission_timeout_s:.0f} s (at item "
-                                  f"{p.current_seq}). The vehicle is still flying it: take control.")
+        session = None
+        if live is not None and (live.frames or live.serve_url):
+            session = LiveSession(live, v, home_latlon=(full[0].lat_deg, full[0].lon_deg),
+                                  mission_fc=mission_geojson_from_items(full), on_status=on_status)
+        with session if session is not None else contextlib.nullcontext():
+            if session is not None:
+                v.handlers.append(session.on_message)
+            v.set_mode("GUIDED")
+            v.arm(timeout_s=arm_timeout_s)
+            if body[0].command != MavCmd.NAV_TAKEOFF:
+                alt = takeoff_alt_m or next((it.z for it in body if it.command < 80 and it.z > 0), 20.0)
+                v.takeoff(alt)
+            v.start_mission()
+            last = None
+            deadline = time.monotonic() + mission_timeout_s
+            while True:
+                st = v.pump(0.2)
+                if session is not None:
+                    session.tick(st)
+                p = v.progress(len(full))
+                key = (p.current_seq, p.reached, p.mode, p.armed)
+                if key != last and on_progress is not None:
+                    on_progress(p)
+                last = key
+                if p.done or (not st.armed and p.reached):
+                    break
+                if time.monotonic() > deadline:
+                    raise LinkTimeout(f"the mission did not finish within {mission_timeout_s:.0f} s (at item "
+                                      f"{p.current_seq}). The vehicle is still flying it: take control.")
         return FlyReport(len(full), report, True, True, v.state.mission_reached, time.monotonic() - t0,
-                         link.tlog_path, tuple(link.events), server.blocks_sent if server else 0)
+                         link.tlog_path, tuple(link.events), server.blocks_sent if server else 0,
+                         _live_report(session, live) if session is not None else None)
 
 
 def fly_mission_on_sitl(items, *, sitl_binary: str | None = None, speedup: int = 1, instance: int = 0,

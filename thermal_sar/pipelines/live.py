@@ -710,6 +710,7 @@ class LiveStats:
     frames_processed: int = 0
     frames_dropped: int = 0
     frames_without_pose: int = 0
+    frames_low: int = 0          # taken on the ground or while taking off (below min_agl_m)
     frames_failed: int = 0
     detections: int = 0
     sightings: int = 0
@@ -724,7 +725,7 @@ def sighting_payloads(outcome, flight_id: str, wall_time_s: float) -> list[dict]
 
     out = []
     for i, s in enumerate(outcome.sightings):
-        cep = float(cep_from_cov(np.asarray(s.cov_en_m2, float)))
+        cep = float(np.ravel(cep_from_cov(np.asarray(s.cov_en_m2, float)[None]))[0])
         body = {"uid": f"{flight_id}-f{outcome.frame_index}-{i}", "t_s": wall_time_s, "lat_deg": s.lat_deg,
                 "lon_deg": s.lon_deg, "alt_amsl_m": s.alt_amsl_m, "class_name": s.class_name[:32],
                 "confidence": float(min(1.0, max(0.0, s.score))), "cep_m": cep if math.isfinite(cep) else 0.0}
@@ -768,8 +769,9 @@ class FrameWorker:
     """
 
     def __init__(self, pipe, mailbox: LatestFrame, poses: PoseHistory, *,
-                 on_result: Callable | None = None, pose_wait_s: float = 1.0) -> None:
+                 on_result: Callable | None = None, pose_wait_s: float = 1.0, min_agl_m: float = 5.0) -> None:
         self.pipe = pipe
+        self.min_agl_m = float(min_agl_m)
         self.mailbox = mailbox
         self.poses = poses
         self.on_result = on_result
@@ -822,6 +824,11 @@ class FrameWorker:
         pose, t = self._pose_for(f)
         if pose is None or t is None:
             s.frames_without_pose += 1
+            return
+        terrain = self.pipe.terrain
+        if bool(terrain.contains(pose.lat_deg, pose.lon_deg)) and \
+                pose.alt_amsl_m - float(terrain.elevation_m(pose.lat_deg, pose.lon_deg)) < self.min_agl_m:
+            s.frames_low += 1  # on the ground or taking off: the camera sees the launch pad
             return
         t0 = time.perf_counter()
         try:
