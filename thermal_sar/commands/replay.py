@@ -68,4 +68,4 @@ def replay(frames: Path, log_path: Path | None, out_dir: Path, camera: str | Non
     click.echo(summary_text(result))
     click.echo(_("wrote {path}").format(path=", ".join(str(p) for p in result.files)))
     if result.interrupted:
-        raise click.exceptions.Exit(130)
+        raise click.exceptions.Abort()  # exit status 130, after the summary of what was found
