@@ -9,7 +9,7 @@ import click
 
 @click.command()
 @click.argument("frames", type=click.Path(path_type=Path))
-@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--log", "--tlog", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Flight log: .tlog, or DataFlash .bin/.log. Not needed for DJI JPEGs (pose in their XMP).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default="replay-output",
               show_default=True, help="Folder for targets.geojson, officer_map.html, ground_team.gpx, summary.")

@@ -293,8 +293,11 @@ def _choose_clock(src: FrameSource, log: FlightLog, *, clock_offset_s: float | N
         times = _sequence_times(src, fps, start_s)
         fit = fit_clock_offset(times, events)
         return ClockChoice(fit.offset_s, "triggers", fit), start_s
-    absolute = (video_start is not None) or (src.kind == "images" and not fps and src.count > 0
-                                             and float(_sequence_times(src, None, 0.0)[0]) > 1e8)
+    absolute = video_start is not None
+    if src.kind == "images" and not fps:
+        # EXIF-stamped images carry POSIX times; files without one are numbered 0, 1, 2 ... seconds.
+        first = next(iter_sequence(src.paths[:1], on_error="skip"), None)
+        absolute = first is not None and first.time_s is not None and first.time_s > 1e8
     if absolute and log.boot_utc_s is not None:
         return ClockChoice(-float(log.boot_utc_s), "utc"), start_s
     what = ("the video's frames are times in the stream, which trigger events cannot place"
