@@ -146,7 +146,9 @@ def test_dji_folder_alone(tmp_path):
     assert r.camera == "DJI Zenmuse H20T thermal"  # from the EXIF model, no --camera needed
     assert r.clock.source == "xmp" and r.frames_processed == 8
     assert "flat at 157.5 m" in r.terrain  # take-off altitude: AbsoluteAltitude - RelativeAltitude
-    # Every target lies under the images' footprints (the strip flown, 51.3661..51.3665 N).
+    # Sun-warmed forest canopy with bare branches and no warm body in view: at most one false target
+    # (the classical detector's sun gate), and it lies under the strip flown (51.3661..51.3665 N).
+    assert len(r.targets) <= 1
     for t in r.targets:
         assert 51.3655 < t.lat_deg < 51.3672 and 12.3080 < t.lon_deg < 12.3100
     assert (tmp_path / "o" / "officer_map.html").stat().st_size > 0
