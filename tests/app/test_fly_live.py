@@ -248,3 +248,27 @@ def test_fly_folder_frames_report_a_stalled_source_and_a_lost_link(server, tmp_p
     dets = [d for d in store.list_detections() if d["kind"] == "detection"]
     assert dets and all(d["has_thumbnail"] for d in dets)
     assert "frames_stalled from" in lv.summary() and "link_lost from" in lv.summary()
+
+
+@pytest.mark.sitl
+def test_fly_sim_frames_on_real_sitl(request, tmp_path):
+    """The same live search flown by real ArduCopter SITL (started at the mission's home over the pen)."""
+    import sim
+    from mission.formats import load_mission_items
+    from tests.sim.test_sitl import _real_sitl_config
+    from thermal_sar.pipelines.fly import fly_mission_on_sitl
+    from thermal_sar.pipelines.live import LiveOptions
+    from thermal_sar.pipelines.sim import _scenario_anchor
+
+    cfg = _real_sitl_config()  # skips with the reason when no binary is configured
+    url, token, store = request.getfixturevalue("server")
+    demo_terrain = request.getfixturevalue("demo_terrain")
+    lat, lon, _ = _scenario_anchor(sim.read_scenario("sheep"))
+    home = (lat - 0.0006, lon, float(demo_terrain.elevation_m(lat - 0.0006, lon)))
+    mission = write_mission(tmp_path / "pen.waypoints", home, [(lat - 0.0004, lon), (lat + 0.0004, lon)], 50.0)
+    opts = LiveOptions(frames="sim", scene=sim.load_scenario("sheep"), sim_interval_s=0.5, serve_url=url,
+                       token=token)
+    report = fly_mission_on_sitl(load_mission_items(mission), sitl_binary=str(cfg.binary), speedup=cfg.speedup,
+                                 live=opts, tlog_path=tmp_path / "s.tlog")
+    assert report.flown and report.live.frames_processed >= 5
+    assert [d for d in store.list_detections() if d["kind"] == "detection"]

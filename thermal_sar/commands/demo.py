@@ -22,20 +22,58 @@ import click
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of sensor noise and GPS noise.")
 @click.option("--speedup", type=click.FloatRange(1.0, 200.0), default=80.0, show_default=True,
               help="How much faster than real time the simulated vehicle flies.")
+@click.option("--serve", is_flag=True,
+              help="Also run the live server and show the search on its officer map as it happens; keep serving "
+                   "after the demo until Ctrl-C.")
+@click.option("--serve-port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port of the live server for --serve (on 127.0.0.1).")
 def demo(out_dir: str, scenario: str, detector: str, frames_kind: str, min_score: float, min_sightings: int, seed: int,
-         speedup: float) -> None:
+         speedup: float, serve: bool, serve_port: int) -> None:
     """Plan, fly (simulated MAVLink vehicle), detect, geotag and report a whole search."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from thermal_sar.pipelines.demo import run_demo
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
-        task = bar.add_task("starting", total=1)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
+    task = bar.add_task("starting", total=1)
 
-        def show(stage: str, done: float, total: float) -> None:
-            bar.update(task, description=stage, completed=done, total=max(total, 1))
+    def show(stage: str, done: float, total: float) -> None:
+        bar.update(task, description=stage, completed=done, total=max(total, 1))
 
-        result = run_demo(Path(out_dir), scenario=scenario, detector=detector, seed=seed, speedup=speedup,
-                          frames_kind=frames_kind, min_score=min_score, min_sightings=min_sightings, progress=show)
-    click.echo(result.summary)
-    click.echo(f"wrote {', '.join(str(p) for p in result.files)}")
+    def report(result) -> None:
+        bar.stop()
+        click.echo(result.summary)
+        click.echo(f"wrote {', '.join(str(p) for p in result.files)}")
+
+    kw = dict(scenario=scenario, detector=detector, seed=seed, speedup=speedup, frames_kind=frames_kind,
+              min_score=min_score, min_sightings=min_sightings, progress=show)
+    if not serve:
+        with bar:
+            result = run_demo(Path(out_dir), **kw)
+        report(result)
+        return
+    import time
+
+    from thermal_sar.pipelines.live import serve_demo
+
+    def ready(server) -> None:
+        click.echo(f"live server: {server.url}/officer  sign in as {server.username!r}, password "
+                   f"{server.password!r} (ground team: 'ground1', same password; the store is temporary)")
+        bar.start()
+
+    def status(h) -> None:
+        if h.severity != "info":
+            bar.console.print(f"{'resolved' if not h.active else h.severity}: {h.kind}: {h.message}")
+
+    def wait(server) -> None:
+        click.echo(f"still serving {server.url}/officer: press Ctrl-C to stop")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            click.echo("live server stopped")
+
+    try:
+        serve_demo(Path(out_dir), port=serve_port, on_ready=ready, on_result=report, wait=wait, on_status=status, **kw)
+    finally:
+        bar.stop()

@@ -45,7 +45,8 @@ from geo.errors import InputError, LinkError, SarError, SarIOError
 
 __all__ = ["LiveFrame", "FrameSource", "VideoSource", "FolderSource", "SimCameraSource", "open_frame_source",
            "LatestFrame", "PoseHistory", "HealthStatus", "HealthBoard", "ServerFeed", "FrameWorker", "LiveSession",
-           "LiveStats", "DemoServeSink", "mission_geojson_from_items", "SEVERITIES"]
+           "LiveStats", "LiveOptions", "DemoServeSink", "LocalServer", "serve_demo", "mission_geojson_from_items",
+           "SEVERITIES"]
 
 SEVERITIES = ("info", "warning", "critical")
 _IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".pgm")
@@ -1087,10 +1088,15 @@ class DemoServeSink:
     :meth:`telemetry` with each new vehicle state, :meth:`frame` after each
     processed frame and :meth:`finish` with the confirmed targets. Posting
     happens in a :class:`ServerFeed` thread: the demo never waits for the server.
+    Telemetry is sent every ``telemetry_every_s`` of flight time (the demo flies
+    faster than real time), at most ``max_telemetry_hz`` times a wall-clock second.
+    Targets seen in two or more frames are sent as the flight goes on; the
+    confirmed ones at the end.
     """
 
-    def __init__(self, base_url: str, token: str, *, vehicle: str = "demo-drone", telemetry_hz: float = 4.0,
-                 transport=None, on_status: Callable[[HealthStatus], None] | None = None) -> None:
+    def __init__(self, base_url: str, token: str, *, vehicle: str = "demo-drone", telemetry_every_s: float = 1.0,
+                 max_telemetry_hz: float = 10.0, transport=None,
+                 on_status: Callable[[HealthStatus], None] | None = None) -> None:
         from maps.ingest_client import IngestClient
 
         self.board = HealthBoard()
@@ -1099,25 +1105,29 @@ class DemoServeSink:
         self.client = IngestClient(base_url, token, timeout_s=5.0, retries=0, transport=transport)
         self.feed = ServerFeed(self.client, self.board, vehicle=vehicle).start()
         self.flight_id = f"demo-{time.strftime('%Y%m%dT%H%M%S')}"
-        self.telemetry_hz = float(telemetry_hz)
-        self._last_tel = 0.0
-        self._pipe = None
+        self.telemetry_every_s = float(telemetry_every_s)
+        self.min_wall_s = 1.0 / float(max_telemetry_hz)
+        self._last_tel_t = -math.inf
+        self._last_tel_wall = 0.0
         self._last_targets = 0.0
+        self.frames = 0
         self.board.raise_("flight", "info", "demo flight started")
 
     def mission(self, feature_collection: dict) -> None:
         self.feed.mission(feature_collection)
 
     def telemetry(self, st) -> None:
-        now = time.monotonic()
-        if st.lat_deg is None or now - self._last_tel < 1.0 / self.telemetry_hz:
+        if st.lat_deg is None or st.time_boot_s is None:
             return
-        self._last_tel = now
+        now = time.monotonic()
+        if st.time_boot_s - self._last_tel_t < self.telemetry_every_s or now - self._last_tel_wall < self.min_wall_s:
+            return
+        self._last_tel_t, self._last_tel_wall = st.time_boot_s, now
         self.feed.telemetry({"t_s": time.time(), "lat_deg": st.lat_deg, "lon_deg": st.lon_deg,
                              "alt_amsl_m": st.alt_amsl_m, "heading_deg": st.yaw_deg})
 
     def frame(self, pipe, pose: CameraPose, outcome) -> None:
-        self._pipe = pipe
+        self.frames += 1
         tel = {"t_s": time.time(), "lat_deg": pose.lat_deg, "lon_deg": pose.lon_deg, "alt_amsl_m": pose.alt_amsl_m,
                "heading_deg": pose.yaw_deg}
         ring = footprint_ring(pipe, pose)
@@ -1127,7 +1137,7 @@ class DemoServeSink:
         if outcome.sightings:
             self.feed.detections(sighting_payloads(outcome, self.flight_id, time.time()))
         now = time.monotonic()
-        if now - self._last_targets > 3.0:
+        if now - self._last_targets > 2.0:
             self._last_targets = now
             fc, n = targets_collection(pipe, 2)
             if n:
@@ -1145,3 +1155,120 @@ class DemoServeSink:
     def close(self) -> None:
         self.feed.close()
         self.client.close()
+
+
+@dataclass
+class LocalServer:
+    """The live server in this process: uvicorn in a thread over a temporary SQLite store.
+
+    :meth:`start` creates an officer (``username``/``password``), a ground team
+    ``ground1`` with the same password and an ingest token; :meth:`close`
+    stops the server and removes the store.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    terrain: object = None
+    username: str = "officer"
+    password: str = ""
+    token: str = ""
+    db_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalServer:
+        import logging
+        import socket
+        import tempfile
+
+        import uvicorn
+
+        from maps.security import hash_password, new_token, token_hash
+        from maps.server import ServerConfig, create_app
+        from maps.store import open_store
+
+        if self.port == 0:
+            with socket.socket() as s:
+                s.bind((self.host, 0))
+                self.port = s.getsockname()[1]
+        else:
+            with socket.socket() as s:
+                try:
+                    s.bind((self.host, self.port))
+                except OSError as exc:
+                    raise SarIOError(f"port={self.port} on {self.host} is not free ({exc.strerror or exc}). Hint: "
+                                     "pass another --serve-port, or stop what listens there.") from None
+        self._tmp = tempfile.TemporaryDirectory(prefix="thermal-sar-live-")
+        self.db_path = Path(self._tmp.name) / "live.db"
+        self.store = open_store(self.db_path)
+        self.password = self.password or new_token()[:12]
+        h = hash_password(self.password)
+        self.store.add_user(self.username, "officer", password_hash=h)
+        self.store.add_user("ground1", "ground", password_hash=h)
+        self.token = new_token()
+        self.store.add_user("demo-drone", "ingest", token_hash=token_hash(self.token))
+        app = create_app(self.store, ServerConfig(terrain=self.terrain))
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+        self._server = uvicorn.Server(uvicorn.Config(app, host=self.host, port=self.port, log_level="warning",
+                                                     timeout_graceful_shutdown=1))
+        self._thread = threading.Thread(target=self._server.run, name="live-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30.0
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.close()
+                raise SarIOError(f"the live server did not start on {self.url}. Hint: try another --serve-port.")
+            time.sleep(0.05)
+        return self
+
+    def close(self) -> None:
+        srv = getattr(self, "_server", None)
+        if srv is not None:
+            srv.should_exit = True
+            self._thread.join(timeout=10.0)
+        st = getattr(self, "store", None)
+        if st is not None:
+            st.close()
+        tmp = getattr(self, "_tmp", None)
+        if tmp is not None:
+            tmp.cleanup()
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def serve_demo(out_dir: Path, *, host: str = "127.0.0.1", port: int = 8000,
+               on_ready: Callable[[LocalServer], None] | None = None,
+               on_result: Callable | None = None, wait: Callable[[LocalServer], None] | None = None,
+               on_status: Callable[[HealthStatus], None] | None = None, **demo_kw):
+    """Run the live server and the demo feeding it; then keep serving until ``wait(server)`` returns.
+
+    ``on_ready(server)`` is called once the server answers, before the demo
+    starts (print the URL and sign-in there); ``on_result(result)`` when the
+    demo has finished, before ``wait``. Returns the demo's result.
+    """
+    import sim
+    from geo.terrain import load_terrain, synthetic_mountain
+    from thermal_sar.pipelines.demo import run_demo
+
+    spec = sim.read_scenario(demo_kw.get("scenario", "sheep"))
+    terrain = synthetic_mountain(seed=7) if spec.terrain in ("synthetic-mountain", "synthetic") else \
+        load_terrain(spec.terrain)
+    with LocalServer(host=host, port=port, terrain=terrain) as server:
+        if on_ready is not None:
+            on_ready(server)
+        sink = DemoServeSink(server.url, server.token, on_status=on_status)
+        try:
+            result = run_demo(out_dir, sink=sink, **demo_kw)
+        finally:
+            sink.close()
+        if on_result is not None:
+            on_result(result)
+        if wait is not None:
+            wait(server)
+    return result
