@@ -54,7 +54,8 @@ def pass_over(scene, centre_xy_m: tuple[float, float], *, length_m: float, agl_m
     return Pass((cx - dx, cy - dy), (cx + dx, cy + dy), ground + agl_m, ground, speed_m_s)
 
 
-def write_tlog(scene, flight: Pass, path: Path, *, rate_hz: float = 10.0, trigger_times_s=(), with_position=True) -> Path:
+def write_tlog(scene, flight: Pass, path: Path, *, rate_hz: float = 10.0, trigger_times_s=(),
+               with_position: bool = True) -> Path:
     """Write the pass as a tlog; ``trigger_times_s`` (flight clock) become CAMERA_FEEDBACK messages."""
     from pymavlink.dialects.v20 import ardupilotmega as mavlink2
 

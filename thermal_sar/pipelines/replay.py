@@ -30,9 +30,12 @@ docs/replay.md.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import queue
 import re
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -267,6 +270,62 @@ def _frames(src: FrameSource, *, every: int, start_s: float, fps: float | None,
         yield fr.with_index((fr.frame_index if fr.frame_index is not None else k) * every, fr.time_s)
 
 
+class _Prefetch:
+    """Iterate ``items`` in a reader thread, up to ``depth`` ahead, so decoding overlaps detection.
+
+    Use as a context manager: leaving it (the loop ended, Ctrl-C, an error) stops
+    the thread within 0.1 s and closes the iterator (a video's capture is released).
+    An exception in the reader is raised in the consumer at that point of the
+    sequence; nothing is swallowed.
+    """
+
+    def __init__(self, items: Iterator, depth: int = 8) -> None:
+        self._items = items
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="replay-reader", daemon=True)
+
+    def _put(self, entry) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for item in self._items:
+                if not self._put(("item", item)):
+                    return
+            self._put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put(("error", exc))
+        finally:
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
+
+    def __enter__(self) -> Iterator:
+        self._thread.start()
+        return self._iterate()
+
+    def _iterate(self) -> Iterator:
+        while True:
+            kind, value = self._q.get()
+            if kind == "item":
+                yield value
+            elif kind == "end":
+                return
+            else:
+                raise value
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+
+
 def _sequence_times(src: FrameSource, fps: float | None, start_s: float) -> np.ndarray:
     """Times of every image (a first pass over the files when they carry their own times)."""
     if fps:
@@ -385,7 +444,7 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
                clock_offset_s: float | None = None, video_start: str | None = None, fps: float | None = None,
                every: int | None = None, overlap: float = 0.9, dem_paths=(), terrain: Terrain | None = None,
                synthetic_terrain: bool = False, errors: ErrorModel | None = None, min_score: float = 0.5,
-               min_sightings: int = 2, lang: str | None = None,
+               min_sightings: int = 2, lang: str | None = None, reader_thread: bool = True,
                progress: Callable[[int, int, int], None] | None = None) -> ReplayResult:
     """Replay a flight's frames through the search pipeline and write the products; see the module docstring.
 
@@ -395,6 +454,8 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
     frame (None: from ``overlap``, see :func:`choose_every`). ``progress(done,
     total, processed)`` after every frame read. Ctrl-C (KeyboardInterrupt) stops
     the loop; what was found so far is written and ``interrupted`` is True.
+    ``reader_thread``: decode frames in a second thread while the first detects
+    (False: one thread, the baseline of bench/bench_replay.py).
     """
     t_wall0 = time.monotonic()
     src = open_frame_source(frames)
@@ -473,33 +534,36 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
     say = progress or (lambda done, total, processed: None)
     t_loop0 = time.monotonic()
     try:
-        for fr in _frames(src, every=every, start_s=start_s, fps=fps, errors=read_errors):
-            n_read += 1
-            if fr.shape != (cam.height_px, cam.width_px):
-                raise InputError(
-                    f"frame {fr.source or n_read} is {fr.shape[1]}x{fr.shape[0]} px but camera {cam.name!r} is "
-                    f"{cam.width_px}x{cam.height_px}: pass the --camera preset of the camera that took them.")
-            if flog is not None:
-                t = float(fr.time_s) + clock.offset_s
-                if not (flog.track.start_s <= t <= flog.track.end_s):
-                    n_outside += 1
-                    say((fr.frame_index or 0) + 1, src.count, pipe.frames)
+        frames_in = _frames(src, every=every, start_s=start_s, fps=fps, errors=read_errors)
+        with (_Prefetch(frames_in) if reader_thread else contextlib.nullcontext(frames_in)) as stream:
+            for fr in stream:
+                n_read += 1
+                if fr.shape != (cam.height_px, cam.width_px):
+                    raise InputError(
+                        f"frame {fr.source or n_read} is {fr.shape[1]}x{fr.shape[0]} px but camera {cam.name!r} is "
+                        f"{cam.width_px}x{cam.height_px}: pass the --camera preset of the camera that took them.")
+                if flog is not None:
+                    t = float(fr.time_s) + clock.offset_s
+                    if not (flog.track.start_s <= t <= flog.track.end_s):
+                        n_outside += 1
+                        say((fr.frame_index or 0) + 1, src.count, pipe.frames)
+                        continue
+                    pose = flog.track.pose_at(t)
+                else:
+                    pose = fr.pose
+                    t = float(fr.time_s) if fr.time_s is not None else float(n_read)
+                    if pose is None:
+                        n_nopose += 1
+                        continue
+                    poses.append((t, pose.lat_deg, pose.lon_deg, pose.alt_amsl_m))
+                if not fr.usable:
+                    n_unusable += 1
                     continue
-                pose = flog.track.pose_at(t)
-            else:
-                pose = fr.pose
-                t = float(fr.time_s) if fr.time_s is not None else float(n_read)
-                if pose is None:
-                    n_nopose += 1
-                    continue
-                poses.append((t, pose.lat_deg, pose.lon_deg, pose.alt_amsl_m))
-            if not fr.usable:
-                n_unusable += 1
-                continue
-            pipe.process(fr.data, pose, time_s=t, frame_index=fr.frame_index if fr.frame_index is not None else n_read)
-            t_first = t if t_first is None else min(t_first, t)
-            t_last = t if t_last is None else max(t_last, t)
-            say((fr.frame_index or 0) + 1, src.count, pipe.frames)
+                index = fr.frame_index if fr.frame_index is not None else n_read
+                pipe.process(fr.data, pose, time_s=t, frame_index=index)
+                t_first = t if t_first is None else min(t_first, t)
+                t_last = t if t_last is None else max(t_last, t)
+                say((fr.frame_index or 0) + 1, src.count, pipe.frames)
     except KeyboardInterrupt:
         interrupted = True
     loop_s = time.monotonic() - t_loop0
