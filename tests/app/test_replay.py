@@ -259,3 +259,49 @@ def test_recorded_demo_flight(tmp_path):
     assert r.frames_processed == 24 and r.frames_outside_log == 0
     found = _found(r.targets, [(t.lat_deg, t.lon_deg) for t in scene.targets if t.label == "in pen"])
     assert len(found) >= 7, r.to_dict()["found"]
+
+
+# ------------------------------------------------------------------ the reader thread
+def test_reader_thread_passes_items_and_errors_in_order():
+    from thermal_sar.pipelines.replay import _Prefetch
+
+    def gen():
+        yield from range(20)
+        raise SarIOError("disk gone")
+
+    got = []
+    with pytest.raises(SarIOError, match="disk gone"):
+        with _Prefetch(gen(), depth=3) as stream:
+            for x in stream:
+                got.append(x)
+    assert got == list(range(20))
+
+
+def test_reader_thread_stops_and_closes_the_source_when_the_consumer_leaves():
+    import threading
+
+    from thermal_sar.pipelines.replay import _Prefetch
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.set()
+
+    p = _Prefetch(endless(), depth=2)
+    with p as stream:
+        assert [next(stream) for _ in range(5)] == [0, 1, 2, 3, 4]
+    assert closed.wait(2.0) and not p._thread.is_alive()
+
+
+def test_one_thread_and_reader_thread_give_the_same_targets(flight, tmp_path):
+    kw = dict(log=flight["tlog"], camera="h20t", fps=STILL_FPS, synthetic_terrain=True)
+    a = run_replay(flight["dir"] / "stills", tmp_path / "a", reader_thread=False, **kw)
+    b = run_replay(flight["dir"] / "stills", tmp_path / "b", reader_thread=True, **kw)
+    assert [(t.lat_deg, t.lon_deg, t.sightings) for t in a.targets] == [
+        (t.lat_deg, t.lon_deg, t.sightings) for t in b.targets]
