@@ -305,3 +305,23 @@ def test_one_thread_and_reader_thread_give_the_same_targets(flight, tmp_path):
     b = run_replay(flight["dir"] / "stills", tmp_path / "b", reader_thread=True, **kw)
     assert [(t.lat_deg, t.lon_deg, t.sightings) for t in a.targets] == [
         (t.lat_deg, t.lon_deg, t.sightings) for t in b.targets]
+
+
+def test_cli_ctrl_c_prints_what_was_found_and_exits_130(flight, tmp_path, monkeypatch, capsys):
+    from thermal_sar.pipelines import search
+
+    real = search.FramePipeline.process
+
+    def process(self, *a, **kw):
+        if self.frames >= 3:
+            raise KeyboardInterrupt
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(search.FramePipeline, "process", process)
+    out = tmp_path / "o"
+    rc = main(["replay", str(flight["dir"] / "stills"), "--log", str(flight["tlog"]), "--camera", "h20t", "--fps",
+               "2", "--synthetic-terrain", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert rc == 130
+    assert "INTERRUPTED" in captured.out and "aborted" in captured.err
+    assert json.loads((out / "summary.json").read_text())["frames_processed"] == 3
