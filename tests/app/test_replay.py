@@ -325,3 +325,9 @@ def test_cli_ctrl_c_prints_what_was_found_and_exits_130(flight, tmp_path, monkey
     assert rc == 130
     assert "INTERRUPTED" in captured.out and "aborted" in captured.err
     assert json.loads((out / "summary.json").read_text())["frames_processed"] == 3
+
+
+def test_stills_without_triggers_or_times_say_what_to_pass(flight, tmp_path):
+    log = rf.write_tlog(flight["scene"], flight["pass"], tmp_path / "notrig.tlog")
+    with pytest.raises(InputError, match="no camera-trigger events.*--clock-offset-s"):
+        run_replay(flight["dir"] / "stills", tmp_path / "o", log=log, camera="h20t")
