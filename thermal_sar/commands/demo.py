@@ -56,9 +56,14 @@ def demo(out_dir: str, scenario: str, detector: str, frames_kind: str, min_score
 
     from thermal_sar.pipelines.live import serve_demo
 
+    from maps.i18n import gettext_for
+
+    _ = gettext_for()
+
     def ready(server) -> None:
-        click.echo(f"live server: {server.url}/officer  sign in as {server.username!r}, password "
-                   f"{server.password!r} (ground team: 'ground1', same password; the store is temporary)")
+        click.echo(_("live server: {url}/officer  sign in as {user}, password {password} (ground team: ground1, "
+                     "same password; the store is temporary)").format(url=server.url, user=server.username,
+                                                                      password=server.password))
         bar.start()
 
     def status(h) -> None:
@@ -66,12 +71,12 @@ def demo(out_dir: str, scenario: str, detector: str, frames_kind: str, min_score
             bar.console.print(f"{'resolved' if not h.active else h.severity}: {h.kind}: {h.message}")
 
     def wait(server) -> None:
-        click.echo(f"still serving {server.url}/officer: press Ctrl-C to stop")
+        click.echo(_("still serving {url}/officer: press Ctrl-C to stop").format(url=server.url))
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
-            click.echo("live server stopped")
+            click.echo(_("live server stopped"))
 
     try:
         serve_demo(Path(out_dir), port=serve_port, on_ready=ready, on_result=report, wait=wait, on_status=status, **kw)

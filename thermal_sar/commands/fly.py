@@ -78,14 +78,19 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
             click.secho(f"  link {e.kind}: {e.detail}", fg="yellow" if e.kind == "lost" else "green", err=True)
 
     def status(h) -> None:
+        from maps.i18n import gettext_for
+
+        _ = tr = gettext_for()
         if h.severity == "info":
             return
         if h.active:
-            click.secho(f"  {h.severity.upper()}: {h.kind}: {h.message}", fg="red" if h.severity == "critical"
-                        else "yellow", err=True)
+            word = _("CRITICAL") if h.severity == "critical" else _("WARNING")
+            click.secho(f"  {word}: {h.kind}: {h.message}", fg="red" if h.severity == "critical" else "yellow",
+                        err=True)
         else:
-            click.secho(f"  resolved: {h.kind} after {(h.ended_s or h.started_s) - h.started_s:.0f} s ({h.message})",
-                        fg="green", err=True)
+            click.secho("  " + _("resolved: {kind} after {seconds} s ({message})").format(
+                kind=h.kind, seconds=tr.number((h.ended_s or h.started_s) - h.started_s), message=h.message),
+                fg="green", err=True)
 
     live = None
     if frames or serve_url:

@@ -89,28 +89,42 @@ class LiveReport:
     not_sent: int = 0
 
     def summary(self) -> str:
+        """The live part of the flight for the pilot, in the CLI's language (docs/i18n.md)."""
+        from maps.i18n import gettext_for
+
+        _ = tr = gettext_for()
+
+        def clock(t: float) -> str:
+            return time.strftime("%H:%M:%S", time.localtime(t))
+
         s = []
         if self.source:
-            s.append(f"frames from {self.source}: {self.frames_received} received, {self.frames_processed} processed "
-                     f"({self.process_ms_per_frame:.0f} ms each), {self.frames_dropped} dropped (arrived faster than "
-                     f"processed), {self.frames_without_pose} without a pose, {self.frames_low} on the ground, "
-                     f"{self.frames_failed} failed")
-            s.append(f"found: {self.detections} detections, {self.sightings} geotagged, {self.targets} targets "
-                     "(seen in 2 or more frames)")
+            s.append(_("frames from {source}: {received} received, {processed} processed ({ms} ms each), {dropped} "
+                       "dropped (arrived faster than processed), {no_pose} without a pose, {low} on the ground, "
+                       "{failed} failed").format(
+                source=self.source, received=self.frames_received, processed=self.frames_processed,
+                ms=tr.number(self.process_ms_per_frame), dropped=self.frames_dropped,
+                no_pose=self.frames_without_pose, low=self.frames_low, failed=self.frames_failed))
+            s.append(_("found: {detections} detections, {geotagged} geotagged, {targets} targets (seen in 2 or more "
+                       "frames)").format(detections=self.detections, geotagged=self.sightings, targets=self.targets))
         if self.server_url:
-            sent = ", ".join(f"{n} {k}" for k, n in sorted(self.sent.items()) if k != "status") or "nothing"
-            s.append(f"live server {self.server_url}: sent {sent}"
-                     + (f"; NOT sent: {self.not_sent} (server unreachable at the end)" if self.not_sent else ""))
+            line = _("live server {url}: sent {detections} detections, {targets} target updates, {telemetry} "
+                     "positions").format(url=self.server_url, detections=self.sent.get("detections", 0),
+                                         targets=self.sent.get("targets", 0),
+                                         telemetry=self.sent.get("telemetry", 0) + self.sent.get("footprint", 0))
+            if self.not_sent:
+                line += _("; NOT sent: {n} (the server did not answer at the end)").format(n=self.not_sent)
+            s.append(line)
         problems = [h for h in self.health if h.severity != "info" and not h.active]
         still = [h for h in self.health if h.severity != "info" and h.active and not any(
             x.kind == h.kind and not x.active and x.started_s == h.started_s for x in self.health)]
         for h in problems:
-            s.append(f"health: {h.kind} from {time.strftime('%H:%M:%S', time.localtime(h.started_s))} to "
-                     f"{time.strftime('%H:%M:%S', time.localtime(h.ended_s or h.started_s))} "
-                     f"({(h.ended_s or h.started_s) - h.started_s:.0f} s)")
+            end = h.ended_s or h.started_s
+            s.append(_("health: {kind} from {start} to {end} ({seconds} s)").format(
+                kind=h.kind, start=clock(h.started_s), end=clock(end), seconds=tr.number(end - h.started_s)))
         for h in still:
-            s.append(f"health: {h.kind} since {time.strftime('%H:%M:%S', time.localtime(h.started_s))}, "
-                     f"not resolved: {h.message}")
+            s.append(_("health: {kind} since {start}, not resolved: {message}").format(
+                kind=h.kind, start=clock(h.started_s), message=h.message))
         return "\n".join(s)
 
 
