@@ -46,6 +46,7 @@ class Sighting:
     time_s: float
     frame_index: int | None = None
     thumbnail_png: bytes | None = None
+    area_m2: float | None = None  # ground area of the detected blob, when the detector measured it
 
     def __post_init__(self) -> None:
         for nm in ("lat_deg", "lon_deg", "alt_amsl_m", "time_s"):
@@ -75,6 +76,15 @@ class FusedTarget:
     orientation_deg: float
     thumbnail_png: bytes | None = field(default=None, repr=False)
     status: str = TARGET_STATUS_NEW
+    # The evidence behind the target, for confirmation (``telemetry.confirm``): the frames it was
+    # seen in (``frame_index`` of each sighting, None when not given), how many sightings named
+    # each class, the best single score, the sum of the scores and the blob areas measured
+    # (m^2, where known).
+    frame_indices: tuple[int | None, ...] = field(default=(), repr=False)
+    class_counts: tuple[tuple[str, int], ...] = field(default=(), repr=False)
+    best_score: float = 0.0
+    score_sum: float = 0.0
+    areas_m2: tuple[float, ...] = field(default=(), repr=False)
 
 
 # Classes that may be one object seen differently from frame to frame (a small blob is a
@@ -101,6 +111,15 @@ class _Acc:  # mutable accumulator, private to fuse_sightings
     class_scores: dict
     best_score: float
     thumb: bytes | None
+    frames: list = field(default_factory=list)
+    class_n: dict = field(default_factory=dict)
+    areas: list = field(default_factory=list)
+
+    def note(self, s: Sighting) -> None:
+        self.frames.append(s.frame_index)
+        self.class_n[s.class_name] = self.class_n.get(s.class_name, 0) + 1
+        if s.area_m2 is not None and math.isfinite(s.area_m2) and s.area_m2 > 0:
+            self.areas.append(float(s.area_m2))
 
     @property
     def cls(self) -> str:
@@ -126,6 +145,7 @@ class _Acc:  # mutable accumulator, private to fuse_sightings
         if s.score > self.best_score and s.thumbnail_png is not None:
             self.thumb = s.thumbnail_png
         self.best_score = max(self.best_score, s.score)
+        self.note(s)
 
 
 def _safe_cov(c) -> np.ndarray:
@@ -135,7 +155,8 @@ def _safe_cov(c) -> np.ndarray:
 
 
 def fuse_sightings(sightings, *, gate_probability: float = 0.99, min_gate_m: float = 3.0,
-                   max_gate_m: float = 100.0, id_prefix: str = "T") -> tuple[FusedTarget, ...]:
+                   max_gate_m: float = 100.0, id_prefix: str = "T",
+                   shared_sigma_m: float = 0.0) -> tuple[FusedTarget, ...]:
     """Fuse sightings, frame by frame in time order, into targets.
 
     The sightings of one frame (same ``time_s`` and ``frame_index``) are distinct
@@ -146,12 +167,21 @@ def fuse_sightings(sightings, *, gate_probability: float = 0.99, min_gate_m: flo
     closer than ``min_gate_m``) and they are closer than ``max_gate_m``; an
     unassigned sighting starts a new target. Ids are ``id_prefix`` + a number in
     order of first sighting.
+
+    ``shared_sigma_m`` is the one-sigma horizontal error that sightings share over
+    minutes (GNSS/EKF wander, a slowly drifting attitude): it does not average out
+    over sightings, so for gating a target's uncertainty never falls below it. Without
+    it a target seen twenty times on one pass is so sure of itself that the next pass,
+    displaced by the wander, starts a second target on the same animal.
     """
     from scipy.optimize import linear_sum_assignment
 
     if not 0.0 < gate_probability < 1.0:
         raise InputError(out_of_range("gate_probability", gate_probability, "0 < p < 1"))
+    if not (math.isfinite(shared_sigma_m) and shared_sigma_m >= 0.0):
+        raise InputError(out_of_range("shared_sigma_m", shared_sigma_m, ">= 0 m"))
     gate = -2.0 * math.log(1.0 - gate_probability)
+    shared = np.eye(2) * shared_sigma_m**2
     ss = sorted(sightings, key=lambda s: (s.time_s, -1 if s.frame_index is None else s.frame_index))
     if not ss:
         return ()
@@ -177,7 +207,7 @@ def fuse_sightings(sightings, *, gate_probability: float = 0.99, min_gate_m: flo
                 dist = float(np.hypot(*diff))
                 if dist > max_gate_m:
                     continue
-                d2 = float(diff @ np.linalg.solve(a.cov() + covs[gi], diff))
+                d2 = float(diff @ np.linalg.solve(a.cov() + shared + covs[gi], diff))
                 if d2 <= gate or dist <= min_gate_m:
                     cost[gi, ai] = d2
         assigned: dict[int, int] = {}
@@ -192,8 +222,10 @@ def fuse_sightings(sightings, *, gate_probability: float = 0.99, min_gate_m: flo
             if gi in assigned:
                 accs[assigned[gi]].add(s, zs[k], inf)
             else:
-                accs.append(_Acc(inf, inf @ zs[k], s.alt_amsl_m, 1, 1.0 - s.score, s.time_s, s.time_s,
-                                 {s.class_name: s.score}, s.score, s.thumbnail_png))
+                acc = _Acc(inf, inf @ zs[k], s.alt_amsl_m, 1, 1.0 - s.score, s.time_s, s.time_s,
+                           {s.class_name: s.score}, s.score, s.thumbnail_png)
+                acc.note(s)
+                accs.append(acc)
         i = j
     out = []
     width = max(3, len(str(len(accs))))
@@ -206,6 +238,8 @@ def fuse_sightings(sightings, *, gate_probability: float = 0.99, min_gate_m: flo
             f"{id_prefix}{n:0{width}d}", a.cls, float(lat), float(lon), a.alt_sum / a.n, cov,
             min(0.999, 1.0 - a.miss_prob), a.n, a.first, a.last, float(cep_from_cov(cov[None])[0]),
             float(sa[0]), float(sb[0]), float(orient[0]), a.thumb,
+            frame_indices=tuple(a.frames), class_counts=tuple(sorted(a.class_n.items())),
+            best_score=float(a.best_score), score_sum=float(sum(a.class_scores.values())), areas_m2=tuple(a.areas),
         ))
     return tuple(out)
 

@@ -5,7 +5,13 @@ share: for each frame it detects heat signatures (any :class:`vision.Detector`),
 geotags them with the pose the autopilot reported (``telemetry.geotag_pixels``,
 with propagated uncertainty), keeps a thumbnail of each, and fuses repeated
 sightings into targets (``telemetry.fuse_sightings``). It holds state (the
-sightings so far) and is driven explicitly: no threads, no clocks.
+sightings so far, and the footprint of every frame processed) and is driven
+explicitly: no threads, no clocks.
+
+:meth:`FramePipeline.assess` says which fused targets to believe: a target is
+confirmed when it was seen in a sufficient fraction of the frames whose
+footprint covered it, with a consistent class and size (``telemetry.confirm``);
+the others are candidates.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ from geo.errors import CameraError, OutOfCoverageError
 from geo.frames import LocalFrame
 from geo.raycast import CameraView, HeightGrid
 from geo.terrain import Terrain
+from telemetry.confirm import ConfirmationRule, FrameCoverage, TargetEvidence, assess_targets
 from telemetry.fusion import FusedTarget, Sighting, fuse_sightings
 from telemetry.geotag import ErrorModel, geotag_pixels
 from telemetry.track import PoseArrays
 from vision.detection import Detection
 
-__all__ = ["FramePipeline", "FrameOutcome", "thumbnail_png"]
+__all__ = ["FramePipeline", "FrameOutcome", "SearchAssessment", "thumbnail_png"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,30 @@ class FrameOutcome:
     detections: tuple[Detection, ...]
     sightings: tuple[Sighting, ...]
     note: str = ""
+
+
+@dataclass(frozen=True)
+class SearchAssessment:
+    """Every fused target with its evidence (same order), split into confirmed targets and candidates."""
+
+    targets: tuple[FusedTarget, ...]
+    evidence: tuple[TargetEvidence, ...]
+
+    @property
+    def confirmed(self) -> tuple[FusedTarget, ...]:
+        """The targets to report."""
+        return tuple(t for t, e in zip(self.targets, self.evidence) if e.confirmed)
+
+    @property
+    def candidates(self) -> tuple[FusedTarget, ...]:
+        """Seen, but not (yet) confirmed: shown as such, never counted as reported targets."""
+        return tuple(t for t, e in zip(self.targets, self.evidence) if not e.confirmed)
+
+    def evidence_of(self, target_id: str) -> TargetEvidence:
+        for e in self.evidence:
+            if e.target_id == target_id:
+                return e
+        raise KeyError(target_id)
 
 
 def thumbnail_png(image_u8: np.ndarray, det: Detection, *, size_px: int = 64, context: float = 2.5) -> bytes:
@@ -76,7 +107,12 @@ class FramePipeline:
     grid_radius_m : half-width of the height grid built around the aircraft when it
         leaves the current one.
     min_score : detections scoring below this are not geotagged (the operating point
-        of the detector: its precision/recall trade-off).
+        of the detector: its precision/recall trade-off; with :meth:`assess` it may be set
+        lower, as the rule's ``min_best_score`` still asks one sighting of a target to reach
+        the operating point).
+
+    ``coverage`` holds one :class:`telemetry.confirm.FrameCoverage` per frame that saw the
+    ground (also those with no detection): the opportunities :meth:`assess` counts.
     """
 
     camera: CameraModel
@@ -91,6 +127,7 @@ class FramePipeline:
     sightings: list[Sighting] = field(default_factory=list)
     frames: int = 0
     detections: int = 0
+    coverage: list[FrameCoverage] = field(default_factory=list)
 
     def _grid_for(self, pose: CameraPose) -> HeightGrid:
         x, y = self.frame.to_local(pose.lat_deg, pose.lon_deg)
@@ -111,6 +148,7 @@ class FramePipeline:
         except (CameraError, OutOfCoverageError) as exc:
             # A frame looking at the sky or off the DEM gives no ground position: detect nothing, say why.
             return FrameOutcome(frame_index, time_s, None, (), (), note=str(exc))
+        self.coverage.append(FrameCoverage(frame_index, float(time_s), view, float(gsd)))
         dets = tuple(d for d in self.detector.detect(image, gsd_m=gsd, frame_index=frame_index, frame_time_s=time_s)
                      if d.score >= self.min_score)
         self.detections += len(dets)
@@ -130,14 +168,27 @@ class FramePipeline:
             s = Sighting(float(geo_.lat_deg[i]), float(geo_.lon_deg[i]), float(geo_.alt_amsl_m[i]),
                          ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))),
                          d.class_name, float(d.score), float(time_s), frame_index,
-                         thumbnail_png(u8, d) if u8 is not None else None)
+                         thumbnail_png(u8, d) if u8 is not None else None, d.area_m2)
             out.append(s)
         self.sightings.extend(out)
         return FrameOutcome(frame_index, time_s, gsd, dets, tuple(out))
 
     def targets(self, **fuse_kw) -> tuple[FusedTarget, ...]:
-        """Fused targets of every sighting so far (see :func:`telemetry.fuse_sightings`)."""
+        """Fused targets of every sighting so far (see :func:`telemetry.fuse_sightings`).
+
+        The pose's horizontal error (``errors.horizontal_sigma_m``) is shared by the
+        sightings of minutes of flight, so it is the fusion's ``shared_sigma_m`` unless given.
+        """
+        fuse_kw.setdefault("shared_sigma_m", self.errors.horizontal_sigma_m)
         return fuse_sightings(self.sightings, **fuse_kw)
+
+    def assess(self, rule: ConfirmationRule = ConfirmationRule(), **fuse_kw) -> SearchAssessment:
+        """Fuse every sighting so far and confirm each target against the frames that covered it.
+
+        See :mod:`telemetry.confirm`; ``fuse_kw`` go to :func:`telemetry.fuse_sightings`.
+        """
+        targets = self.targets(**fuse_kw)
+        return SearchAssessment(targets, assess_targets(targets, self.coverage, rule))
 
 
 def _repeat_pose(pose: CameraPose, n: int, time_s: float) -> PoseArrays:
