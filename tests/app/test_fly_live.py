@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import threading
@@ -76,12 +77,16 @@ def test_fly_sim_frames_feed_the_live_server(server, tmp_path, capsys, demo_terr
     ground = float(demo_terrain.elevation_m(lat, lon))
     home = (lat - 0.0006, lon, float(demo_terrain.elevation_m(lat - 0.0006, lon)))
     mission = write_mission(tmp_path / "pen.waypoints", home, [(lat - 0.0004, lon), (lat + 0.0004, lon)], 50.0)
+    d = 0.0003  # a field of about 60 m x 60 m around the pen: the search area for coverage
+    area = tmp_path / "pen.geojson"
+    area.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[
+        [lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]]}}))
     cfg = VehicleConfig(home_lat_deg=home[0], home_lon_deg=home[1], home_alt_amsl_m=home[2], speed_m_s=8.0,
                         ekf_ready_s=2.0, gps_fix_s=1.0)
     with SimVehicle(cfg, tcp_port=0, speedup=6.0) as sv:
         rc = main(["fly", "--connect", f"tcp:127.0.0.1:{sv.tcp_port}", "--mission", str(mission),
                    "--tlog", str(tmp_path / "f.tlog"), "--frames", "sim", "--sim-interval-s", "0.3",
-                   "--serve-url", url, "--token", token, "--vehicle-name", "hawk"])
+                   "--serve-url", url, "--token", token, "--vehicle-name", "hawk", "--area", str(area)])
     out = capsys.readouterr()
     assert rc == 0, out.out + out.err
     assert "frames from sim:sheep" in out.out and "live server http://127.0.0.1" in out.out
@@ -97,7 +102,12 @@ def test_fly_sim_frames_feed_the_live_server(server, tmp_path, capsys, demo_terr
     assert min(distance_m(lat, lon, t["lat_deg"], t["lon_deg"]) for t in targets) < 30.0
     track = store.track(limit=5000)
     assert len(track) >= 5 and any(t.get("footprint") for t in track)
-    assert store.get_setting("mission") is not None
+    # The officer's coverage figure: the frames' footprints over the search area (flown straight over it).
+    from maps.progress import area_polygons, search_progress
+
+    areas, holes = area_polygons(json.loads(store.get_setting("mission")))
+    assert len(areas) == 1
+    assert search_progress(areas, holes, store.footprints()).covered_fraction > 0.5
     assert abs(ground - home[2]) < 50.0  # the mission flies over the pen, not into the hill
 
 
@@ -247,7 +257,8 @@ def test_fly_folder_frames_report_a_stalled_source_and_a_lost_link(server, tmp_p
     assert lv.frames_received >= 8 and lv.frames_processed >= 5 and lv.source == str(folder)
     dets = [d for d in store.list_detections() if d["kind"] == "detection"]
     assert dets and all(d["has_thumbnail"] for d in dets)
-    assert "frames_stalled from" in lv.summary() and "link_lost from" in lv.summary()
+    text = lv.summary()
+    assert "frames_stalled from" in text and "link_lost from" in text and "heartbeat received again" in text
 
 
 @pytest.mark.sitl

@@ -5,9 +5,24 @@ from __future__ import annotations
 import json
 import threading
 
-import httpx
+import re
 
-from tests.maps.test_api import login
+import httpx
+import pytest
+
+from tests.maps.conftest import PASSWORD
+
+
+@pytest.fixture
+def officer(live_server):
+    """An httpx client signed in as officer1, and its CSRF token; closed after the test."""
+    with httpx.Client(base_url=live_server.url, timeout=10) as c:
+        page = c.get("/login").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert c.post("/login", data={"username": "officer1", "password": PASSWORD, "csrf_token": csrf}).status_code == 303
+        cfg = json.loads(re.search(r'<script id="sar-config" type="application/json">(.*?)</script>',
+                                   c.get("/officer").text, re.S).group(1))
+        yield c, cfg["csrf"]
 
 
 def post_status(live_server, **body) -> httpx.Response:
@@ -15,12 +30,12 @@ def post_status(live_server, **body) -> httpx.Response:
                       headers={"Authorization": f"Bearer {live_server.token}"}, timeout=10)
 
 
-def test_status_raised_is_in_the_state_and_cleared_goes_to_the_log(live_server):
+def test_status_raised_is_in_the_state_and_cleared_goes_to_the_log(live_server, officer):
     r = post_status(live_server, vehicle="drone1", kind="frames_stalled", severity="warning",
                     message="no frame from /dev/video0 for 6 s while flying", started_s=1_700_000_000.0)
     assert r.status_code == 200, r.text
     assert r.json()["key"] == "drone1:frames_stalled"
-    c, _ = login(live_server.url, "officer1")
+    c, _ = officer
     st = c.get("/api/state").json()["statuses"]
     assert [(s["kind"], s["severity"], s["started_s"]) for s in st["active"]] == [
         ("frames_stalled", "warning", 1_700_000_000.0)]
@@ -38,8 +53,8 @@ def test_status_raised_is_in_the_state_and_cleared_goes_to_the_log(live_server):
     assert "status_raised" in audit and "status_cleared" in audit
 
 
-def test_status_is_pushed_to_the_event_stream(live_server):
-    c, _ = login(live_server.url, "officer1")
+def test_status_is_pushed_to_the_event_stream(live_server, officer):
+    c, _ = officer
     got: list[str] = []
     ready = threading.Event()
 
@@ -60,11 +75,11 @@ def test_status_is_pushed_to_the_event_stream(live_server):
     assert ev["kind"] == "link_lost" and ev["active"] is True and ev["vehicle"] == "drone1"
 
 
-def test_status_validation_and_roles(live_server):
+def test_status_validation_and_roles(live_server, officer):
     r = post_status(live_server, kind="Bad Kind!", severity="warning")
     assert r.status_code == 422 and "kind" in r.json()["detail"]
     r = post_status(live_server, kind="link_lost", severity="panic")
     assert r.status_code == 422 and "severity" in r.json()["detail"]
-    c, csrf = login(live_server.url, "officer1")
+    c, csrf = officer
     r = c.post("/api/ingest/status", json={"kind": "link_lost"}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 403  # only the aircraft's ground station (an ingest user) reports health

@@ -120,8 +120,9 @@ class LiveReport:
             x.kind == h.kind and not x.active and x.started_s == h.started_s for x in self.health)]
         for h in problems:
             end = h.ended_s or h.started_s
-            s.append(_("health: {kind} from {start} to {end} ({seconds} s)").format(
-                kind=h.kind, start=clock(h.started_s), end=clock(end), seconds=tr.number(end - h.started_s)))
+            s.append(_("health: {kind} from {start} to {end} ({seconds} s): {message}").format(
+                kind=h.kind, start=clock(h.started_s), end=clock(end), seconds=tr.number(end - h.started_s),
+                message=h.message))
         for h in still:
             s.append(_("health: {kind} since {start}, not resolved: {message}").format(
                 kind=h.kind, start=clock(h.started_s), message=h.message))
@@ -181,7 +182,7 @@ def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, ter
         session = None
         if live is not None and (live.frames or live.serve_url):
             session = LiveSession(live, v, home_latlon=(full[0].lat_deg, full[0].lon_deg),
-                                  mission_fc=mission_geojson_from_items(full), on_status=on_status)
+                                  mission_fc=mission_geojson_from_items(full, live.area), on_status=on_status)
         with session if session is not None else contextlib.nullcontext():
             if session is not None:
                 v.handlers.append(session.on_message)

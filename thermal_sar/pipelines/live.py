@@ -246,8 +246,8 @@ class VideoSource(_ThreadSource):
     def _open(self):
         import cv2
 
-        dev = int(self.spec[len("/dev/video"):]) if self.spec.startswith("/dev/video") and \
-            self.spec[len("/dev/video"):].isdigit() else self.spec
+        tail = self.spec[len("/dev/video"):] if self.spec.startswith("/dev/video") else self.spec
+        dev = int(tail) if tail.isdigit() else self.spec  # /dev/video2 and 2 are camera index 2
         cap = cv2.VideoCapture(dev)
         if not cap.isOpened():
             cap.release()
@@ -847,8 +847,9 @@ class FrameWorker:
 
 
 # ---------------------------------------------------------------------------------------------- the session
-def mission_geojson_from_items(items) -> dict:
-    """A mission FeatureCollection for the officer map from MAVLink items: the route and the launch point."""
+def mission_geojson_from_items(items, area=None) -> dict:
+    """A mission FeatureCollection for the officer map from MAVLink items: the route and the launch point,
+    and the search area (a :class:`mission.SearchArea`) when given, for the map's coverage and POD."""
     nav = [it for it in items if it.seq != 0 and it.command in (16, 17, 18, 19, 21, 22, 82) and (it.x or it.y)]
     feats = []
     home = next((it for it in items if it.seq == 0 and (it.x or it.y)), None)
@@ -858,6 +859,17 @@ def mission_geojson_from_items(items) -> dict:
     if len(nav) >= 2:
         feats.append({"type": "Feature", "properties": {"kind": "flight_line"},
                       "geometry": {"type": "LineString", "coordinates": [[it.lon_deg, it.lat_deg] for it in nav]}})
+    if area is not None:
+        def ring(r):
+            pts = [[float(lon), float(lat)] for lat, lon in r]
+            return pts + pts[:1] if pts[0] != pts[-1] else pts
+
+        feats.append({"type": "Feature", "properties": {"kind": "area", "name": area.name},
+                      "geometry": {"type": "Polygon", "coordinates": [ring(area.outer)]}})
+        for kind, rings in (("hole", area.holes), ("no_fly", area.no_fly)):
+            for r in rings:
+                feats.append({"type": "Feature", "properties": {"kind": kind},
+                              "geometry": {"type": "Polygon", "coordinates": [ring(r)]}})
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -878,6 +890,7 @@ class LiveOptions:
     link_lost_s: float = 3.0
     frame_latency_s: float = 0.0
     sim_interval_s: float = 1.0
+    area: object = None                # a mission.SearchArea: coverage and POD on the officer map
     min_score: float = 0.5
     min_sightings: int = 2
     telemetry_hz: float = 2.0
@@ -921,6 +934,13 @@ class LiveSession:
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> LiveSession:
+        try:
+            return self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> LiveSession:
         o = self.opts
         if o.serve_url:
             from maps.ingest_client import IngestClient
@@ -966,6 +986,10 @@ class LiveSession:
         if self.worker is not None:
             self.worker.stop()
             self._send_targets()
+        self._check_threads()
+        # What is still wrong when the flight ends ends with it on the map (the log keeps it).
+        for kind in [k for k in list(self.board.active) if k != "flight"]:
+            self.board.clear(kind, "still so when the flight ended")
         self.board.clear("flight", f"flight {self.flight_id} ended")
         if self.feed is not None:
             self.feed.close()
