@@ -29,7 +29,7 @@ Pipeline, all in pixels of the frame (row, col):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -40,7 +40,8 @@ from vision.frame import ThermalFrame, ValueKind
 
 __all__ = ["ClassGate", "DEFAULT_GATES", "ClassicalParams", "ClassicalDetector", "BlobFeatures", "blob_features", "blob_table",
            "contrast_map", "contrast_maps", "ContrastMaps", "score_features", "contrast_patch", "contrast_patches",
-           "patch_side_px"]
+           "patch_side_px", "animal_feature_rows", "N_ANIMAL_FEATURES",
+           "animal_shape_factor", "body_shape"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +95,19 @@ DEFAULT_GATES: tuple[ClassGate, ...] = (
 
 # Fitted by ``python -m vision.classical_fit ../shared/data/thermal/hit_uav train``.
 _GENERIC_SCORE_WEIGHTS: tuple[float, ...] = (-5.941, 12.846, 0.061, 2.120, 3.415, 2.335, -18.652)
-# Fitted by ``python -m vision.classical_fit --animals DIR...`` on the *train* splits of sim sheep
-# datasets of seeds 1, 2 and 101 (never on their val splits or on held-out seeds), one set per
-# map the animals are found in: log peak z, log mean z, fill, log aspect, size fit,
-# log(1 + global z), bias.
-_ANIMAL_SCORE_WEIGHTS: tuple[float, ...] = (-9.5, 15.581, -7.978, 1.634, 0.174, 1.194, -5.906)
-_ANIMAL_LOCAL_SCORE_WEIGHTS: tuple[float, ...] = (-6.435, 10.083, -5.682, 2.947, 0.683, 4.394, -10.715)
+# Sheep and cows (no real livestock imagery to learn from): fitted by
+# ``python -m vision.classical_fit --animals DIR...`` on frames of the sim scenarios rendered
+# for fitting only (see vision.classical_fit), one set per map the animals are found in
+# (frame-normalised or local) and per kind of frame (8-bit video or radiometric): log peak z,
+# log mean z, fill, log aspect, size fit, log(1 + global z), bias.
+_ANIMAL_WEIGHTS: dict[tuple[bool, bool], tuple[float, ...]] = {
+    # (local map, radiometric frame): weights
+    (False, False): (-2.095, -1.006, -3.075, 1.048, -2.124, 5.369, -1.454),
+    (False, True): (0.216, -0.676, -6.550, 1.489, 2.644, 3.851, -8.043),
+    (True, False): (-3.768, 3.019, -7.503, 2.154, -0.786, 12.152, -10.890),
+    (True, True): (1.088, -0.398, -5.607, 1.304, 1.893, 4.128, -12.550),
+}
+N_ANIMAL_FEATURES = 7
 _SCORE_WEIGHTS: tuple[float, ...] = (
     -4.6160, 11.0709, -0.2254, 0.5095, 1.9333, 2.3333, 0.1576, -0.4222, 0.7631, -0.9817, -1.4459, -0.5078,
     0.5711, 0.5294, 0.0625, 0.0876, -0.8343, 1.5930, -0.0384, 0.1610, -0.5051, 0.1969, -0.0608, -0.8021,
@@ -122,13 +130,26 @@ class ClassicalParams:
     high_z: float = 3.5              # seed threshold, in local-clutter units
     low_z: float = 3.0               # growth threshold
     edge_envelope: bool = True       # background hugs warm edges (roofs, roads): see contrast_map
-    # Sheep and cows in a locally normalised map (contrast_maps(local=True)): finds small animals
-    # on a smooth warm floor beside textured ground (sim: recall 0.56 instead of 0.17) but gives
-    # ~25x more false animals on real HIT-UAV frames; off by default (docs/vision.md).
-    animal_local: bool = False
+    # Sheep and cows in a locally normalised map (contrast_maps(local=True)): True, False, or None
+    # = by the kind of frame: local on 8-bit video, frame-normalised on radiometric frames. On AGC
+    # video a few-pixel sheep on a smooth warm floor beside textured meadow is lost in the frame-wide
+    # clutter scale (sim video: recall 0.10 frame-normalised, 0.59 local), and the shape factor keeps
+    # the local map's extra false animals on real HIT-UAV frames near the old level (docs/vision.md);
+    # on radiometric frames the frame-normalised map is the better one (sim AP 0.85 against 0.79).
+    animal_local: bool | None = None
     # Calibrated (temperature_c) frames only: warmest apparent surface of a person or animal
     # (raised to the frame's median + 25 K in sun-heated scenes); None turns the gate off.
     max_body_c: float | None = 45.0
+    # Livestock seen from above are elongated (a sheep's back ~2:1, a cow's ~3:1, a lying animal
+    # still ~1.7:1); boulders, bushes and posts need not be. An animal candidate's score is scaled
+    # by its shape's plausibility: 0 for a length/width ratio (measured after taking off the optics'
+    # blur) up to animal_elongation[0], 1 from animal_elongation[1] on, log-linear between
+    # (see animal_shape_factor). None: no shape factor.
+    animal_elongation: tuple[float, float] | None = (1.4, 1.8)
+    # Share of the ring around an animal candidate as warm as the body (surround_warm): a blob
+    # with half its surround that warm or more is the corner or edge of a larger warm surface
+    # (roof, wall, road, sun-warmed floor), not a body: score x 1 up to half this value, x 0 at it.
+    max_surround_warm: float | None = 0.3
     min_area_px: int = 4             # smaller blobs are noise
     max_area_px: int = 2500          # larger blobs are buildings, roads, water (without GSD)
     max_aspect: float = 4.0          # longer/thinner blobs are roads, pipes, roof edges
@@ -158,11 +179,16 @@ class ClassicalParams:
             raise InputError(out_of_range("low_z, high_z", (self.low_z, self.high_z), "0 < low_z <= high_z"))
         if not (8 <= self.background_px <= 400):
             raise InputError(out_of_range("background_px", self.background_px, "8..400 pixels"))
-        if self.animal_score_weights is not None and len(self.animal_score_weights) != 7:
-            raise InputError(f"animal_score_weights has {len(self.animal_score_weights)} values; expected 7.")
+        if self.animal_score_weights is not None and len(self.animal_score_weights) != N_ANIMAL_FEATURES:
+            raise InputError(f"animal_score_weights has {len(self.animal_score_weights)} values; expected "
+                             f"{N_ANIMAL_FEATURES} (see animal_features).")
         if len(self.score_weights) != 71 or len(self.generic_score_weights) != 7:
             raise InputError(f"score_weights has {len(self.score_weights)} values and generic_score_weights "
                              f"{len(self.generic_score_weights)}; expected 71 and 7 (see score_features).")
+        if self.animal_elongation is not None and not (1.0 <= self.animal_elongation[0] < self.animal_elongation[1]):
+            raise InputError(out_of_range("animal_elongation", self.animal_elongation, "1 <= low < high, or None"))
+        if self.max_surround_warm is not None and not (0.0 < self.max_surround_warm <= 1.0):
+            raise InputError(out_of_range("max_surround_warm", self.max_surround_warm, "0 < value <= 1, or None"))
         if self.min_area_px < 1 or self.max_area_px <= self.min_area_px:
             raise InputError(out_of_range("min_area_px, max_area_px", (self.min_area_px, self.max_area_px),
                                           "1 <= min_area_px < max_area_px"))
@@ -183,6 +209,9 @@ class BlobFeatures:
     fill: float
     area_m2: float | None
     global_z: float = 0.0
+    # Measured on the body region of animal candidates only (see body_shape); 1 and 0 otherwise.
+    elongation: float = 1.0
+    surround_warm: float = 0.0
 
 
 # Unit floors of the noise scale: quantisation of grey levels, counts, or a
@@ -522,9 +551,16 @@ class ClassicalDetector:
         self._w_person = np.asarray(self.params.score_weights, np.float64)
         self._w_generic = np.asarray(self.params.generic_score_weights, np.float64)
         wa = self.params.animal_score_weights
-        if wa is None:
-            wa = _ANIMAL_LOCAL_SCORE_WEIGHTS if self.params.animal_local else _ANIMAL_SCORE_WEIGHTS
-        self._w_animal = np.asarray(wa, np.float64)
+        self._w_animal = {key: np.asarray(wa if wa is not None else w, np.float64) for key, w in _ANIMAL_WEIGHTS.items()}
+
+    def animal_weights(self, kind: ValueKind) -> np.ndarray:
+        """The animal score weights for frames of ``kind`` in this detector's animal map."""
+        return self._w_animal[(self.animal_local(kind), kind != ValueKind.GREY)]
+
+    def animal_local(self, kind: ValueKind) -> bool:
+        """Whether animals are searched in the locally normalised map on frames of ``kind``."""
+        loc = self.params.animal_local
+        return kind == ValueKind.GREY if loc is None else bool(loc)
 
     def maps(self, img: np.ndarray, kind: ValueKind, gsd_m: float | None, *, local: bool = False) -> ContrastMaps:
         """The frame's background model at this detector's scale (``background_m`` with a GSD)."""
@@ -532,16 +568,17 @@ class ClassicalDetector:
         bg_px = int(min(120, max(16, p.background_m / gsd_m))) if gsd_m else p.background_px
         return contrast_maps(img, kind, bg_px, low_z=p.low_z, edge_envelope=p.edge_envelope, local=local)
 
-    def channels(self, gsd_m: float | None) -> list[tuple[bool, tuple[ClassGate, ...]]]:
+    def channels(self, gsd_m: float | None, kind: ValueKind = ValueKind.TEMPERATURE_C
+                 ) -> list[tuple[bool, tuple[ClassGate, ...]]]:
         """(local map?, gates) of each candidate search this detector makes at ``gsd_m``:
         with a GSD, people and animals apart (each blob measured, boxed and scored as its
-        kind; animals in the locally normalised map with ``animal_local``); without one,
-        every class at once (``hotspot``)."""
+        kind; animals in the locally normalised map where :meth:`animal_local` says so for
+        frames of ``kind``); without one, every class at once (``hotspot``)."""
         if gsd_m is None:
             return [(False, self.gates)]
         people = tuple(g for g in self.gates if g.name not in _ANIMALS)
         animals = tuple(g for g in self.gates if g.name in _ANIMALS)
-        return [(loc, g) for loc, g in ((False, people), (self.params.animal_local, animals)) if g]
+        return [(loc, g) for loc, g in ((False, people), (self.animal_local(kind), animals)) if g]
 
     def candidates(self, maps: ContrastMaps, gsd_m: float | None, gates: tuple[ClassGate, ...] | None = None,
                    table: dict[str, np.ndarray] | None = None) -> list[tuple[BlobFeatures, str, float]]:
@@ -551,7 +588,8 @@ class ClassicalDetector:
         p = self.params
         gates = self.gates if gates is None else gates
         t = blob_table(maps, p, gsd_m, gates) if table is None else table
-        if p.refine_frac > 0 and gsd_m is not None and gates and all(g.name in _ANIMALS for g in gates):
+        refined = p.refine_frac > 0 and gsd_m is not None and bool(gates) and all(g.name in _ANIMALS for g in gates)
+        if refined:
             # The regrown region lies in the box widened by 2 px: blobs whose widened box is
             # smaller than the smallest animal cannot pass the gates and are not regrown.
             room = (t["height_px"] + 4) * (t["width_px"] + 4) * gsd_m * gsd_m
@@ -618,7 +656,7 @@ class ClassicalDetector:
             img = np.where(finite, img, med).astype(np.float32)
         h, w = img.shape
         dets: list[Detection] = []
-        channels = self.channels(gsd_m)
+        channels = self.channels(gsd_m, kind)
         made: dict[bool, tuple[ContrastMaps, dict[str, np.ndarray]]] = {}
         for local, gates in channels:
             if local not in made:
@@ -641,8 +679,18 @@ class ClassicalDetector:
         x, person = self.feature_rows(maps, kept, gsd_m)
         animal = np.array([cls in _ANIMALS for _, cls, _ in kept], bool)
         x7 = x[:, [0, 1, 2, 3, 4, 5, -1]]
-        logit = np.where(person, x @ self._w_person, np.where(animal, x7 @ self._w_animal, x7 @ self._w_generic))
+        logit = np.where(person, x @ self._w_person, x7 @ self._w_generic)
+        if animal.any():
+            xa = animal_feature_rows([kept[i] for i in np.flatnonzero(animal)])
+            logit[animal] = xa @ self.animal_weights(maps.kind)
         scores = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
+        # The shape factor (<= 1) is measured only where the score could still reach min_score.
+        shaped = np.flatnonzero(animal & (scores >= p.min_score))
+        if shaped.size and (p.animal_elongation is not None or p.max_surround_warm is not None):
+            blobs = [kept[i][0] for i in shaped.tolist()]
+            el, sw = body_shape(maps, blobs, p.refine_frac)
+            blobs = [replace(b, elongation=float(e), surround_warm=float(w)) for b, e, w in zip(blobs, el, sw)]
+            scores[shaped] *= animal_shape_factor(blobs, p)
         dets: list[Detection] = []
         for (b, cls, _), score in zip(kept, scores.tolist()):
             if score < p.min_score:
@@ -687,29 +735,97 @@ def _resolve_overlaps(dets: list[Detection], gates: tuple[ClassGate, ...]) -> li
 _ANIMALS = ("sheep", "cow")
 
 
+def _body_region(maps: ContrastMaps, top: int, left: int, bh: int, bw: int, frac: float, margin: int
+                 ) -> tuple[np.ndarray, np.ndarray, int, int, int, int]:
+    """The region above ``frac`` of a blob's peak contrast that holds the peak, grown within
+    2 px of its box: (region mask, z window, window row, window col, peak row, peak col)
+    in a window ``margin`` pixels around the box."""
+    hh, ww = maps.img.shape
+    r0, c0 = max(0, top - margin), max(0, left - margin)
+    r1, c1 = min(hh, top + bh + margin), min(ww, left + bw + margin)
+    zs = maps.z(r0, r1, c0, c1)
+    inner = zs[top - r0:top - r0 + bh, left - c0:left - c0 + bw]
+    pr, pc = np.unravel_index(int(np.argmax(inner)), inner.shape)
+    pr, pc = int(pr) + top - r0, int(pc) + left - c0
+    g0r, g0c = max(0, top - 2 - r0), max(0, left - 2 - c0)
+    g1r, g1c = top - r0 + bh + 2, left - c0 + bw + 2
+    above = np.zeros(zs.shape, np.uint8)
+    above[g0r:g1r, g0c:g1c] = zs[g0r:g1r, g0c:g1c] >= frac * zs[pr, pc]
+    _, lab = cv2.connectedComponents(above, connectivity=8)
+    return lab == lab[pr, pc], zs, r0, c0, pr, pc
+
+
 def _refine_table(maps: ContrastMaps, t: dict[str, np.ndarray], frac: float) -> dict[str, np.ndarray]:
     """Each blob's box and area redrawn from the region above ``frac`` of its peak
     contrast that holds the peak, grown past the hysteresis threshold within a 2-pixel
     margin: the extent of a small warm body (its cooler edges included) rather than a
     threshold-dependent part of it, so size gates and boxes measure the body."""
-    hh, ww = maps.img.shape
     out = {k: v.copy() for k, v in t.items()}
     for i, (top, left, bh, bw) in enumerate(zip(*(t[k].astype(int).tolist() for k in
                                                   ("top_px", "left_px", "height_px", "width_px")))):
-        r0, c0 = max(0, top - 2), max(0, left - 2)
-        r1, c1 = min(hh, top + bh + 2), min(ww, left + bw + 2)
-        zs = maps.z(r0, r1, c0, c1)
-        inner = zs[top - r0:top - r0 + bh, left - c0:left - c0 + bw]
-        pr, pc = np.unravel_index(int(np.argmax(inner)), inner.shape)
-        pr, pc = pr + top - r0, pc + left - c0
-        m = (zs >= frac * zs[pr, pc]).astype(np.uint8)
-        _, lab = cv2.connectedComponents(m, connectivity=8)
-        rows, cols = np.nonzero(lab == lab[pr, pc])
+        region, _, r0, c0, _, _ = _body_region(maps, top, left, bh, bw, frac, 2)
+        rows, cols = np.nonzero(region)
         rt, cl = int(rows.min()), int(cols.min())
         out["top_px"][i], out["left_px"][i] = r0 + rt, c0 + cl
         out["height_px"][i], out["width_px"][i] = int(rows.max()) - rt + 1, int(cols.max()) - cl + 1
         out["area_px"][i] = rows.size
     return out
+
+
+def body_shape(maps: ContrastMaps, blobs: list[BlobFeatures], frac: float) -> tuple[np.ndarray, np.ndarray]:
+    """(elongation, surround_warm) of each (refined) animal candidate's body region (the
+    region above ``frac`` of its peak contrast that holds the peak), as a thermographer
+    would look at it:
+
+    ``elongation``: square root of the ratio of the region's principal second
+    moments, weighted by contrast, after taking off what the optics' blur adds:
+    the body's length / width (livestock seen from above are two to three times as
+    long as wide; a boulder or a bush roughly round). ``surround_warm``: the share
+    of a ring ``_RING_PX`` pixels wide around the region that is at least halfway
+    from the ring's cool level (its 20th percentile) to the body's peak, in *image*
+    values (~0 for a body on open ground; large for the corner or edge of a warm
+    roof, wall, road or pen floor, which the background model cuts off as a small
+    warm blob).
+    """
+    n = len(blobs)
+    elong, warm = np.ones(n), np.zeros(n)
+    for i, b in enumerate(blobs):
+        region, zs, r0, c0, pr, pc = _body_region(maps, b.top_px, b.left_px, b.height_px, b.width_px, frac,
+                                                  _RING_PX + 3)
+        rows, cols = np.nonzero(region)
+        if rows.size >= 3:
+            # Contrast-weighted second moments of the region: those of the body (a uniform
+            # ellipse of semi-axes a, b has a^2/4, b^2/4) plus what the optics' blur adds inside
+            # the region, taken off again (at most down to _MIN_KEPT_VARIANCE of each).
+            wz = np.maximum(zs[rows, cols], 0.0).astype(np.float64) + 1e-6
+            sw = wz.sum()
+            mr, mc = (wz @ rows) / sw, (wz @ cols) / sw
+            dr, dc = rows - mr, cols - mc
+            vrr, vcc, vrc = (wz @ (dr * dr)) / sw, (wz @ (dc * dc)) / sw, (wz @ (dr * dc)) / sw
+            half_tr, det_root = 0.5 * (vrr + vcc), math.sqrt(max(0.25 * (vrr - vcc) ** 2 + vrc * vrc, 0.0))
+            lo, hi = (max(v - _REGION_BLUR_VAR_PX2, _MIN_KEPT_VARIANCE * v, 1e-9)
+                      for v in (half_tr - det_root, half_tr + det_root))
+            elong[i] = math.sqrt(hi / lo)
+        reg8 = region.astype(np.uint8)
+        ring = (cv2.dilate(reg8, _RING_KERNEL) > 0) & (cv2.dilate(reg8, _NEAR_KERNEL) == 0)
+        if ring.any():
+            h, w = region.shape
+            vals = maps.img[r0:r0 + h, c0:c0 + w][ring].astype(np.float32)
+            cool = float(np.partition(vals, vals.size // 5)[vals.size // 5])
+            peak = float(maps.img[r0 + pr, c0 + pc])
+            warm[i] = float(np.count_nonzero(vals >= cool + 0.5 * (peak - cool))) / vals.size
+    return elong, warm
+
+
+_RING_PX = 3
+# Variance (px^2) the optics' blur adds to the weighted moments of a body's regrown region,
+# calibrated on blurred ellipses of known length/width (optics sigma 0.7 px, like the 640 LWIR
+# cores; tests/vision/test_classical_animals.py): the ratio comes out within ~5 % from a minor
+# semi-axis of 2 px on.
+_REGION_BLUR_VAR_PX2 = 0.22
+_MIN_KEPT_VARIANCE = 0.3    # deblurring keeps at least this share of a measured variance
+_RING_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _RING_PX + 3, 2 * _RING_PX + 3))
+_NEAR_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 
 
 # Without a GSD the size prior is in pixels: a person or animal seen by a
@@ -773,6 +889,33 @@ def contrast_patch(z: np.ndarray, b: BlobFeatures, side_px: int) -> np.ndarray:
 def _base_features(b: BlobFeatures, size_fit: float) -> list[float]:
     return [math.log(max(b.peak_z, 1e-3)), math.log(max(b.mean_z, 1e-3)), b.fill, math.log(max(b.aspect, 1.0)),
             size_fit, math.log1p(max(b.global_z, 0.0))]
+
+
+def animal_feature_rows(kept: list[tuple[BlobFeatures, str, float]]) -> np.ndarray:
+    """(n, N_ANIMAL_FEATURES): the animal score features of candidate blobs (blob, class,
+    size fit): the six of :func:`score_features` without the patch, and 1 (the bias). The
+    body's shape and surround act apart, as a factor (:func:`animal_shape_factor`)."""
+    return np.array([_base_features(b, fit) + [1.0] for b, _, fit in kept], float).reshape(-1, N_ANIMAL_FEATURES)
+
+
+def animal_shape_factor(blobs: list[BlobFeatures], params: ClassicalParams) -> np.ndarray:
+    """(n,) 0..1: how plausible each animal candidate's shape is for a body seen from above
+    (``params.animal_elongation`` against the blur-corrected ``elongation``) times how free its surround is of
+    equally warm surface (``params.max_surround_warm``). Multiplies the animal score, so
+    that no contrast, however strong, makes a round boulder or a roof corner a sheep."""
+    n = len(blobs)
+    f = np.ones(n)
+    if n == 0:
+        return f
+    if params.animal_elongation is not None:
+        el = np.log(np.maximum([b.elongation for b in blobs], 1.0))
+        lo, hi = math.log(params.animal_elongation[0]), math.log(params.animal_elongation[1])
+        f *= np.clip((el - lo) / (hi - lo), 0.0, 1.0)
+    if params.max_surround_warm is not None:
+        sw = np.array([b.surround_warm for b in blobs], float)
+        half = 0.5 * params.max_surround_warm
+        f *= np.clip((params.max_surround_warm - sw) / half, 0.0, 1.0)
+    return f
 
 
 def score_features(b: BlobFeatures, size_fit: float, patch: np.ndarray | None) -> np.ndarray:

@@ -10,11 +10,18 @@ The shipped weights came from::
     python -m vision.classical_fit ../shared/data/thermal/hit_uav train
 
 i.e. the HIT-UAV *train* split only; the val split is kept for measuring.
-The animal weights (sheep, cows; no real data) came from the *train* splits
-of sim datasets of seeds 1, 2 and 101 (``thermal-sar sim dataset --scenario
-sheep --n 60 --seed S --val 0``; seed 101 is ``datasets/sim-sheep``)::
+The animal weights (sheep, cows; no real livestock data) came from sim
+datasets rendered for fitting only, never measured on: the sheep scenario at
+seeds 21, 22 (60 frames each) and 23 (80 frames), and the lost-child and
+night-hiker scenarios at seed 21 (40 frames each; people and dogs, no
+livestock), all with ``--val 0 --radiometric``, e.g.::
 
-    python -m vision.classical_fit --animals SEED1_DIR SEED2_DIR datasets/sim-sheep
+    thermal-sar sim dataset --scenario sheep --n 60 --seed 21 --val 0 --radiometric --out SHEEP21
+    python -m vision.classical_fit --animals SHEEP21 SHEEP22 SHEEP23 CHILD21 HIKER21
+
+which fits one set per animal map (frame-normalised, local) and kind of frame
+(the 8-bit video, the radiometric PNGs). Shape and surround are not in the
+logistic: they act as a physical factor (:func:`vision.classical.animal_shape_factor`).
 """
 
 from __future__ import annotations
@@ -24,12 +31,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vision.classical import ClassicalDetector, ClassicalParams
+from vision.classical import N_ANIMAL_FEATURES, ClassicalDetector, ClassicalParams, animal_feature_rows
 from vision.evaluate import iou_matrix
 from vision.frame import ValueKind
 from vision.labels import LabelledFrame
 
-__all__ = ["candidate_table", "animal_candidate_table", "fit_score_weights"]
+__all__ = ["candidate_table", "animal_candidate_table", "fit_score_weights", "read_sim_frame"]
 
 
 def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *, target: str = "person",
@@ -67,28 +74,46 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
     return np.array(xs).reshape(-1, 71 if patch else 7), np.array(ys)
 
 
-def animal_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams,
-                           classes: tuple[str, ...] = ("sheep", "cow")) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y) like :func:`candidate_table` for the animal classes: the 7 generic features of
-    every gated candidate, positive when its (refined) box matches a labelled box of the
-    class it was given at IoU >= 0.5. For fitting ``animal_score_weights`` on sim data."""
+def read_sim_frame(fr: LabelledFrame, *, radiometric: bool = False) -> tuple[np.ndarray, ValueKind] | None:
+    """The image of a labelled sim frame: the 8-bit video, or with ``radiometric`` the 16-bit
+    counts PNG beside it (``radiometric/<split>/NAME.png``, T_C = counts / 100 - 273.15) as
+    degrees Celsius; None when it cannot be read."""
     import cv2
 
+    path = fr.path
+    if radiometric:
+        path = path.parents[2] / "radiometric" / path.parent.name / path.name
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None or img.ndim != 2:
+        return None
+    if radiometric:
+        return (img.astype(np.float32) / 100.0 - 273.15).astype(np.float32), ValueKind.TEMPERATURE_C
+    return img, ValueKind.GREY if img.dtype == np.uint8 else ValueKind.COUNTS
+
+
+def animal_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams,
+                           classes: tuple[str, ...] = ("sheep", "cow"), *,
+                           radiometric: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) like :func:`candidate_table` for the animal classes: the
+    :func:`vision.classical.animal_feature_rows` of every gated candidate, positive
+    when its (refined) box matches a labelled box of the class it was given at IoU >=
+    0.5. For fitting the animal score weights on sim data (``radiometric``: the
+    frames' radiometric PNGs instead of their video)."""
     det = ClassicalDetector(params, targets=classes)
     xs, ys = [], []
     for fr in frames:
-        img = cv2.imread(str(fr.path), cv2.IMREAD_UNCHANGED)
-        if img is None or img.ndim != 2 or not fr.gsd_m:
+        got = read_sim_frame(fr, radiometric=radiometric)
+        if got is None or not fr.gsd_m:
             continue
-        kind = ValueKind.GREY if img.dtype == np.uint8 else ValueKind.COUNTS
-        local, gates = det.channels(fr.gsd_m)[-1]
+        img, kind = got
+        local, gates = det.channels(fr.gsd_m, kind)[-1]
         maps = det.maps(img, kind, fr.gsd_m, local=local)
         kept = det.candidates(maps, fr.gsd_m, gates)
         if not kept:
             continue
-        x, _ = det.feature_rows(maps, kept, fr.gsd_m)
+        x = animal_feature_rows(kept)
         pad = params.box_pad_px
-        for row, (b, cls, _) in zip(x[:, [0, 1, 2, 3, 4, 5, -1]], kept):
+        for row, (b, cls, _) in zip(x, kept):
             pr, pc = max(pad, -0.25 * b.height_px), max(pad, -0.25 * b.width_px)
             box = np.array([[b.top_px - pr, b.left_px - pc, b.top_px + b.height_px + pr, b.left_px + b.width_px + pc]])
             truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes
@@ -96,7 +121,7 @@ def animal_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalPar
             iou = float(iou_matrix(box, truth).max()) if len(truth) else 0.0
             xs.append(row)
             ys.append(1 if iou >= 0.5 else (-1 if iou >= 0.2 else 0))
-    return np.array(xs).reshape(-1, 7), np.array(ys)
+    return np.array(xs).reshape(-1, N_ANIMAL_FEATURES), np.array(ys)
 
 
 def fit_score_weights(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterations: int = 60) -> np.ndarray:
@@ -125,10 +150,15 @@ def main(argv: list[str]) -> int:  # pragma: no cover - a maintenance tool
 
     if argv and argv[0] == "--animals":
         frames = [f for root in argv[1:] for f in load_dataset(root, split="train")]
-        xa, ya = animal_candidate_table(frames, replace(ClassicalParams(), box_pad_px=SIM_BOX_PAD_PX))
-        wa = fit_score_weights(xa, ya, l2=1e-2)
-        print(f"{len(ya)} candidates, {(ya == 1).sum()} positive, {(ya == -1).sum()} near misses")
-        print("_ANIMAL_SCORE_WEIGHTS = (" + ", ".join(f"{float(v):.3f}" for v in wa) + ")")
+        print("_ANIMAL_WEIGHTS = {")
+        for local in (False, True):
+            for radiometric in (False, True):
+                params = replace(ClassicalParams(), box_pad_px=SIM_BOX_PAD_PX, animal_local=local)
+                xa, ya = animal_candidate_table(frames, params, radiometric=radiometric)
+                wa = fit_score_weights(xa, ya, l2=1.0)
+                print(f"    # {len(ya)} candidates, {(ya == 1).sum()} positive, {(ya == -1).sum()} near misses")
+                print(f"    ({local}, {radiometric}): (" + ", ".join(f"{float(v):.3f}" for v in wa) + "),")
+        print("}")
         return 0
     root, split = argv[0], argv[1] if len(argv) > 1 else "train"
     frames = load_hit_uav(root, split)

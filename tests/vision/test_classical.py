@@ -71,11 +71,16 @@ def test_cold_disk_and_long_road_are_not_detected():
 
 
 def test_metric_gates_classify_by_size():
-    """At 0.05 m/px a 0.28 m^2 disk is a person, a 2.8 m^2 one a cow; a 40 m^2 roof is nothing."""
+    """At 0.05 m/px a 0.28 m^2 disk is a person, a 2.8 m^2 body 2.5 times as long as wide a cow;
+    a 40 m^2 roof is nothing. (Livestock seen from above are elongated: a round isothermal
+    blob of cow size is what a sun-warmed boulder looks like, see test_classical_animals.)"""
     gsd = 0.05
     person_r = np.sqrt(0.28 / np.pi) / gsd   # ~6 px
-    cow_r = np.sqrt(2.8 / np.pi) / gsd       # ~19 px
-    img = hot_disks(disks=((150, 150, person_r, 60), (350, 450, cow_r, 60)), seed=5).astype(np.int16)
+    cow_b = np.sqrt(2.8 / (np.pi * 2.5)) / gsd  # semi-axes ~12 x 30 px
+    img = hot_disks(disks=((150, 150, person_r, 60),), seed=5).astype(np.int16)
+    rr, cc = np.mgrid[0:512, 0:640]
+    cow = np.clip(cow_b + 0.5 - np.sqrt(((rr - 350) / cow_b) ** 2 + ((cc - 450) / (2.5 * cow_b)) ** 2) * cow_b, 0, 1)
+    img += np.round(60 * cow).astype(np.int16)
     img[40:140, 400:600] += 50  # a sun-warmed roof, 40 m^2 at this GSD
     img = np.clip(img, 0, 255).astype(np.uint8)
     dets = ClassicalDetector().detect(img, gsd_m=gsd)

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from tests.vision.conftest import hot_disks
-from vision.classical import BlobFeatures, ClassicalDetector, ClassicalParams, ContrastMaps, contrast_patch
+from geo.errors import InputError
+from vision.classical import (BlobFeatures, ClassicalDetector, ClassicalParams, ContrastMaps, animal_shape_factor,
+                               body_shape, contrast_patch)
 from vision.frame import ThermalFrame, ValueKind
 
 
@@ -45,15 +47,15 @@ def test_people_and_animals_found_together_once_each():
 
 
 def test_hotter_than_any_body_is_rejected_on_calibrated_frames():
-    """A chimney-sized spot at 120 C is no animal; the same spot at 20 C is; counts are not gated."""
+    """A sheep-shaped spot (0.6 x 1.4 m) at 120 C is no animal; the same spot at 20 C is; counts are not gated."""
     for peak_c, expected in ((120.0, 0), (20.0, 1)):
         img = np.full((512, 640), 14.0, np.float32) + np.random.default_rng(3).normal(0, 0.08, (512, 640))
-        img[250:256, 300:306] = peak_c
+        img[250:254, 300:309] = peak_c
         dets = ClassicalDetector(targets=("sheep",)).detect(ThermalFrame(img.astype(np.float32),
                                                                          ValueKind.TEMPERATURE_C), gsd_m=0.16)
         assert len(dets) == expected
     no_gate = ClassicalDetector(replace(ClassicalParams(), max_body_c=None), targets=("sheep",))
-    img[250:256, 300:306] = 120.0
+    img[250:254, 300:309] = 120.0
     assert len(no_gate.detect(ThermalFrame(img.astype(np.float32), ValueKind.TEMPERATURE_C), gsd_m=0.16)) == 1
 
 
@@ -62,7 +64,7 @@ def test_temperature_gate_follows_a_sun_heated_scene():
     rng = np.random.default_rng(5)
     for peak_c, expected in ((58.0, 1), (120.0, 0)):
         img = 40.0 + rng.normal(0, 0.08, (512, 640))
-        img[250:256, 300:306] = peak_c
+        img[250:254, 300:309] = peak_c
         frame = ThermalFrame(img.astype(np.float32), ValueKind.TEMPERATURE_C)
         assert len(ClassicalDetector(targets=("sheep",)).detect(frame, gsd_m=0.16)) == expected
 
@@ -102,3 +104,114 @@ def test_dense_lit_mask_uses_wide_labels():
     assert all(0 <= d.score <= 1 for d in dets)
     maps = det.maps(img, ValueKind.GREY, None)
     assert isinstance(maps, ContrastMaps) and cv2.countNonZero(maps.low_mask) >= 65535
+
+
+def _ellipse(shape, r, c, a_px, b_px, angle_deg, ss=4):
+    """Anti-aliased filled ellipse (coverage 0..1): centre (r, c), semi-axes a (along
+    ``angle_deg`` from the column axis) and b, in pixels."""
+    h, w = shape
+    rr, cc = np.mgrid[0:h * ss, 0:w * ss] / ss + 0.5 / ss - 0.5
+    t = np.deg2rad(angle_deg)
+    u = (cc - c) * np.cos(t) + (rr - r) * np.sin(t)
+    v = -(cc - c) * np.sin(t) + (rr - r) * np.cos(t)
+    m = ((u / a_px) ** 2 + (v / b_px) ** 2 <= 1).astype(np.float32)
+    return cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def _animal_candidates(img: np.ndarray, gsd_m: float):
+    """Animal candidates with their body shape measured (elongation, surround_warm)."""
+    det = ClassicalDetector(targets=("sheep", "cow"))
+    maps = det.maps(img, ValueKind.TEMPERATURE_C, gsd_m)
+    kept = det.candidates(maps, gsd_m, det.channels(gsd_m)[-1][1])
+    el, sw = body_shape(maps, [b for b, _, _ in kept], det.params.refine_frac)
+    return [(replace(b, elongation=float(e), surround_warm=float(w)), c, f) for (b, c, f), e, w in zip(kept, el, sw)]
+
+
+@pytest.mark.parametrize("ratio", [1.0, 1.33, 2.0, 3.0])
+@pytest.mark.parametrize("minor_px", [2.2, 3.0, 4.5])
+def test_elongation_is_the_body_length_over_width(ratio, minor_px):
+    """Blurred (optics sigma 0.7 px) ellipses of known length/width at four angles: the measured
+    elongation, blur taken off, is the body's ratio within 10 %."""
+    for angle in (0.0, 30.0, 60.0, 90.0):
+        img = 10.0 + np.random.default_rng(int(angle)).normal(0, 0.05, (160, 160))
+        img += cv2.GaussianBlur(6.0 * _ellipse((160, 160), 80.3, 80.6, ratio * minor_px, minor_px, angle), (0, 0), 0.7)
+        gsd = 0.5 / minor_px  # a 1 x (ratio) m body: sheep or cow size
+        kept = _animal_candidates(img.astype(np.float32), gsd)
+        assert len(kept) == 1
+        assert kept[0][0].elongation == pytest.approx(ratio, rel=0.1)
+
+
+def _pasture(seed: int, shape=(512, 640)) -> np.ndarray:
+    """A meadow at 18 C: 50 mK pixel noise and grass texture of ~0.1 K at ~0.3 m."""
+    rng = np.random.default_rng(seed)
+    return 18.0 + rng.normal(0, 0.05, shape) + cv2.GaussianBlur(rng.normal(0, 0.3, shape), (0, 0), 1.0)
+
+
+def _sheep(shape, r, c, angle_deg, gsd_m):
+    """A sheep from above: fleece back 1.16 x 0.54 m at +6 K, the face 0.28 x 0.14 m at +11 K, 0.68 m ahead."""
+    body = 6.0 * _ellipse(shape, r, c, 0.58 / gsd_m, 0.27 / gsd_m, angle_deg)
+    t = np.deg2rad(angle_deg)
+    head = 11.0 * _ellipse(shape, r + 0.68 / gsd_m * np.sin(t), c + 0.68 / gsd_m * np.cos(t), 0.14 / gsd_m,
+                           0.07 / gsd_m, angle_deg)
+    return np.maximum(body, head)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sun_warmed_boulders_are_not_livestock(seed):
+    """Radiometric frame at 0.16 m/px: two sheep are found as sheep (score >= 0.5); two boulders
+    as warm as them (+6.5 K, length/width 1.33: one of sheep size, 0.96 x 0.72 m, one of cow
+    size, 1.6 x 1.2 m) score below 0.2 as any animal, however strong their contrast."""
+    gsd = 0.16
+    shape = (512, 640)
+    warm = np.maximum(_sheep(shape, 150, 200, 30.0, gsd), _sheep(shape, 300, 420, -70.0, gsd))
+    warm = np.maximum(warm, 6.5 * _ellipse(shape, 400, 150, 0.8 / gsd, 0.6 / gsd, 20.0))
+    warm = np.maximum(warm, 6.5 * _ellipse(shape, 100, 500, 0.48 / gsd, 0.36 / gsd, 70.0))
+    img = (_pasture(seed) + cv2.GaussianBlur(warm, (0, 0), 0.7)).astype(np.float32)
+    dets = ClassicalDetector().detect(ThermalFrame(img, ValueKind.TEMPERATURE_C), gsd_m=gsd)
+
+    def near(r, c):
+        return [d for d in dets if abs(d.row_px - r) <= 6 and abs(d.col_px - c) <= 6]
+
+    for r, c in ((150, 200), (300, 420)):
+        assert [d.class_name for d in near(r, c) if d.score >= 0.5] == ["sheep"]
+    for r, c in ((400, 150), (100, 500)):
+        assert all(d.score < 0.2 for d in near(r, c) if d.class_name in ("sheep", "cow"))
+
+
+def test_corner_of_a_warm_roof_is_not_livestock():
+    """A sun-warmed roof (10 x 6 m, +5 K) turned 25 deg: its corners, which the background model
+    cuts off as small warm blobs, are not animals (score < 0.2); the warm share of their
+    surround is large, that of a sheep beside the roof small."""
+    gsd = 0.16
+    shape = (512, 640)
+    warm = 5.0 * _ellipse(shape, 250, 300, 1e6, 1e6, 0.0)  # all ones
+    rr, cc = np.mgrid[0:512, 0:640]
+    t = np.deg2rad(25.0)
+    u, v = (cc - 300) * np.cos(t) + (rr - 250) * np.sin(t), -(cc - 300) * np.sin(t) + (rr - 250) * np.cos(t)
+    roof = ((np.abs(u) <= 5.0 / gsd) & (np.abs(v) <= 3.0 / gsd)).astype(np.float64)
+    warm = np.maximum(5.0 * cv2.GaussianBlur(roof, (0, 0), 0.5), _sheep(shape, 420, 120, 10.0, gsd))
+    img = (_pasture(7) + cv2.GaussianBlur(warm, (0, 0), 0.7)).astype(np.float32)
+    dets = ClassicalDetector().detect(ThermalFrame(img, ValueKind.TEMPERATURE_C), gsd_m=gsd)
+    on_roof = [d for d in dets if d.class_name in ("sheep", "cow") and abs(d.row_px - 250) < 60
+               and abs(d.col_px - 300) < 60]
+    assert all(d.score < 0.2 for d in on_roof)
+    sheep = [d for d in dets if abs(d.row_px - 420) <= 6 and abs(d.col_px - 120) <= 6]
+    assert [d.class_name for d in sheep if d.score >= 0.5] == ["sheep"]
+    for b, _, _ in _animal_candidates(img, gsd):
+        if abs(b.top_px + b.height_px / 2 - 420) <= 6 and abs(b.left_px + b.width_px / 2 - 120) <= 6:
+            assert b.surround_warm < 0.1
+        elif abs(b.top_px - 250) < 60 and abs(b.left_px - 300) < 60:
+            assert b.surround_warm > 0.25
+
+
+def test_shape_factor_options():
+    """The shape factor is 1 for every blob when both options are off; bad values are refused."""
+    b = BlobFeatures(0, 0, 5, 5, 20, 10.0, 6.0, 1.0, 0.8, 0.5, 1.0, elongation=1.0, surround_warm=0.9)
+    off = replace(ClassicalParams(), animal_elongation=None, max_surround_warm=None)
+    assert animal_shape_factor([b], off).tolist() == [1.0]
+    assert animal_shape_factor([b], ClassicalParams()).tolist() == [0.0]
+    long_b = replace(b, elongation=2.0, surround_warm=0.0)
+    assert animal_shape_factor([long_b], ClassicalParams()).tolist() == [1.0]
+    for bad in ({"animal_elongation": (1.8, 1.2)}, {"animal_elongation": (0.5, 1.5)}, {"max_surround_warm": 0.0}):
+        with pytest.raises(InputError):
+            replace(ClassicalParams(), **bad)
