@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -90,6 +91,7 @@ def test_fly_sim_frames_feed_the_live_server(server, tmp_path, capsys, demo_terr
     out = capsys.readouterr()
     assert rc == 0, out.out + out.err
     assert "frames from sim:sheep" in out.out and "live server http://127.0.0.1" in out.out
+    assert re.search(r"  frames \d+ \(\d+ dropped\), \d+ detections, \d+ targets; server: \d+ waiting", out.out)
     dets = store.list_detections()
     sightings = [d for d in dets if d["kind"] == "detection"]
     targets = [d for d in dets if d["kind"] == "target"]

@@ -94,6 +94,16 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
                 kind=h.kind, seconds=tr.number((h.ended_s or h.started_s) - h.started_s), message=h.message),
                 fg="green", err=True)
 
+    def live_line(st, waiting: int) -> None:
+        from maps.i18n import gettext_for
+
+        _ = gettext_for()
+        line = _("  frames {received} ({dropped} dropped), {detections} detections, {targets} targets").format(
+            received=st.frames_received, dropped=st.frames_dropped, detections=st.detections, targets=st.targets)
+        if serve_url:
+            line += _("; server: {n} waiting").format(n=waiting)
+        click.echo(line)
+
     live = None
     if frames or serve_url:
         from thermal_sar.pipelines.live import LiveOptions
@@ -120,7 +130,7 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
                              "(or --scenario for the simulated world).")
 
     kw = dict(tlog_path=path, terrain=terrain, fly=not upload_only, takeoff_alt_m=takeoff_alt_m, on_progress=progress,
-              on_event=event, live=live, on_status=status)
+              on_event=event, live=live, on_status=status, on_live=live_line)
     if connect is None:
         click.echo(f"starting ArduPilot SITL at the mission's home, mission {mission_path} "
                    f"({len(items) - 1} items after home)")

@@ -144,7 +144,8 @@ def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, ter
                 takeoff_alt_m: float | None = None, position_timeout_s: float = 120.0, arm_timeout_s: float = 90.0,
                 mission_timeout_s: float = 3600.0, on_progress: Callable[[MissionProgress], None] | None = None,
                 on_event: Callable[[LinkEvent], None] | None = None, baud: int = 57600,
-                live: LiveOptions | None = None, on_status: Callable[[HealthStatus], None] | None = None) -> FlyReport:
+                live: LiveOptions | None = None, on_status: Callable[[HealthStatus], None] | None = None,
+                on_live: Callable | None = None) -> FlyReport:
     """Upload ``items`` (seq 0 = home, as :func:`mission.formats.load_mission_items` gives) and fly them.
 
     Sequence: heartbeat, data streams, wait for a position estimate, upload,
@@ -158,6 +159,7 @@ def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, ter
     vehicle flies, and the live server is fed; health problems (stalled
     frames, lost heartbeat, unreachable server) go to ``on_status`` and the
     officer map. They are reported only: nothing is commanded because of them.
+    ``on_live(stats, waiting)`` gets the live counters every 10 s (``waiting``: items not yet on the server).
     """
     body = list(items)[1:] if items and items[0].seq == 0 else list(items)
     if not body:
@@ -182,7 +184,8 @@ def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, ter
         session = None
         if live is not None and (live.frames or live.serve_url):
             session = LiveSession(live, v, home_latlon=(full[0].lat_deg, full[0].lon_deg),
-                                  mission_fc=mission_geojson_from_items(full, live.area), on_status=on_status)
+                                  mission_fc=mission_geojson_from_items(full, live.area), on_status=on_status,
+                                  on_stats=on_live)
         with session if session is not None else contextlib.nullcontext():
             if session is not None:
                 v.handlers.append(session.on_message)

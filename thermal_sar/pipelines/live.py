@@ -909,8 +909,12 @@ class LiveSession:
     """
 
     def __init__(self, opts: LiveOptions, vehicle, *, home_latlon: tuple[float, float],
-                 mission_fc: dict | None = None, on_status: Callable[[HealthStatus], None] | None = None) -> None:
+                 mission_fc: dict | None = None, on_status: Callable[[HealthStatus], None] | None = None,
+                 on_stats: Callable[[LiveStats, int], None] | None = None, stats_every_s: float = 10.0) -> None:
         self.opts = opts
+        self.on_stats = on_stats
+        self.stats_every_s = float(stats_every_s)
+        self._last_stats_mono = time.monotonic()
         self.vehicle = vehicle
         self.board = HealthBoard()
         if on_status is not None:
@@ -1028,6 +1032,9 @@ class LiveSession:
         if self.pipe is not None and self.feed is not None and now - self._last_targets_mono >= o.targets_every_s:
             self._last_targets_mono = now
             self._send_targets()
+        if self.on_stats is not None and now - self._last_stats_mono >= self.stats_every_s:
+            self._last_stats_mono = now
+            self.on_stats(self.stats, self.feed.pending if self.feed is not None else 0)
         self._check_threads()
 
     def _check_frames(self, now: float) -> None:
