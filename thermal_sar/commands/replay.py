@@ -35,9 +35,13 @@ import click
               help="Detector operating point: detections scoring lower are not reported.")
 @click.option("--min-sightings", type=click.IntRange(1, 100), default=2, show_default=True,
               help="A target is reported once seen in this many frames.")
+@click.option("--min-support", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+              help="... and with this mean score over the frames whose footprint covered it (about the fraction "
+                   "of them that saw it); the others stay candidates (candidates.geojson).")
 def replay(frames: Path, log_path: Path | None, out_dir: Path, camera: str | None, clock_offset_s: float | None,
            video_start: str | None, fps: float | None, every: int | None, overlap: float, detector: str,
-           dems: tuple[str, ...], synthetic_terrain: bool, min_score: float, min_sightings: int) -> None:
+           dems: tuple[str, ...], synthetic_terrain: bool, min_score: float, min_sightings: int,
+           min_support: float) -> None:
     """Replay a flight's thermal FRAMES (a video or a folder of images) through detection, geotagging and fusion.
 
     Ctrl-C stops early and still writes what was found so far.
@@ -61,7 +65,7 @@ def replay(frames: Path, log_path: Path | None, out_dir: Path, camera: str | Non
         result = run_replay(frames, out_dir, log=log_path, camera=camera, detector=detector,
                             clock_offset_s=clock_offset_s, video_start=video_start, fps=fps, every=every,
                             overlap=overlap, dem_paths=dems, synthetic_terrain=synthetic_terrain, min_score=min_score,
-                            min_sightings=min_sightings, progress=show)
+                            min_sightings=min_sightings, min_support=min_support, progress=show)
     from maps.i18n import gettext_for
 
     _ = gettext_for()

@@ -49,16 +49,17 @@ from geo.errors import InputError, SarIOError
 from geo.frames import LocalFrame
 from geo.terrain import FlatTerrain, Terrain, load_terrain
 from telemetry.camera_sync import ClockFit, fit_clock_offset
+from telemetry.confirm import ConfirmationRule
 from telemetry.fusion import FusedTarget, targets_geojson
 from telemetry.geotag import ErrorModel
 from telemetry.logs import FlightLog, read_log
-from thermal_sar.pipelines.demo import _make_detector
+from thermal_sar.pipelines.demo import _evidence_geojson, _make_detector
 from thermal_sar.pipelines.search import FramePipeline, frame_interval_s
 from vision.frame import ThermalFrame
 from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_sequence, iter_video, natural_key
 
 __all__ = ["FrameSource", "ClockChoice", "ReplayResult", "open_frame_source", "parse_video_start", "choose_every",
-           "run_replay", "write_search_products", "summary_text", "DJI_CAMERAS"]
+           "run_replay", "write_map_and_gpx", "summary_text", "DJI_CAMERAS"]
 
 # DJI EXIF model -> camera preset, so a folder of DJI JPEGs needs no --camera.
 DJI_CAMERAS = {"ZH20T": "h20t", "ZH20N": "h20t", "M30T": "m30t", "M3T": "mavic3t", "MAVIC3T": "mavic3t",
@@ -113,9 +114,9 @@ class ReplayResult:
     frames_without_pose: int
     read_errors: tuple[tuple[str, str], ...]
     detections: int
-    targets: tuple[FusedTarget, ...] = field(repr=False)
-    candidates: int
-    min_sightings: int
+    targets: tuple[FusedTarget, ...] = field(repr=False)  # confirmed (reported)
+    candidates: tuple[FusedTarget, ...] = field(repr=False)  # seen but not confirmed: written apart, never counted
+    rule: ConfirmationRule
     media_s: float
     wall_s: float
     interrupted: bool
@@ -143,9 +144,9 @@ class ReplayResult:
             "frames_outside_log": self.frames_outside_log, "frames_unusable": self.frames_unusable,
             "frames_without_pose": self.frames_without_pose,
             "read_errors": [{"path": p, "error": e} for p, e in self.read_errors],
-            "detections": self.detections, "targets": len(self.targets),
-            "candidates_below_min_sightings": self.candidates - len(self.targets),
-            "min_sightings": self.min_sightings, "footage_s": self.media_s, "wall_time_s": self.wall_s,
+            "detections": self.detections, "targets": len(self.targets), "candidates": len(self.candidates),
+            "candidates_seen_twice_or_more": sum(1 for c in self.candidates if c.sightings >= 2),
+            "confirmation": asdict(self.rule), "footage_s": self.media_s, "wall_time_s": self.wall_s,
             "speed_x_real_time": self.speed_x if math.isfinite(self.speed_x) else None, "loop_s": self.loop_s,
             "interrupted": self.interrupted,
             "found": [{"id": t.id, "class": t.class_name, "lat_deg": t.lat_deg, "lon_deg": t.lon_deg,
@@ -398,9 +399,9 @@ def _dji_camera(fr: ThermalFrame) -> str | None:
 
 
 # ------------------------------------------------------------------ outputs
-def write_search_products(out_dir: Path, targets, track: list[tuple[float, float, float, float]], *,
-                          terrain: Terrain | None, title: str) -> list[Path]:
-    """Write ``targets.geojson``, the offline ``officer_map.html`` and ``ground_team.gpx``.
+def write_map_and_gpx(out_dir: Path, targets, track: list[tuple[float, float, float, float]], *,
+                      terrain: Terrain | None, title: str) -> list[Path]:
+    """Write the offline ``officer_map.html`` (targets and track) and ``ground_team.gpx`` (one waypoint a target).
 
     ``track`` is ``[(t_s, lat_deg, lon_deg, alt_amsl_m), ...]`` (drawn when it has 2 points or more).
     """
@@ -409,9 +410,6 @@ def write_search_products(out_dir: Path, targets, track: list[tuple[float, float
 
     files = []
     try:
-        p = out_dir / "targets.geojson"
-        p.write_text(targets_geojson(targets, indent=1) + "\n", encoding="utf-8")
-        files.append(p)
         trk = [TrackPoint(lat, lon, alt, t) for t, lat, lon, alt in track] if len(track) >= 2 else []
         m = build_map(targets=parse_targets(json.loads(targets_geojson(targets))), track=trk,
                       options=MapOptions(terrain=terrain, title=title))
@@ -444,14 +442,19 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
                clock_offset_s: float | None = None, video_start: str | None = None, fps: float | None = None,
                every: int | None = None, overlap: float = 0.9, dem_paths=(), terrain: Terrain | None = None,
                synthetic_terrain: bool = False, errors: ErrorModel | None = None, min_score: float = 0.5,
-               min_sightings: int = 2, lang: str | None = None, reader_thread: bool = True,
+               min_sightings: int = 2, min_support: float = 0.5, evidence_score: float = 0.3,
+               lang: str | None = None, reader_thread: bool = True,
                progress: Callable[[int, int, int], None] | None = None) -> ReplayResult:
     """Replay a flight's frames through the search pipeline and write the products; see the module docstring.
 
     ``frames``: a video or a folder of images. ``log``: .tlog/.bin/.log, or None for
     images that carry their pose (DJI XMP). ``camera``: a preset name or model
     (None: from the DJI images' EXIF model). ``every``: detect on every N-th
-    frame (None: from ``overlap``, see :func:`choose_every`). ``progress(done,
+    frame (None: from ``overlap``, see :func:`choose_every`). Targets are confirmed
+    as in the demo (:class:`telemetry.confirm.ConfirmationRule`: seen in
+    ``min_sightings`` frames, a support of ``min_support`` over the frames that
+    covered them, one sighting at ``min_score``; detections down to
+    ``evidence_score`` count as evidence); the others are candidates. ``progress(done,
     total, processed)`` after every frame read. Ctrl-C (KeyboardInterrupt) stops
     the loop; what was found so far is written and ``interrupted`` is True.
     ``reader_thread``: decode frames in a second thread while the first detects
@@ -463,8 +466,9 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
         raise InputError(f"fps={fps!r} is out of range: allowed > 0 frames per second.")
     if every is not None and every < 1:
         raise InputError(f"every={every!r} is out of range: allowed >= 1 (1 = every frame).")
-    if min_sightings < 1:
-        raise InputError(f"min_sightings={min_sightings!r} is out of range: allowed >= 1.")
+    if not 0.0 <= evidence_score <= 1.0:
+        raise InputError(f"evidence_score={evidence_score!r} is out of range: allowed 0..1.")
+    rule = ConfirmationRule(min_hits=min_sightings, min_support=min_support, min_best_score=min_score)
     vstart = parse_video_start(video_start)
     flog = read_log(log) if log is not None else None
     first: ThermalFrame | None = None
@@ -524,7 +528,8 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
         frame = LocalFrame.at(float(np.median(flog.track.lat_deg)), float(np.median(flog.track.lon_deg)))
     else:
         frame = LocalFrame.at(first.pose.lat_deg, first.pose.lon_deg)
-    pipe = FramePipeline(cam, ground, frame, det, errors=errors or ErrorModel(), min_score=min_score)
+    pipe = FramePipeline(cam, ground, frame, det, errors=errors or ErrorModel(),
+                         min_score=min(evidence_score, min_score))
 
     read_errors: list[tuple[str, str]] = []
     n_read = n_outside = n_unusable = n_nopose = 0
@@ -576,8 +581,8 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
             f"no frame falls inside the flight: all {n_outside} frames read lie outside the log's "
             f"{tr.start_s:.1f}..{tr.end_s:.1f} s with clock offset {clock.offset_s:+.3f} s ({clock.source}). "
             "Hint: check --clock-offset-s / --video-start (log time = frame time + offset).")
-    candidates = pipe.targets()
-    targets = tuple(t for t in candidates if t.sightings >= min_sightings)
+    assessment = pipe.assess(rule)
+    targets, candidates = assessment.confirmed, assessment.candidates
     if src.kind == "video":
         media_s = n_read * every / float(src.fps or 1.0)
     else:
@@ -589,13 +594,20 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
         raise SarIOError(f"cannot create output folder {str(out)!r}: {exc.strerror or exc}.") from None
     title = f"thermal-sar replay: {src.path.name}"
     # A flat ground has no relief to shade (and no contour lines to draw): the map goes without it.
-    files = write_search_products(out, targets, _map_track(flog, poses),
-                                  terrain=None if isinstance(ground, FlatTerrain) else ground, title=title)
+    files = []
+    try:
+        for name, group, status in (("targets.geojson", targets, None), ("candidates.geojson", candidates, "candidate")):
+            (out / name).write_text(_evidence_geojson(group, assessment, status) + "\n", encoding="utf-8")
+            files.append(out / name)
+    except OSError as exc:
+        raise SarIOError(f"cannot write into {str(out)!r}: {exc.strerror or exc}.") from None
+    files += write_map_and_gpx(out, targets, _map_track(flog, poses),
+                               terrain=None if isinstance(ground, FlatTerrain) else ground, title=title)
     wall = time.monotonic() - t_wall0
     result = ReplayResult(out, (), src, cam.name, det_name, every, basis, clock, tname,
                           flog.summary.describe() if flog is not None else None, n_read, pipe.frames, n_outside,
-                          n_unusable, n_nopose, tuple(read_errors), pipe.detections, targets, len(candidates),
-                          min_sightings, media_s, wall, interrupted, overlap, agl, speed,
+                          n_unusable, n_nopose, tuple(read_errors), pipe.detections, targets, candidates,
+                          rule, media_s, wall, interrupted, overlap, agl, speed,
                           ground.elevation_amsl_m if isinstance(ground, FlatTerrain) else None, loop_s)
     try:
         p = out / "summary.json"
@@ -669,10 +681,12 @@ def summary_text(r: ReplayResult, *, lang: str | None = None) -> str:
                                    len(r.read_errors)).format(n=len(r.read_errors)))
     if skipped:
         rows.append((_("skipped"), "; ".join(skipped)))
-    rows.append((_("targets"), _("{targets} seen in {min} or more frames ({candidates} single sightings stay "
-                                 "candidates), from {detections} detections").format(
-        targets=len(r.targets), min=r.min_sightings, candidates=r.candidates - len(r.targets),
-        detections=r.detections)))
+    rows.append((_("targets reported"), _("{n} (seen in at least {hits} frames, with a mean score of {support} or more "
+                                          "over the frames that covered them, a consistent class and size)").format(
+        n=len(r.targets), hits=r.rule.min_hits, support=tr.number(r.rule.min_support, 2))))
+    rows.append((_("candidates"), _("{n} not confirmed, not counted ({twice} seen twice or more), from {detections} "
+                                    "detections: candidates.geojson").format(
+        n=len(r.candidates), twice=sum(1 for c in r.candidates if c.sightings >= 2), detections=r.detections)))
     rows.append((_("speed"), _("{footage} s of footage in {wall} s: {x} times real time").format(
         footage=tr.number(r.media_s, 1), wall=tr.number(r.wall_s, 1),
         x=f"{r.speed_x:.1f}" if math.isfinite(r.speed_x) else "-")))
