@@ -399,6 +399,11 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
     cand = np.flatnonzero((area >= params.min_area_px) & ((area <= direct_px) | (area >= split_px))
                           & (area <= 8 * params.max_area_px))
     cand = cand[(cand > 0) & (area[cand] <= direct_px)]
+    if gsd_m and gates and params.refine_frac > 0 and all(g.name in _ANIMALS for g in gates):
+        # Animal blobs are regrown within their box widened by 2 px (_refine_table): a blob
+        # whose widened box is smaller than the smallest animal cannot become one.
+        room = (stats[cand, cv2.CC_STAT_WIDTH] + 4) * (stats[cand, cv2.CC_STAT_HEIGHT] + 4) * (gsd_m * gsd_m)
+        cand = cand[room >= min(g.min_m2 for g in gates)]
     cand = np.concatenate([cand, big[big > 0]]) if big.size else cand
     if cand.size == 0:
         return empty
@@ -581,10 +586,14 @@ class ClassicalDetector:
         return [(loc, g) for loc, g in ((False, people), (self.animal_local(kind), animals)) if g]
 
     def candidates(self, maps: ContrastMaps, gsd_m: float | None, gates: tuple[ClassGate, ...] | None = None,
-                   table: dict[str, np.ndarray] | None = None) -> list[tuple[BlobFeatures, str, float]]:
+                   table: dict[str, np.ndarray] | None = None, *, prune: bool = True
+                   ) -> list[tuple[BlobFeatures, str, float]]:
         """Blobs that pass the shape and size gates (``gates``, default all of this
         detector's), with their class and size fit; ``table`` is the map's blob table
-        when already made (for every class searched in that map)."""
+        when already made (for every class searched in that map). With ``prune``,
+        animal blobs whose score cannot reach ``min_score`` whatever their regrown
+        box are dropped before regrowing (the result is the same; for fitting
+        weights, ``prune=False`` keeps them)."""
         p = self.params
         gates = self.gates if gates is None else gates
         t = blob_table(maps, p, gsd_m, gates) if table is None else table
@@ -592,9 +601,10 @@ class ClassicalDetector:
         if refined:
             # The regrown region lies in the box widened by 2 px: blobs whose widened box is
             # smaller than the smallest animal cannot pass the gates and are not regrown.
-            room = (t["height_px"] + 4) * (t["width_px"] + 4) * gsd_m * gsd_m
-            t = _refine_table(maps, {k: v[room >= min(g.min_m2 for g in gates)] for k, v in t.items()},
-                              p.refine_frac)
+            keep = (t["height_px"] + 4) * (t["width_px"] + 4) * gsd_m * gsd_m >= min(g.min_m2 for g in gates)
+            if prune and keep.any():
+                keep &= self._animal_score_bound(t, maps.kind) >= p.min_score
+            t = _refine_table(maps, {k: v[keep] for k, v in t.items()}, p.refine_frac)
         h, w, area = t["height_px"], t["width_px"], t["area_px"]
         aspect = np.maximum(w, h) / np.maximum(1.0, np.minimum(w, h))
         ok = (aspect <= p.max_aspect) & (area >= p.min_fill * w * h)
@@ -621,6 +631,17 @@ class ClassicalDetector:
         sub = {k: v[idx] for k, v in t.items()}
         blobs = _features_from_table(sub, gsd_m)
         return [(b, names[c], f) for b, c, f in zip(blobs, cls_idx[idx].tolist(), fit[idx].tolist())]
+
+    def _animal_score_bound(self, t: dict[str, np.ndarray], kind: ValueKind) -> np.ndarray:
+        """Highest animal score each blob of table ``t`` can get once regrown: its contrast
+        terms (which regrowing does not change) with the most favourable fill, aspect and
+        size fit the gates let through (the shape factor only lowers it further)."""
+        p = self.params
+        w = self.animal_weights(kind)
+        logit = (w[0] * np.log(np.maximum(t["peak_z"], 1e-3)) + w[1] * np.log(np.maximum(t["mean_z"], 1e-3))
+                 + w[5] * np.log1p(np.maximum(t["global_z"], 0.0)) + max(w[2] * p.min_fill, w[2])
+                 + max(0.0, w[3] * math.log(max(p.max_aspect, 1.0))) + max(0.0, w[4]) + w[6])
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
 
     def feature_rows(self, maps: ContrastMaps, kept: list[tuple[BlobFeatures, str, float]],
                      gsd_m: float | None) -> tuple[np.ndarray, np.ndarray]:

@@ -108,7 +108,7 @@ def animal_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalPar
         img, kind = got
         local, gates = det.channels(fr.gsd_m, kind)[-1]
         maps = det.maps(img, kind, fr.gsd_m, local=local)
-        kept = det.candidates(maps, fr.gsd_m, gates)
+        kept = det.candidates(maps, fr.gsd_m, gates, prune=False)
         if not kept:
             continue
         x = animal_feature_rows(kept)
