@@ -456,7 +456,8 @@ def _evidence_geojson(targets, assessment, status: str | None) -> str:
     for f in doc["features"]:
         e = assessment.evidence_of(f["properties"]["id"])
         f["properties"].update({"hits": e.hits, "opportunities": e.opportunities,
-                                "hit_fraction": round(e.hit_fraction, 3), "confirmed": e.confirmed,
+                                "hit_fraction": round(e.hit_fraction, 3), "support": round(e.support, 3),
+                                "confirmed": e.confirmed,
                                 "unconfirmed_because": list(e.reasons)})
     return json.dumps(doc, indent=1)
 
@@ -543,7 +544,7 @@ def _summary_text(scene, plan, truth: TruthReport, area_km2, flight_time, wall, 
     def class_name(cls: str | None) -> str:
         try:
             return tr.s(f"class_{cls}")
-        except Exception:  # a class the catalogue does not know: shown as the pipeline named it
+        except InputError:  # a class the catalogue does not know: shown as the pipeline named it
             return str(cls)
 
     candidates = assessment.candidates
