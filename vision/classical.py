@@ -102,9 +102,9 @@ _GENERIC_SCORE_WEIGHTS: tuple[float, ...] = (-5.941, 12.846, 0.061, 2.120, 3.415
 # log mean z, fill, log aspect, size fit, log(1 + global z), bias.
 _ANIMAL_WEIGHTS: dict[tuple[bool, bool], tuple[float, ...]] = {
     # (local map, radiometric frame): weights
-    (False, False): (-2.095, -1.006, -3.075, 1.048, -2.124, 5.369, -1.454),
+    (False, False): (-3.108, -1.116, -3.611, 0.948, -1.669, 6.966, -1.374),
     (False, True): (0.216, -0.676, -6.550, 1.489, 2.644, 3.851, -8.043),
-    (True, False): (-3.768, 3.019, -7.503, 2.154, -0.786, 12.152, -10.890),
+    (True, False): (-4.337, 2.689, -7.459, 2.203, 0.082, 14.141, -12.824),
     (True, True): (1.088, -0.398, -5.607, 1.304, 1.893, 4.128, -12.550),
 }
 N_ANIMAL_FEATURES = 7
@@ -170,11 +170,20 @@ class ClassicalParams:
     # Sheep and cows (no real data to learn from): weights fitted on sim train splits for
     # the frame-normalised map; None = the fitted set for the map chosen by animal_local.
     animal_score_weights: tuple[float, ...] | None = None
+    # Animal blobs are regrown to the region above this share of their peak contrast (their body;
+    # see _refine_table). On 8-bit AGC video a warm body is clipped at the top of the grey range,
+    # so its peak understates its contrast and the same share reaches further into the blur: a
+    # higher share there (sim video: sheep AP 0.58 at 0.3, 0.75 at 0.4; radiometric 0.85 at 0.3,
+    # 0.66 at 0.4, where the warmer face sets the peak and the fleece is ~55 % of it).
     refine_frac: float = 0.3
+    refine_frac_grey: float = 0.4
     max_detections: int = 200
     gates: tuple[ClassGate, ...] = field(default=DEFAULT_GATES)
 
     def __post_init__(self) -> None:
+        if not (0 <= self.refine_frac < 1 and 0 <= self.refine_frac_grey < 1):
+            raise InputError(out_of_range("refine_frac, refine_frac_grey", (self.refine_frac, self.refine_frac_grey),
+                                          "0 <= share < 1 (0: no regrowing)"))
         if not (0 < self.low_z <= self.high_z):
             raise InputError(out_of_range("low_z, high_z", (self.low_z, self.high_z), "0 < low_z <= high_z"))
         if not (8 <= self.background_px <= 400):
@@ -386,11 +395,12 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
     area = stats[:, cv2.CC_STAT_AREA]
     split_px = params.split_min_area_px
     gates = params.gates if gates is None else gates
+    refine_frac = params.refine_frac_grey if maps.kind == ValueKind.GREY else params.refine_frac
     direct_px = params.max_area_px
     if gsd_m and gates:
         split_px = max(split_px, int(2.0 * min(g.typical_m2 for g in gates) / (gsd_m * gsd_m)))
         direct_px = int(math.ceil(max(g.max_m2 for g in gates) / (gsd_m * gsd_m)))
-        if params.refine_frac > 0 and any(g.name in _ANIMALS for g in gates):
+        if refine_frac > 0 and any(g.name in _ANIMALS for g in gates):
             # Animal blobs are measured again after regrowing (a hot body's hysteresis blob
             # holds its blur tails), so larger ones are kept for that.
             direct_px *= 4
@@ -399,7 +409,7 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
     cand = np.flatnonzero((area >= params.min_area_px) & ((area <= direct_px) | (area >= split_px))
                           & (area <= 8 * params.max_area_px))
     cand = cand[(cand > 0) & (area[cand] <= direct_px)]
-    if gsd_m and gates and params.refine_frac > 0 and all(g.name in _ANIMALS for g in gates):
+    if gsd_m and gates and refine_frac > 0 and all(g.name in _ANIMALS for g in gates):
         # Animal blobs are regrown within their box widened by 2 px (_refine_table): a blob
         # whose widened box is smaller than the smallest animal cannot become one.
         room = (stats[cand, cv2.CC_STAT_WIDTH] + 4) * (stats[cand, cv2.CC_STAT_HEIGHT] + 4) * (gsd_m * gsd_m)
@@ -562,6 +572,10 @@ class ClassicalDetector:
         """The animal score weights for frames of ``kind`` in this detector's animal map."""
         return self._w_animal[(self.animal_local(kind), kind != ValueKind.GREY)]
 
+    def refine_frac(self, kind: ValueKind) -> float:
+        """The share of the peak contrast animal blobs are regrown to on frames of ``kind``."""
+        return self.params.refine_frac_grey if kind == ValueKind.GREY else self.params.refine_frac
+
     def animal_local(self, kind: ValueKind) -> bool:
         """Whether animals are searched in the locally normalised map on frames of ``kind``."""
         loc = self.params.animal_local
@@ -597,14 +611,15 @@ class ClassicalDetector:
         p = self.params
         gates = self.gates if gates is None else gates
         t = blob_table(maps, p, gsd_m, gates) if table is None else table
-        refined = p.refine_frac > 0 and gsd_m is not None and bool(gates) and all(g.name in _ANIMALS for g in gates)
+        refined = (self.refine_frac(maps.kind) > 0 and gsd_m is not None and bool(gates)
+                   and all(g.name in _ANIMALS for g in gates))
         if refined:
             # The regrown region lies in the box widened by 2 px: blobs whose widened box is
             # smaller than the smallest animal cannot pass the gates and are not regrown.
             keep = (t["height_px"] + 4) * (t["width_px"] + 4) * gsd_m * gsd_m >= min(g.min_m2 for g in gates)
             if prune and keep.any():
                 keep &= self._animal_score_bound(t, maps.kind) >= p.min_score
-            t = _refine_table(maps, {k: v[keep] for k, v in t.items()}, p.refine_frac)
+            t = _refine_table(maps, {k: v[keep] for k, v in t.items()}, self.refine_frac(maps.kind))
         h, w, area = t["height_px"], t["width_px"], t["area_px"]
         aspect = np.maximum(w, h) / np.maximum(1.0, np.minimum(w, h))
         ok = (aspect <= p.max_aspect) & (area >= p.min_fill * w * h)
@@ -709,7 +724,7 @@ class ClassicalDetector:
         shaped = np.flatnonzero(animal & (scores >= p.min_score))
         if shaped.size and (p.animal_elongation is not None or p.max_surround_warm is not None):
             blobs = [kept[i][0] for i in shaped.tolist()]
-            el, sw = body_shape(maps, blobs, p.refine_frac)
+            el, sw = body_shape(maps, blobs, self.refine_frac(maps.kind))
             blobs = [replace(b, elongation=float(e), surround_warm=float(w)) for b, e, w in zip(blobs, el, sw)]
             scores[shaped] *= animal_shape_factor(blobs, p)
         dets: list[Detection] = []

@@ -123,7 +123,7 @@ def _animal_candidates(img: np.ndarray, gsd_m: float):
     det = ClassicalDetector(targets=("sheep", "cow"))
     maps = det.maps(img, ValueKind.TEMPERATURE_C, gsd_m)
     kept = det.candidates(maps, gsd_m, det.channels(gsd_m)[-1][1])
-    el, sw = body_shape(maps, [b for b, _, _ in kept], det.params.refine_frac)
+    el, sw = body_shape(maps, [b for b, _, _ in kept], det.refine_frac(ValueKind.TEMPERATURE_C))
     return [(replace(b, elongation=float(e), surround_warm=float(w)), c, f) for (b, c, f), e, w in zip(kept, el, sw)]
 
 
