@@ -76,7 +76,22 @@ def make_flight(work: Path, seconds: float):
                     vw.write(np.ascontiguousarray(fr.video_u8))
                     n += 1
     vw.release()
-    return fl, tlog, video, n, len(frames), render_s
+    return fl, tlog, video, n, frames, render_s
+
+
+def detector_only(frames) -> float:
+    """Milliseconds per frame of the classical detector alone on the 8-bit frames (GSD of 60 m)."""
+    from geo.camera import camera_preset
+    from vision import ClassicalDetector
+
+    det = ClassicalDetector()
+    gsd = 60.0 / camera_preset("h20t").fy_px
+    imgs = [fr.video_u8 for fr in frames[::4]]
+    det.detect(imgs[0], gsd_m=gsd)
+    t0 = time.perf_counter()
+    for im in imgs:
+        det.detect(im, gsd_m=gsd)
+    return 1000 * (time.perf_counter() - t0) / len(imgs)
 
 
 def decode_only(video: Path) -> tuple[int, float]:
@@ -96,11 +111,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        fl, tlog, video, n_frames, n_unique, render_s = make_flight(work, args.seconds)
+        fl, tlog, video, n_frames, rendered, render_s = make_flight(work, args.seconds)
+        n_unique = len(rendered)
         footage_s = n_frames / FPS
         print(f"video: {n_frames} frames 640x512 at {FPS:g} fps = {footage_s:.0f} s of footage "
               f"({n_unique} rendered frames in {render_s:.1f} s, each repeated {int(RENDER_EVERY_S * FPS)} times); "
-              f"flight {fl.speed_m_s:g} m/s, 60 m above ground; cores: {os.cpu_count()}")
+              f"flight {fl.speed_m_s:g} m/s, 60 m above ground; cores: {os.cpu_count()}, load average "
+              f"{os.getloadavg()[0]:.1f} (other jobs share the machine)")
+        print(f"classical detector alone: {detector_only(rendered):.1f} ms per 8-bit frame")
         n, dt = decode_only(video)
         print(f"decode only (vision.io.iter_video): {n / dt:.0f} frames/s = {n / FPS / dt:.1f}x real time")
         rows = []
