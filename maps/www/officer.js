@@ -162,6 +162,9 @@
         interactive: false,
       }).addTo(map);
       missionLayer.bringToBack();
+      /* A new search: show its area (an overwatch below shows its orbit instead). */
+      const mb = missionLayer.getBounds();
+      if (!SAR.fitted && mb.isValid()) { map.fitBounds(mb.pad(0.15), { animate: false, maxZoom: 18 }); SAR.fitted = true; }
       const feats = fc.features || [];
       const orbit = feats.find(function (f) { return roleOf(f) === "orbit"; });
       const point = feats.find(function (f) { return roleOf(f) === "point_of_interest"; });
@@ -277,8 +280,8 @@
       showHealth();
     }
     st.teams.forEach(upsertTeam);
+    if (st.mission) { onMission(st.mission); }  /* first: the search area frames the view */
     st.detections.forEach(upsertDet);
-    if (st.mission) { onMission(st.mission); }
     if (st.telemetry) {
       onTelemetry(st.telemetry);
       track.setLatLngs(st.track);

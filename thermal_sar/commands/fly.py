@@ -35,6 +35,9 @@ import click
 @click.option("--token", envvar="THERMAL_SAR_TOKEN", default=None,
               help="Ingest token for --serve-url (thermal-sar users add NAME --role ingest); or $THERMAL_SAR_TOKEN.")
 @click.option("--vehicle-name", default="drone1", show_default=True, help="Name of this aircraft on the officer map.")
+@click.option("--post-sightings", is_flag=True,
+              help="Send every geotagged sighting to the server too (default: each object once, as a target "
+                   "updated with every new sighting).")
 @click.option("--area", "area_path", default=None, type=click.Path(dir_okay=False),
               help="The search area (.kml, .geojson, .gpx) for coverage and POD on the officer map.")
 @click.option("--frame-stall-s", type=click.FloatRange(0.5, 600), default=5.0, show_default=True,
@@ -48,7 +51,8 @@ import click
 def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: int, mission_path: str,
         tlog: str | None, dems: tuple[str, ...], upload_only: bool, takeoff_alt_m: float | None, baud: int,
         frames: str | None, camera: str, detector: str, scenario: str | None, serve_url: str | None,
-        token: str | None, vehicle_name: str, area_path: str | None, frame_stall_s: float, link_lost_s: float, frame_latency_s: float,
+        token: str | None, vehicle_name: str, post_sightings: bool, area_path: str | None, frame_stall_s: float,
+        link_lost_s: float, frame_latency_s: float,
         sim_interval_s: float) -> None:
     """Upload MISSION, read it back to verify, arm, fly it and report progress.
 
@@ -123,6 +127,7 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
 
             area = load_area(area_path)
         live = LiveOptions(frames=frames, camera=camera, detector=detector, terrain=terrain, scene=scene, area=area,
+                           post_sightings=post_sightings,
                            serve_url=serve_url, token=token, vehicle_name=vehicle_name, frame_stall_s=frame_stall_s,
                            link_lost_s=link_lost_s, frame_latency_s=frame_latency_s, sim_interval_s=sim_interval_s)
         if frames and terrain is None and scene is None:

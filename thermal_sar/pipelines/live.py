@@ -45,7 +45,7 @@ from geo.errors import InputError, LinkError, SarError, SarIOError
 
 __all__ = ["LiveFrame", "FrameSource", "VideoSource", "FolderSource", "SimCameraSource", "open_frame_source",
            "LatestFrame", "PoseHistory", "HealthStatus", "HealthBoard", "ServerFeed", "FrameWorker", "LiveSession",
-           "LiveStats", "LiveOptions", "DemoServeSink", "LocalServer", "serve_demo", "mission_geojson_from_items",
+           "LiveStats", "LiveOptions", "FlightClock", "DemoServeSink", "LocalServer", "serve_demo", "mission_geojson_from_items",
            "SEVERITIES"]
 
 SEVERITIES = ("info", "warning", "critical")
@@ -751,14 +751,61 @@ def footprint_ring(pipe, pose: CameraPose) -> list[list[float]] | None:
     return [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lat, lon)]
 
 
-def targets_collection(pipe, min_sightings: int) -> tuple[dict, int]:
-    """Fused targets seen in at least ``min_sightings`` frames, as a GeoJSON FeatureCollection, and their count."""
+class FlightClock:
+    """Flight-clock seconds -> POSIX time, from (flight time, wall time) pairs of processed frames.
+
+    Targets carry flight-clock times (the autopilot's boot time); the officer
+    reads the time of day. Thread-safe; interpolates, clamps outside the pairs.
+    """
+
+    def __init__(self, maxlen: int = 20_000) -> None:
+        self._lock = threading.Lock()
+        self._pairs: collections.deque = collections.deque(maxlen=maxlen)
+
+    def add(self, flight_s: float, wall_s: float) -> None:
+        with self._lock:
+            if not self._pairs or flight_s > self._pairs[-1][0]:
+                self._pairs.append((float(flight_s), float(wall_s)))
+
+    def wall(self, flight_s: float) -> float:
+        with self._lock:
+            if not self._pairs:
+                return time.time()
+            a = np.array(self._pairs)
+        return float(np.interp(flight_s, a[:, 0], a[:, 1]))
+
+
+def targets_collection(pipe, min_sightings: int = 1, *, flight_id: str = "", vehicle: str = "",
+                       clock: FlightClock | None = None) -> tuple[dict, int]:
+    """Fused targets seen in at least ``min_sightings`` frames as a GeoJSON FeatureCollection, and how many of
+    them were seen in two frames or more.
+
+    Fusion ids are given in order of first sighting and frames are fused in
+    time order, so a target keeps its id as sightings are added: the server
+    updates each object in place (its confidence, CEP, sightings, thumbnail).
+    Ids are prefixed with ``flight_id`` (another flight's T001 is another object);
+    with ``clock``, first and last seen become POSIX times.
+    """
     import json
 
     from telemetry.fusion import targets_geojson
 
     ts = [t for t in pipe.targets() if t.sightings >= min_sightings]
-    return json.loads(targets_geojson(ts)), len(ts)
+    fc = json.loads(targets_geojson(ts))
+    return _labelled(fc, flight_id, vehicle, clock), sum(t.sightings >= 2 for t in ts)
+
+
+def _labelled(fc: dict, flight_id: str, vehicle: str, clock: FlightClock | None = None) -> dict:
+    for f in fc["features"]:
+        p = f["properties"]
+        if flight_id:
+            p["id"] = f"{flight_id}-{p['id']}"
+        if clock is not None:
+            p["first_seen_s"] = round(clock.wall(p["first_seen_s"]), 3)
+            p["last_seen_s"] = round(clock.wall(p["last_seen_s"]), 3)
+    if vehicle:
+        fc["vehicle"] = vehicle
+    return fc
 
 
 class FrameWorker:
@@ -892,7 +939,8 @@ class LiveOptions:
     sim_interval_s: float = 1.0
     area: object = None                # a mission.SearchArea: coverage and POD on the officer map
     min_score: float = 0.5
-    min_sightings: int = 2
+    min_sightings: int = 1             # objects seen this often go to the officer map (each once, updated)
+    post_sightings: bool = False       # also every geotagged sighting of every frame (many per object)
     telemetry_hz: float = 2.0
     targets_every_s: float = 3.0
     transport: object = None           # an httpx transport for tests
@@ -920,6 +968,7 @@ class LiveSession:
         if on_status is not None:
             self.board.listeners.append(on_status)
         self.poses = PoseHistory()
+        self.clock = FlightClock()
         self.mailbox = LatestFrame()
         self.flight_id = f"{opts.vehicle_name}-{time.strftime('%Y%m%dT%H%M%S')}"
         self.feed: ServerFeed | None = None
@@ -989,7 +1038,7 @@ class LiveSession:
             self.source.stop()
         if self.worker is not None:
             self.worker.stop()
-            self._send_targets()
+            self._send_targets()  # the worker has stopped: the pipeline is ours now
         self._check_threads()
         # What is still wrong when the flight ends ends with it on the map (the log keeps it).
         for kind in [k for k in list(self.board.active) if k != "flight"]:
@@ -1029,9 +1078,6 @@ class LiveSession:
             self._last_tel_mono = now
             self.feed.telemetry({"t_s": time.time(), "lat_deg": st.lat_deg, "lon_deg": st.lon_deg,
                                  "alt_amsl_m": st.alt_amsl_m, "heading_deg": st.yaw_deg})
-        if self.pipe is not None and self.feed is not None and now - self._last_targets_mono >= o.targets_every_s:
-            self._last_targets_mono = now
-            self._send_targets()
         if self.on_stats is not None and now - self._last_stats_mono >= self.stats_every_s:
             self._last_stats_mono = now
             self.on_stats(self.stats, self.feed.pending if self.feed is not None else 0)
@@ -1069,6 +1115,12 @@ class LiveSession:
 
     # -- worker results ------------------------------------------------------------------
     def _on_result(self, f: LiveFrame, pose: CameraPose, outcome) -> None:
+        """In the worker thread (the pipeline is touched by that thread only while it runs)."""
+        self.clock.add(outcome.time_s, _wall_from_mono(f.capture_mono_s))
+        now = time.monotonic()
+        if now - self._last_targets_mono >= self.opts.targets_every_s:
+            self._last_targets_mono = now
+            self._send_targets()
         if self.feed is None:
             return
         ring = footprint_ring(self.pipe, pose)
@@ -1078,14 +1130,15 @@ class LiveSession:
         if ring is not None and len(ring) >= 4:
             tel["footprint"] = ring
         self.feed.telemetry(tel)
-        if outcome.sightings:
+        if outcome.sightings and self.opts.post_sightings:
             self.feed.detections(sighting_payloads(outcome, self.flight_id, wall))
 
     def _send_targets(self) -> None:
         if self.pipe is None or not self.pipe.sightings:
             return
-        fc, n = targets_collection(self.pipe, self.opts.min_sightings)
-        if n and self.feed is not None:
+        fc, n = targets_collection(self.pipe, self.opts.min_sightings, flight_id=self.flight_id,
+                                   vehicle=self.opts.vehicle_name, clock=self.clock)
+        if fc["features"] and self.feed is not None:
             self.feed.targets(fc)
         self.targets_sent = n
 
@@ -1121,12 +1174,12 @@ class DemoServeSink:
     happens in a :class:`ServerFeed` thread: the demo never waits for the server.
     Telemetry is sent every ``telemetry_every_s`` of flight time (the demo flies
     faster than real time), at most ``max_telemetry_hz`` times a wall-clock second.
-    Targets seen in two or more frames are sent as the flight goes on; the
-    confirmed ones at the end.
+    Every object seen is sent once as a target and updated as the flight goes on
+    (every sighting too with ``post_sightings``); the confirmed ones at the end.
     """
 
     def __init__(self, base_url: str, token: str, *, vehicle: str = "demo-drone", telemetry_every_s: float = 1.0,
-                 max_telemetry_hz: float = 10.0, transport=None,
+                 max_telemetry_hz: float = 10.0, transport=None, post_sightings: bool = False,
                  on_status: Callable[[HealthStatus], None] | None = None) -> None:
         from maps.ingest_client import IngestClient
 
@@ -1135,8 +1188,11 @@ class DemoServeSink:
             self.board.listeners.append(on_status)
         self.client = IngestClient(base_url, token, timeout_s=5.0, retries=0, transport=transport)
         self.feed = ServerFeed(self.client, self.board, vehicle=vehicle).start()
+        self.vehicle = vehicle
+        self.clock = FlightClock()
         self.flight_id = f"demo-{time.strftime('%Y%m%dT%H%M%S')}"
         self.telemetry_every_s = float(telemetry_every_s)
+        self.post_sightings = bool(post_sightings)
         self.min_wall_s = 1.0 / float(max_telemetry_hz)
         self._last_tel_t = -math.inf
         self._last_tel_wall = 0.0
@@ -1159,19 +1215,20 @@ class DemoServeSink:
 
     def frame(self, pipe, pose: CameraPose, outcome) -> None:
         self.frames += 1
+        self.clock.add(outcome.time_s, time.time())
         tel = {"t_s": time.time(), "lat_deg": pose.lat_deg, "lon_deg": pose.lon_deg, "alt_amsl_m": pose.alt_amsl_m,
                "heading_deg": pose.yaw_deg}
         ring = footprint_ring(pipe, pose)
         if ring is not None and len(ring) >= 4:
             tel["footprint"] = ring
         self.feed.telemetry(tel)
-        if outcome.sightings:
+        if outcome.sightings and self.post_sightings:
             self.feed.detections(sighting_payloads(outcome, self.flight_id, time.time()))
         now = time.monotonic()
-        if now - self._last_targets > 2.0:
+        if outcome.sightings and now - self._last_targets > 2.0:
             self._last_targets = now
-            fc, n = targets_collection(pipe, 2)
-            if n:
+            fc, _ = targets_collection(pipe, 1, flight_id=self.flight_id, vehicle=self.vehicle, clock=self.clock)
+            if fc["features"]:
                 self.feed.targets(fc)
 
     def finish(self, targets) -> None:
@@ -1180,7 +1237,8 @@ class DemoServeSink:
         from telemetry.fusion import targets_geojson
 
         if targets:
-            self.feed.targets(json.loads(targets_geojson(targets)))
+            self.feed.targets(_labelled(json.loads(targets_geojson(targets)), self.flight_id, self.vehicle,
+                                        self.clock))
         self.board.clear("flight", "demo flight ended")
 
     def close(self) -> None:
