@@ -144,6 +144,7 @@ class StatusIn(BaseModel):
     active: bool = True
     started_s: float | None = Field(None, ge=0)
     ended_s: float | None = Field(None, ge=0)
+    resolved: bool = Field(True, description="when cleared: False if it ended with the flight, not recovered")
 
 
 STATUS_LOG_LENGTH = 50
@@ -917,7 +918,8 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         st = {"key": key, "vehicle": body.vehicle, "kind": body.kind, "severity": body.severity,
               "message": body.message, "active": body.active,
               "started_s": body.started_s or (cur["started_s"] if cur else received_s),
-              "ended_s": None if body.active else (body.ended_s or received_s), "received_s": received_s}
+              "ended_s": None if body.active else (body.ended_s or received_s), "received_s": received_s,
+              "resolved": body.active or body.resolved}
         if body.active:
             doc["active"][key] = st
         else:

@@ -168,6 +168,7 @@ STRINGS: dict[str, str] = {
     "health_hint_link_lost": "The autopilot keeps flying its mission; nothing is commanded from here.",
     "health_hint_no_data": "The map is not updated: what the drone sees now does not reach this page.",
     "health_resolved": "resolved",
+    "health_unresolved": "not resolved when the flight ended",
     "fmt_health_since": "since {time}",
     "fmt_health_span": "{start} to {end}",
 }

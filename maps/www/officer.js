@@ -259,7 +259,8 @@
     document.getElementById("health-ok").hidden = act.length > 0;
     document.getElementById("health-log").innerHTML = log.map(function (x) {
       const when = x.active ? SAR.fmt("fmt_health_since", { time: SAR.clock(x.started_s) })
-        : SAR.fmt("fmt_health_span", { start: SAR.clock(x.started_s), end: SAR.clock(x.ended_s) }) + " · " + S.health_resolved;
+        : SAR.fmt("fmt_health_span", { start: SAR.clock(x.started_s), end: SAR.clock(x.ended_s) }) + " · " +
+          (x.resolved === false ? S.health_unresolved : S.health_resolved);
       return '<li class="sev-' + SAR.esc(x.severity) + (x.active ? " active" : " resolved") + '" data-kind="' + SAR.esc(x.kind) + '"><b>' +
         SAR.esc(healthTitle(x.kind)) + "</b> · " + SAR.esc(x.vehicle) + " · " + SAR.esc(when) + "</li>";
     }).join("");

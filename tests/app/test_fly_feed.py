@@ -189,3 +189,20 @@ def test_frame_source_names_are_checked(tmp_path):
         open_frame_source(str(tmp_path / "missing"))
     with pytest.raises(InputError, match="needs the simulated world"):
         open_frame_source("sim")
+
+
+def test_health_board_keeps_the_start_and_tells_a_recovery_from_the_end_of_the_flight():
+    board = HealthBoard()
+    seen: list = []
+    board.listeners.append(seen.append)
+    board.raise_("frames_stalled", "warning", "no frame for 5 s", started_s=100.0)
+    board.raise_("frames_stalled", "warning", "no frame for 9 s")  # still the same problem: told once
+    board.raise_("link_lost", "critical", "no heartbeat")
+    assert [s.kind for s in seen] == ["frames_stalled", "link_lost"]
+    back = board.clear("link_lost", "heartbeat received again")
+    end = board.clear("frames_stalled", "still so when the flight ended", resolved=False)
+    assert back.resolved and back.ended_s >= back.started_s
+    assert end.started_s == 100.0 and not end.resolved and end.payload("hawk")["resolved"] is False
+    assert board.clear("frames_stalled") is None and board.active == {}
+    with pytest.raises(Exception, match="severity"):
+        board.raise_("x", "panic", "?")

@@ -83,3 +83,12 @@ def test_status_validation_and_roles(live_server, officer):
     c, csrf = officer
     r = c.post("/api/ingest/status", json={"kind": "link_lost"}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 403  # only the aircraft's ground station (an ingest user) reports health
+
+
+def test_a_status_closed_by_the_end_of_the_flight_is_logged_as_not_resolved(live_server, officer):
+    post_status(live_server, kind="frames_stalled", severity="warning", message="no frame for 30 s")
+    post_status(live_server, kind="frames_stalled", severity="warning", active=False, resolved=False,
+                message="still so when the flight ended")
+    c, _ = officer
+    log = c.get("/api/statuses").json()["log"]
+    assert [(s["kind"], s["active"], s["resolved"]) for s in log] == [("frames_stalled", False, False)]

@@ -93,10 +93,13 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
             word = _("CRITICAL") if h.severity == "critical" else _("WARNING")
             click.secho(f"  {word}: {h.kind}: {h.message}", fg="red" if h.severity == "critical" else "yellow",
                         err=True)
-        else:
+        elif h.resolved:
             click.secho("  " + _("resolved: {kind} after {seconds} s ({message})").format(
                 kind=h.kind, seconds=tr.number((h.ended_s or h.started_s) - h.started_s), message=h.message),
                 fg="green", err=True)
+        else:
+            click.secho("  " + _("not resolved when the flight ended: {kind}, for {seconds} s").format(
+                kind=h.kind, seconds=tr.number((h.ended_s or h.started_s) - h.started_s)), fg="yellow", err=True)
 
     def live_line(st, waiting: int) -> None:
         from maps.i18n import gettext_for

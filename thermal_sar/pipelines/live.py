@@ -71,11 +71,13 @@ class HealthStatus:
     active: bool
     started_s: float
     ended_s: float | None = None
+    resolved: bool = True  # False: it ended with the flight, not because it recovered
 
     def payload(self, vehicle: str) -> dict:
         """The body of ``POST /api/ingest/status``."""
         return {"vehicle": vehicle, "kind": self.kind, "severity": self.severity, "message": self.message[:300],
-                "active": self.active, "started_s": self.started_s, "ended_s": self.ended_s}
+                "active": self.active, "started_s": self.started_s, "ended_s": self.ended_s,
+                "resolved": self.active or self.resolved}
 
 
 class HealthBoard:
@@ -103,13 +105,16 @@ class HealthBoard:
             self.history.append(st)
         self._tell(st)
 
-    def clear(self, kind: str, message: str = "") -> HealthStatus | None:
-        """Clear ``kind`` if active; returns the cleared status (with ``ended_s``)."""
+    def clear(self, kind: str, message: str = "", *, resolved: bool = True) -> HealthStatus | None:
+        """Clear ``kind`` if active; returns the cleared status (with ``ended_s``).
+
+        ``resolved=False`` closes it without a recovery (the flight ended first).
+        """
         with self._lock:
             cur = self.active.pop(kind, None)
             if cur is None:
                 return None
-            st = replace(cur, active=False, ended_s=time.time(), message=message or cur.message)
+            st = replace(cur, active=False, ended_s=time.time(), message=message or cur.message, resolved=resolved)
             self.history.append(st)
         self._tell(st)
         return st
@@ -245,7 +250,10 @@ class VideoSource(_ThreadSource):
 
     def _open(self):
         import cv2
+        import cv2.utils.logging as cv_log
 
+        # A device that is not there is our own status (frames_stalled), not a warning on stderr every 2 s.
+        cv_log.setLogLevel(cv_log.LOG_LEVEL_ERROR)
         tail = self.spec[len("/dev/video"):] if self.spec.startswith("/dev/video") else self.spec
         dev = int(tail) if tail.isdigit() else self.spec  # /dev/video2 and 2 are camera index 2
         cap = cv2.VideoCapture(dev)
@@ -1042,7 +1050,7 @@ class LiveSession:
         self._check_threads()
         # What is still wrong when the flight ends ends with it on the map (the log keeps it).
         for kind in [k for k in list(self.board.active) if k != "flight"]:
-            self.board.clear(kind, "still so when the flight ended")
+            self.board.clear(kind, "still so when the flight ended", resolved=False)
         self.board.clear("flight", f"flight {self.flight_id} ended")
         if self.feed is not None:
             self.feed.close()
