@@ -87,6 +87,36 @@ def write_tlog(scene, flight: Pass, path: Path, *, rate_hz: float = 10.0, trigge
     return path
 
 
+def write_dataflash_text(scene, flight: Pass, path: Path, *, rate_hz: float = 10.0, trigger_times_s=()) -> Path:
+    """Write the pass as an ArduPilot DataFlash text log (.log): GPS and ATT, and a CAM message per trigger.
+
+    DataFlash has no gimbal messages here: the reader takes the camera as nadir, as it is.
+    """
+    lines = [
+        "FMT, 128, 89, FMT, BBnNZ, Type,Length,Name,Format,Columns",
+        "FMT, 130, 45, GPS, QBIHBcLLeeff, TimeUS,Status,GMS,GWk,NSats,HDop,Lat,Lng,Alt,Spd,GCrs,VZ",
+        "FMT, 131, 40, ATT, QccCcccc, TimeUS,DesRoll,Roll,DesPitch,Pitch,DesYaw,Yaw,ErrRP",
+        "FMT, 132, 40, CAM, QIHLLeeeccC, TimeUS,GPSTime,GPSWeek,Lat,Lng,Alt,RelAlt,GPSAlt,Roll,Pitch,Yaw",
+    ]
+    rel = flight.alt_amsl_m - flight.home_alt_amsl_m
+    rows: list[tuple[float, str]] = []
+    n = int(round(flight.duration_s * rate_hz)) + 1
+    for i in range(n):
+        t = flight.t0_s + i / rate_hz
+        lat, lon = scene.frame.to_geodetic(*flight.xy_at(t))
+        us = int(round(t * 1e6))
+        rows.append((t, f"GPS, {us}, 3, {int(t * 1000) % 604_800_000}, 2200, 14, 0.7, {float(lat):.8f}, "
+                        f"{float(lon):.8f}, {flight.alt_amsl_m:.2f}, {flight.speed_m_s:.2f}, {flight.heading_deg:.2f}, 0"))
+        rows.append((t, f"ATT, {us}, 0, 0, 0, 0, {flight.heading_deg:.2f}, {flight.heading_deg:.2f}, 0"))
+    for t in trigger_times_s:
+        lat, lon = scene.frame.to_geodetic(*flight.xy_at(t))
+        rows.append((t, f"CAM, {int(round(t * 1e6))}, 0, 2200, {float(lat):.8f}, {float(lon):.8f}, "
+                        f"{flight.alt_amsl_m:.2f}, {rel:.2f}, {flight.alt_amsl_m:.2f}, 0, 0, {flight.heading_deg:.2f}"))
+    rows.sort(key=lambda r: r[0])
+    path.write_text("\n".join(lines + [r for _, r in rows]) + "\n", encoding="ascii")
+    return path
+
+
 def render_at_log_poses(scene, camera, log_path: Path, times_s, *, seed: int = 5):
     """Frames the camera saw at flight-clock ``times_s``, from the poses the tlog gives (``sim.render_frame``)."""
     import sim

@@ -85,6 +85,16 @@ def test_stills_with_camera_triggers_find_the_pen(flight, tmp_path):
     assert data["clock"]["fit"]["matched"] == n and data["targets"] == len(r.targets)
 
 
+def test_stills_with_dataflash_cam_events(flight, tmp_path):
+    log = rf.write_dataflash_text(flight["scene"], flight["pass"], tmp_path / "flight.log",
+                                  trigger_times_s=flight["video_t"][::2])
+    r = run_replay(flight["dir"] / "stills", tmp_path / "o", log=log, camera="h20t", fps=STILL_FPS,
+                   synthetic_terrain=True)
+    assert r.clock.source == "triggers" and r.clock.fit.matched == r.source.count
+    assert r.clock.offset_s == pytest.approx(flight["pass"].t0_s, abs=1e-3)
+    assert len(_found(r.targets, flight["pen"])) >= 7
+
+
 def test_video_with_utc_start_and_auto_every(flight, tmp_path):
     fl = flight["pass"]
     start = datetime.fromtimestamp(fl.utc0_s + fl.t0_s, tz=timezone.utc).isoformat()
