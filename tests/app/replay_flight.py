@@ -106,7 +106,8 @@ def write_dataflash_text(scene, flight: Pass, path: Path, *, rate_hz: float = 10
         lat, lon = scene.frame.to_geodetic(*flight.xy_at(t))
         us = int(round(t * 1e6))
         rows.append((t, f"GPS, {us}, 3, {int(t * 1000) % 604_800_000}, 2200, 14, 0.7, {float(lat):.8f}, "
-                        f"{float(lon):.8f}, {flight.alt_amsl_m:.2f}, {flight.speed_m_s:.2f}, {flight.heading_deg:.2f}, 0"))
+                        f"{float(lon):.8f}, {flight.alt_amsl_m:.2f}, {flight.speed_m_s:.2f}, "
+                        f"{flight.heading_deg:.2f}, 0"))
         rows.append((t, f"ATT, {us}, 0, 0, 0, 0, {flight.heading_deg:.2f}, {flight.heading_deg:.2f}, 0"))
     for t in trigger_times_s:
         lat, lon = scene.frame.to_geodetic(*flight.xy_at(t))
