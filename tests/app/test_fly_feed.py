@@ -137,6 +137,8 @@ def test_pose_history_follows_a_clock_running_faster_than_real_time():
     assert p.gimbal_pitch_deg == -90.0  # nadir when the vehicle reports no gimbal
     assert p.yaw_deg % 360 == pytest.approx((350.0 + 24.4) % 360, abs=1e-6)  # through north, not around
     assert h.pose_at(30.0) is None
+    assert h.add(_St(20.0, 46.6), 102.0)  # after 4.6 s of silence (a lost link)
+    assert h.pose_at(17.0) is None and h.pose_at(14.0) is not None  # no straight line across the gap
 
 
 def test_folder_source_takes_new_complete_files_in_name_order(tmp_path):

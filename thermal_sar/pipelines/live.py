@@ -483,8 +483,9 @@ class PoseHistory:
         rate = (t[-1] - t[k]) / max(m[-1] - m[k], 1e-6) if k < len(m) - 1 else 1.0
         return float(t[-1] + (mono_s - m[-1]) * rate)
 
-    def pose_at(self, t_s: float, *, max_extrapolation_s: float = 0.5) -> CameraPose | None:
-        """The interpolated camera pose at flight time ``t_s``; None outside the history."""
+    def pose_at(self, t_s: float, *, max_extrapolation_s: float = 0.5, max_gap_s: float = 1.5) -> CameraPose | None:
+        """The interpolated camera pose at flight time ``t_s``; None outside the history or inside a gap of
+        more than ``max_gap_s`` between reports (a lost link: a straight line across it is a guess)."""
         from telemetry.track import PoseTrack
 
         a = self._arrays()
@@ -494,6 +495,8 @@ class PoseHistory:
             r = a[-1]
             return CameraPose(r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], self.mount_mode, float(t_s))
         i = int(np.searchsorted(a[:, 1], t_s))
+        if 0 < i < len(a) and a[i, 1] - a[i - 1, 1] > max_gap_s:
+            return None
         w = a[max(0, i - 2): i + 2]
         tr = PoseTrack.from_samples(w[:, 1], w[:, 2], w[:, 3], w[:, 4], w[:, 5], w[:, 6], w[:, 7], w[:, 8], w[:, 9],
                                     w[:, 10], mount_mode=self.mount_mode)
