@@ -876,7 +876,8 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         out = []
         for t in targets:
             body = DetectionIn(uid=f"target:{t.id}", vehicle=vehicle[:64] or "drone1", lat_deg=t.lat_deg,
-                               lon_deg=t.lon_deg, alt_amsl_m=t.alt_amsl_m, class_name=t.class_name[:32] or "hotspot", confidence=t.confidence, cep_m=t.cep_m,
+                               lon_deg=t.lon_deg, alt_amsl_m=t.alt_amsl_m, class_name=t.class_name[:32] or "hotspot",
+                               confidence=t.confidence, cep_m=t.cep_m,
                                sightings=max(1, t.sightings), t_s=t.last_seen_s, thumbnail_png_b64=t.thumbnail_png_b64)
             d, created = await _ingest_detection(body, kind="target", update=True)
             out.append({"uid": d["uid"], "id": d["id"], "created": created})

@@ -19,7 +19,8 @@ def officer(live_server):
     with httpx.Client(base_url=live_server.url, timeout=10) as c:
         page = c.get("/login").text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        assert c.post("/login", data={"username": "officer1", "password": PASSWORD, "csrf_token": csrf}).status_code == 303
+        r = c.post("/login", data={"username": "officer1", "password": PASSWORD, "csrf_token": csrf})
+        assert r.status_code == 303
         cfg = json.loads(re.search(r'<script id="sar-config" type="application/json">(.*?)</script>',
                                    c.get("/officer").text, re.S).group(1))
         yield c, cfg["csrf"]

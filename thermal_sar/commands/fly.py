@@ -27,7 +27,8 @@ import click
 @click.option("--frames", "frames", default=None,
               help="Search live: a video device or stream OpenCV opens (/dev/video0, rtsp://...), a video file, a "
                    "folder that fills with frames during the flight, or 'sim' (the simulator's camera).")
-@click.option("--camera", default="m30t", show_default=True, help="Camera preset of the frames (thermal-sar plan --help lists them).")
+@click.option("--camera", default="m30t", show_default=True,
+              help="Camera preset of the frames (thermal-sar plan --help lists them).")
 @click.option("--detector", type=click.Choice(["classical", "yolo"]), default="classical", show_default=True)
 @click.option("--scenario", default=None,
               help="Simulated world for --frames sim (default sheep); its terrain geotags when no --dem is given.")

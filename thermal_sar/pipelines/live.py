@@ -45,7 +45,8 @@ from geo.errors import InputError, LinkError, SarError, SarIOError
 
 __all__ = ["LiveFrame", "FrameSource", "VideoSource", "FolderSource", "SimCameraSource", "open_frame_source",
            "LatestFrame", "PoseHistory", "HealthStatus", "HealthBoard", "ServerFeed", "FrameWorker", "LiveSession",
-           "LiveStats", "LiveOptions", "FlightClock", "DemoServeSink", "LocalServer", "serve_demo", "mission_geojson_from_items",
+           "LiveStats", "LiveOptions", "FlightClock", "DemoServeSink", "LocalServer", "serve_demo",
+           "mission_geojson_from_items",
            "SEVERITIES"]
 
 SEVERITIES = ("info", "warning", "critical")
@@ -441,7 +442,8 @@ class PoseHistory:
     def __init__(self, maxlen: int = 6000, *, mount_mode: MountMode = MountMode.EARTH_YAW_BODY,
                  default_gimbal_pitch_deg: float = -90.0) -> None:
         self._lock = threading.Lock()
-        self._rows: collections.deque = collections.deque(maxlen=maxlen)  # (mono, t, lat, lon, alt, r, p, y, gr, gp, gy)
+        # rows: (mono, t, lat, lon, alt, roll, pitch, yaw, gimbal roll, gimbal pitch, gimbal yaw)
+        self._rows: collections.deque = collections.deque(maxlen=maxlen)
         self.mount_mode = mount_mode
         self.default_gimbal_pitch_deg = float(default_gimbal_pitch_deg)
 
@@ -1120,7 +1122,8 @@ class LiveSession:
                 self._reported_errors.add(id(err))
                 self.board.raise_(f"{name.replace(' ', '_')}_error", "critical",
                                   f"the {name} stopped: {type(err).__name__}: {err}")
-        if w is not None and w.stats.frames_failed and w.stats.last_error and not self.board.is_active("pipeline_error"):
+        failing = w is not None and w.stats.frames_failed and w.stats.last_error
+        if failing and not self.board.is_active("pipeline_error"):
             self.board.raise_("pipeline_error", "warning",
                               f"{w.stats.frames_failed} frame(s) failed; last: {w.stats.last_error}")
 
