@@ -258,6 +258,9 @@ def test_fly_folder_frames_report_a_stalled_source_and_a_lost_link(server, tmp_p
     # Frames came from the folder (the file present before the start was not read) and were searched.
     lv = report.live
     assert lv.frames_received >= 8 and lv.frames_processed >= 5 and lv.source == str(folder)
+    # What was found is on disk beside the tlog too, whatever became of the server.
+    assert lv.targets_path == tmp_path / "f.targets.geojson"
+    assert json.loads(lv.targets_path.read_text())["features"]
     dets = [d for d in store.list_detections() if d["kind"] == "detection"]  # every sighting (post_sightings)
     assert dets and all(d["has_thumbnail"] for d in dets)
     assert len({d["uid"] for d in dets}) == len(dets)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -87,6 +87,7 @@ class LiveReport:
     server_url: str | None = None
     sent: dict = field(default_factory=dict)
     not_sent: int = 0
+    targets_path: Path | None = None
 
     def summary(self) -> str:
         """The live part of the flight for the pilot, in the CLI's language (docs/i18n.md)."""
@@ -107,6 +108,8 @@ class LiveReport:
                 no_pose=self.frames_without_pose, low=self.frames_low, failed=self.frames_failed))
             s.append(_("found: {detections} detections, {geotagged} geotagged, {targets} targets (seen in 2 or more "
                        "frames)").format(detections=self.detections, geotagged=self.sightings, targets=self.targets))
+            if self.targets_path is not None:
+                s.append(_("targets: {path}").format(path=self.targets_path))
         if self.server_url:
             line = _("live server {url}: sent {detections} detections, {targets} target updates, {telemetry} "
                      "positions").format(url=self.server_url, detections=self.sent.get("detections", 0),
@@ -137,7 +140,7 @@ def _live_report(session, opts) -> LiveReport:
                       st.detections,
                       st.sightings, st.targets, 1000 * st.process_s / max(st.frames_processed, 1),
                       tuple(session.board.history), opts.serve_url, dict(feed.sent) if feed else {},
-                      (feed.pending + feed.detections_lost) if feed else 0)
+                      (feed.pending + feed.detections_lost) if feed else 0, session.targets_written)
 
 
 def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, terrain=None, fly: bool = True,
@@ -182,6 +185,8 @@ def fly_mission(connect: str, items, *, tlog_path: str | Path | None = None, ter
             return FlyReport(len(full), report, True, False, (), time.monotonic() - t0, link.tlog_path,
                              tuple(link.events), server.blocks_sent if server else 0)
         session = None
+        if live is not None and live.frames and live.targets_path is None and link.tlog_path is not None:
+            live = replace(live, targets_path=link.tlog_path.with_suffix(".targets.geojson"))
         if live is not None and (live.frames or live.serve_url):
             session = LiveSession(live, v, home_latlon=(full[0].lat_deg, full[0].lon_deg),
                                   mission_fc=mission_geojson_from_items(full, live.area), on_status=on_status,

@@ -951,6 +951,7 @@ class LiveOptions:
     frame_latency_s: float = 0.0
     sim_interval_s: float = 1.0
     area: object = None                # a mission.SearchArea: coverage and POD on the officer map
+    targets_path: Path | None = None   # where to write the flight's targets (GeoJSON) at the end, server or not
     min_score: float = 0.5
     min_sightings: int = 1             # objects seen this often go to the officer map (each once, updated)
     post_sightings: bool = False       # also every geotagged sighting of every frame (many per object)
@@ -997,6 +998,7 @@ class LiveSession:
         self._stats_lock = threading.Lock()
         self._reported_errors: set[int] = set()
         self.targets_sent = 0
+        self.targets_written: Path | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> LiveSession:
@@ -1052,6 +1054,11 @@ class LiveSession:
         if self.worker is not None:
             self.worker.stop()
             self._send_targets()  # the worker has stopped: the pipeline is ours now
+        write_error = None
+        try:
+            self._write_targets()
+        except SarIOError as exc:  # raised once the threads are stopped and the server has what it can get
+            write_error = exc
         self._check_threads()
         # What is still wrong when the flight ends ends with it on the map (the log keeps it).
         for kind in [k for k in list(self.board.active) if k != "flight"]:
@@ -1060,6 +1067,8 @@ class LiveSession:
         if self.feed is not None:
             self.feed.close()
             self.feed.client.close()
+        if write_error is not None:
+            raise write_error
 
     # -- called by the MAVLink loop ----------------------------------------------------
     def on_message(self, m) -> None:
@@ -1146,6 +1155,20 @@ class LiveSession:
         self.feed.telemetry(tel)
         if outcome.sightings and self.opts.post_sightings:
             self.feed.detections(sighting_payloads(outcome, self.flight_id, wall))
+
+    def _write_targets(self) -> None:
+        """Every object found, on disk beside the tlog (flight-clock times), whatever became of the server."""
+        import json
+
+        path = self.opts.targets_path
+        if path is None or self.pipe is None:
+            return
+        fc, _ = targets_collection(self.pipe, 1, flight_id=self.flight_id, vehicle=self.opts.vehicle_name)
+        try:
+            Path(path).write_text(json.dumps(fc, indent=1), encoding="utf-8")
+        except OSError as exc:
+            raise SarIOError(f"cannot write the targets to {str(path)!r}: {exc.strerror or exc}.") from None
+        self.targets_written = Path(path)
 
     def _send_targets(self) -> None:
         if self.pipe is None or not self.pipe.sightings:
