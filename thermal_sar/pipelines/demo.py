@@ -39,7 +39,7 @@ import numpy as np
 
 from geo.camera import CameraPose, MountMode, camera_preset
 from geo.coords import distance_m
-from geo.errors import InputError, SarIOError
+from geo.errors import InputError, LinkError, SarIOError
 from thermal_sar.pipelines.search import FramePipeline, frame_interval_s
 
 __all__ = ["DemoResult", "TruthMatch", "TruthReport", "run_demo", "score_against_truth", "DEMO_TARGET_FOR_SCENARIO"]
@@ -59,6 +59,7 @@ _KIND_CLASSES = {
 }
 FOUND_WITHIN_M = 10.0  # a fused target within this distance of a planted one finds it
 DECOY_WITHIN_M = 10.0  # a false target within this distance of a planted decoy is that decoy
+_SILENCE_LIMIT_S = 60.0  # wall seconds without a new vehicle time while flying: the flight is lost
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,10 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
     # The simulation loop advances step_s of wall time per turn (speedup x that in sim time) and
     # frames are taken between turns: 5 ms keeps the capture within 0.4 s (4 m) of its schedule.
     with SimVehicle(cfg, tcp_port=0, speedup=speedup, step_s=0.005) as sv:
-        with MavlinkLink(f"tcp:127.0.0.1:{sv.tcp_port}", tlog_path=tlog) as link:
+        # The world stands still (and says nothing) while a frame is processed; on a busy machine that
+        # can last seconds, which is no lost link: allow 30 s of silence before reconnecting (a
+        # reconnect races the simulator's one-client rule and can lose the vehicle for good).
+        with MavlinkLink(f"tcp:127.0.0.1:{sv.tcp_port}", tlog_path=tlog, link_lost_s=30.0) as link:
             v = Vehicle(link)
             v.connect()
             v.request_streams({33: 10.0, 30: 10.0, 158: 10.0, 1: 1.0, 42: 2.0, 24: 1.0, 242: 0.5})
@@ -344,8 +348,16 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
                 reached0 = len(st.mission_reached)
                 sortie_track: list[tuple[float, float]] = []
                 n_items = len(sortie.items)
+                last_boot_s, heard_at = st.time_boot_s, time.monotonic()
                 while True:
                     st = v.pump(0.005)
+                    if st.time_boot_s != last_boot_s:
+                        last_boot_s, heard_at = st.time_boot_s, time.monotonic()
+                    elif time.monotonic() - heard_at > _SILENCE_LIMIT_S:
+                        raise LinkError(
+                            f"the simulated vehicle has said nothing for {_SILENCE_LIMIT_S:.0f} s in sortie {k + 1} "
+                            f"(link events: {', '.join(f'{e.kind} {e.detail}' for e in link.events[-3:])}). "
+                            "Hint: the machine may be overloaded; run the demo again.")
                     if sink is not None:
                         sink.telemetry(st)
                     p = v.progress(n_items)
