@@ -205,6 +205,8 @@ def _add_terrain(m: folium.Map, opts: MapOptions, bounds: GeoBounds, basemap: Ba
     feats = contour_lines(raster, interval_m=opts.contour_interval_m)
     for f in feats:
         f["geometry"] = _shift_geom(f["geometry"], basemap)
+    if not feats:  # flat ground has no contour line (folium's tooltip refuses an empty collection)
+        return
     cont = folium.FeatureGroup(name=S["layer_contours"], overlay=True, control=True)
     folium.GeoJson(
         {"type": "FeatureCollection", "features": feats},

@@ -225,3 +225,15 @@ def test_targets_written_by_telemetry_fusion_are_drawn(tmp_path):
     p = tmp_path / "targets.geojson"
     p.write_text(json.dumps(fc))
     assert main(["map", str(p), "-o", str(tmp_path / "t.html")]) == 0
+
+
+def test_flat_terrain_map_has_no_contours_and_does_not_fail(tmp_path):
+    """Level ground (a replay without a DEM) has no contour line; the map is still drawn."""
+    from geo.terrain import FlatTerrain
+    from maps.features import parse_targets
+    from maps.static import MapOptions, targets_map
+
+    m = targets_map(parse_targets(targets_fc()), options=MapOptions(terrain=FlatTerrain(157.5)))
+    html = m.get_root().render()
+    assert '"elevation_m"' not in html
+    assert html.count("data:image/png;base64,") >= 1
