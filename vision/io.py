@@ -190,10 +190,13 @@ def iter_video(path: str | os.PathLike, *, polarity: str = "white-hot", palette:
     try:
         i = 0
         while True:
-            ok, img = cap.read()
-            if not ok or img is None:
+            # grab() advances (decoding what the codec must); retrieve() converts only kept frames
+            if not cap.grab():
                 break
             if i % step == 0:
+                ok, img = cap.retrieve()
+                if not ok or img is None:
+                    break
                 pos_ms = cap.get(cv2.CAP_PROP_POS_MSEC)
                 t = start_time_s + (pos_ms / 1000.0 if pos_ms and pos_ms > 0 else (i / fps if fps > 0 else float(i)))
                 yield frame_from_array(img, polarity=polarity, palette=palette, source=f"{p}#{i}", frame_index=i,
