@@ -212,7 +212,7 @@ def test_fly_folder_frames_report_a_stalled_source_and_a_lost_link(server, tmp_p
                 hot_disks_png(folder / f"IR_{i:05d}.png", i)
                 i += 1
 
-    with SimVehicle(cfg, tcp_port=0, speedup=4.0) as sv:
+    with SimVehicle(cfg, tcp_port=0, speedup=6.0) as sv:
         relay = LinkCutter(sv.tcp_port)
 
         def trouble():
