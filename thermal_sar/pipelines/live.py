@@ -544,7 +544,7 @@ class ServerFeed:
         self.error: BaseException | None = None
         self.sent = collections.Counter()
         self.detections_lost = 0
-        self.refused: list[str] = []
+        self.refused: collections.deque = collections.deque(maxlen=100)  # the latest refusals, for the report
         self.down_since: float | None = None
         self.last_failure = ""
         board.listeners.append(self._on_status)
