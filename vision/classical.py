@@ -23,7 +23,11 @@ Pipeline, all in pixels of the frame (row, col):
    given the class (person, sheep, cow) whose metric size fits best, or
    rejected when none does; without it the class is ``hotspot``. The score
    is a logistic function of the features with weights fitted on the
-   HIT-UAV train split (:mod:`vision.classical_fit`).
+   HIT-UAV train split (:mod:`vision.classical_fit`); sheep and cows use
+   weights fitted on sim frames, times a physical shape factor
+   (:func:`animal_shape_factor`): livestock seen from above are elongated
+   (a boulder need not be) and stand on cooler ground (the corner of a warm
+   roof does not).
 """
 
 from __future__ import annotations
