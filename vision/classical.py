@@ -180,8 +180,9 @@ class ClassicalParams:
     # Animal blobs are regrown to the region above this share of their peak contrast (their body;
     # see _refine_table). On 8-bit AGC video a warm body is clipped at the top of the grey range,
     # so its peak understates its contrast and the same share reaches further into the blur: a
-    # higher share there (sim video: sheep AP 0.58 at 0.3, 0.75 at 0.4; radiometric 0.85 at 0.3,
-    # 0.66 at 0.4, where the warmer face sets the peak and the fleece is ~55 % of it).
+    # higher share there (sim video, seed 51: sheep AP 0.58 at 0.3, 0.75 at 0.4 in the local map,
+    # 0.06 and 0.11 in the frame-normalised one; radiometric 0.85 at 0.3, 0.66 at 0.4, where the
+    # warmer face sets the peak and the fleece is ~55 % of it).
     refine_frac: float = 0.3
     refine_frac_grey: float = 0.4
     max_detections: int = 200
