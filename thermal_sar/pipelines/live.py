@@ -45,7 +45,7 @@ from geo.errors import InputError, LinkError, SarError, SarIOError
 
 __all__ = ["LiveFrame", "FrameSource", "VideoSource", "FolderSource", "SimCameraSource", "open_frame_source",
            "LatestFrame", "PoseHistory", "HealthStatus", "HealthBoard", "ServerFeed", "FrameWorker", "LiveSession",
-           "LiveStats", "LiveOptions", "FlightClock", "DemoServeSink", "LocalServer", "serve_demo",
+           "LiveStats", "LiveOptions", "FlightClock", "LiveConfirmation", "DemoServeSink", "LocalServer", "serve_demo",
            "mission_geojson_from_items",
            "SEVERITIES"]
 
@@ -764,6 +764,124 @@ def footprint_ring(pipe, pose: CameraPose) -> list[list[float]] | None:
     return [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lat, lon)]
 
 
+class LiveConfirmation:
+    """Confirms the fused targets of a flight while it goes on, by the rule replay and the demo apply.
+
+    Gives the answer of :func:`telemetry.confirm.assess_targets` over every
+    frame so far (same hits, opportunities, support, verdict) at a cost that
+    does not grow with the square of the flight: each frame's coverage is
+    bounded once, when it arrives, by the ground box its camera can see down to
+    ``floor_m`` (the pyramid of its border rays between the camera and that
+    height); a target is then projected only into the frames whose box holds
+    it (plus, to stay exact, the rare frames whose floor lies above the
+    target, or whose view reaches the horizon). Re-assessing every few seconds
+    costs a vectorised box test over the frames and one projection per frame
+    that may have covered each target.
+
+    A target once confirmed stays confirmed (:meth:`is_confirmed`): the officer
+    never sees a target fall back to a candidate because a later pass missed it
+    (its evidence, still reported, says so).
+    """
+
+    def __init__(self, rule=None, *, box_pad: float = 0.1, box_pad_m: float = 2.0) -> None:
+        from telemetry.confirm import ConfirmationRule
+
+        self.rule = rule if rule is not None else ConfirmationRule()
+        self.box_pad = float(box_pad)
+        self.box_pad_m = float(box_pad_m)
+        self.confirmed_ids: set[str] = set()
+        self._n = 0
+        self._frame = None  # the local frame of the boxes (the pipeline's)
+        self._boxes = np.empty((64, 5))  # x0, y0, x1, y1, floor (m); rows 0.._n-1 used
+        self._open = np.empty(64, bool)  # views that reach the horizon: no box
+
+    @property
+    def frames_indexed(self) -> int:
+        return self._n
+
+    def _box(self, c, floor_m: float) -> tuple[tuple[float, float, float, float, float], bool]:
+        view = c.view
+        cam = view.camera
+        t = np.linspace(0.0, 1.0, 8, endpoint=False)
+        w, h = cam.width_px - 0.5, cam.height_px - 0.5
+        cols = np.concatenate([-0.5 + t * (w + 0.5), np.full(8, w), w - t * (w + 0.5), np.full(8, -0.5)])
+        rows = np.concatenate([np.full(8, -0.5), -0.5 + t * (h + 0.5), np.full(8, h), h - t * (h + 0.5)])
+        d = view.rays(rows, cols)
+        o = view.origin_m
+        if view.frame is not self._frame or not np.all(d[:, 2] < -1e-6):
+            return (0.0, 0.0, 0.0, 0.0, math.inf), True
+        depth = max(float(o[2]) - floor_m, 1.0)
+        pts = o[:2] + d[:, :2] * (depth / -d[:, 2])[:, None]
+        x0, y0 = np.minimum(pts.min(axis=0), o[:2])
+        x1, y1 = np.maximum(pts.max(axis=0), o[:2])
+        px = self.box_pad * (x1 - x0) + self.box_pad_m
+        py = self.box_pad * (y1 - y0) + self.box_pad_m
+        return (float(x0 - px), float(y0 - py), float(x1 + px), float(y1 + py), float(o[2]) - depth), False
+
+    def index(self, coverages, floor_m: float) -> None:
+        """Bound the frames of ``coverages`` not yet seen (a list that only grows, as ``FramePipeline.coverage``).
+
+        ``floor_m``: a height (m AMSL) the ground under these frames does not go below.
+        """
+        n = len(coverages)
+        if n <= self._n:
+            return
+        if self._frame is None:
+            self._frame = coverages[0].view.frame
+        if n > len(self._boxes):
+            cap = max(n, 2 * len(self._boxes))
+            self._boxes = np.concatenate([self._boxes, np.empty((cap - len(self._boxes), 5))])
+            self._open = np.concatenate([self._open, np.empty(cap - len(self._open), bool)])
+        for i in range(self._n, n):
+            self._boxes[i], self._open[i] = self._box(coverages[i], floor_m)
+        self._n = n
+
+    def candidates_for(self, lat_deg: float, lon_deg: float, alt_amsl_m: float) -> np.ndarray:
+        """Indices of the indexed frames that may have covered this point (a superset of those that did)."""
+        if self._n == 0:
+            return np.empty(0, int)
+        x, y = self._frame.to_local(lat_deg, lon_deg)
+        b = self._boxes[: self._n]
+        inside = (b[:, 0] <= x) & (x <= b[:, 2]) & (b[:, 1] <= y) & (y <= b[:, 3])
+        return np.flatnonzero(inside | self._open[: self._n] | (b[:, 4] > alt_amsl_m))
+
+    def assess(self, targets, coverages, *, floor_m: float):
+        """Evidence for each target (same order), as ``assess_targets(targets, coverages, rule)`` gives it."""
+        from telemetry.confirm import assess_targets
+
+        self.index(coverages, floor_m)
+        out = []
+        for t in targets:
+            idx = self.candidates_for(t.lat_deg, t.lon_deg, t.alt_amsl_m)
+            e = assess_targets([t], [coverages[i] for i in idx], self.rule)[0]
+            if e.confirmed:
+                self.confirmed_ids.add(t.id)
+            out.append(e)
+        return tuple(out)
+
+    def is_confirmed(self, target_id: str) -> bool:
+        """Confirmed now or at any assessment before."""
+        return target_id in self.confirmed_ids
+
+    def assess_pipeline(self, pipe):
+        """The pipeline's fused targets and their evidence (a :class:`~thermal_sar.pipelines.search.SearchAssessment`)."""
+        from thermal_sar.pipelines.search import SearchAssessment
+
+        targets = pipe.targets()
+        grid = pipe.grid
+        # The ground under the current height grid, with room for a deeper valley beside it.
+        floor = float(np.min(grid.heights_m)) - 50.0 if grid is not None else -500.0
+        return SearchAssessment(targets, self.assess(targets, pipe.coverage, floor_m=floor))
+
+
+def confirmation_properties(evidence, confirmed: bool) -> dict:
+    """The properties a target carries to the live server: ``candidate`` and its ``evidence``."""
+    e = evidence.to_dict()
+    e.pop("id", None)
+    e.pop("confirmed", None)
+    return {"candidate": not confirmed, "evidence": e}
+
+
 class FlightClock:
     """Flight-clock seconds -> POSIX time, from (flight time, wall time) pairs of processed frames.
 
@@ -789,10 +907,15 @@ class FlightClock:
 
 
 def targets_collection(pipe, min_sightings: int = 1, *, flight_id: str = "", vehicle: str = "",
-                       clock: FlightClock | None = None) -> tuple[dict, int]:
+                       clock: FlightClock | None = None,
+                       confirmation: LiveConfirmation | None = None) -> tuple[dict, int]:
     """Fused targets seen in at least ``min_sightings`` frames as a GeoJSON FeatureCollection, and how many of
-    them were seen in two frames or more.
+    them are confirmed.
 
+    Each feature says whether it is still a ``candidate`` and carries its
+    ``evidence`` (hits, opportunities, support, best score, the reasons it is
+    not confirmed), judged by ``confirmation`` (a new :class:`LiveConfirmation`
+    with the default rule when None: give the flight's own to keep its state).
     Fusion ids are given in order of first sighting and frames are fused in
     time order, so a target keeps its id as sightings are added: the server
     updates each object in place (its confidence, CEP, sightings, thumbnail).
@@ -803,9 +926,16 @@ def targets_collection(pipe, min_sightings: int = 1, *, flight_id: str = "", veh
 
     from telemetry.fusion import targets_geojson
 
-    ts = [t for t in pipe.targets() if t.sightings >= min_sightings]
-    fc = json.loads(targets_geojson(ts))
-    return _labelled(fc, flight_id, vehicle, clock), sum(t.sightings >= 2 for t in ts)
+    conf = confirmation if confirmation is not None else LiveConfirmation()
+    a = conf.assess_pipeline(pipe)
+    keep = [(t, e) for t, e in zip(a.targets, a.evidence) if t.sightings >= min_sightings]
+    fc = json.loads(targets_geojson([t for t, _ in keep]))
+    n = 0
+    for f, (t, e) in zip(fc["features"], keep):
+        confirmed = conf.is_confirmed(t.id)
+        n += confirmed
+        f["properties"].update(confirmation_properties(e, confirmed))
+    return _labelled(fc, flight_id, vehicle, clock), n
 
 
 def _labelled(fc: dict, flight_id: str, vehicle: str, clock: FlightClock | None = None) -> dict:
@@ -954,6 +1084,8 @@ class LiveOptions:
     targets_path: Path | None = None   # where to write the flight's targets (GeoJSON) at the end, server or not
     min_score: float = 0.5
     min_sightings: int = 1             # objects seen this often go to the officer map (each once, updated)
+    min_hits: int = 2                  # confirmation (telemetry.confirm.ConfirmationRule): frames that saw it
+    min_support: float = 0.5           # and the mean score over the frames that covered it
     post_sightings: bool = False       # also every geotagged sighting of every frame (many per object)
     telemetry_hz: float = 2.0
     targets_every_s: float = 3.0
@@ -999,6 +1131,11 @@ class LiveSession:
         self._reported_errors: set[int] = set()
         self.targets_sent = 0
         self.targets_written: Path | None = None
+        from telemetry.confirm import ConfirmationRule
+
+        # The rule replay and the demo apply: objects go to the map as candidates until it confirms them.
+        self.confirmation = LiveConfirmation(ConfirmationRule(min_hits=opts.min_hits, min_support=opts.min_support,
+                                                              min_best_score=opts.min_score))
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> LiveSession:
@@ -1163,7 +1300,8 @@ class LiveSession:
         path = self.opts.targets_path
         if path is None or self.pipe is None:
             return
-        fc, _ = targets_collection(self.pipe, 1, flight_id=self.flight_id, vehicle=self.opts.vehicle_name)
+        fc, _ = targets_collection(self.pipe, 1, flight_id=self.flight_id, vehicle=self.opts.vehicle_name,
+                                   confirmation=self.confirmation)
         try:
             Path(path).write_text(json.dumps(fc, indent=1), encoding="utf-8")
         except OSError as exc:
@@ -1174,7 +1312,7 @@ class LiveSession:
         if self.pipe is None or not self.pipe.sightings:
             return
         fc, n = targets_collection(self.pipe, self.opts.min_sightings, flight_id=self.flight_id,
-                                   vehicle=self.opts.vehicle_name, clock=self.clock)
+                                   vehicle=self.opts.vehicle_name, clock=self.clock, confirmation=self.confirmation)
         if fc["features"] and self.feed is not None:
             self.feed.targets(fc)
         self.targets_sent = n
@@ -1211,13 +1349,16 @@ class DemoServeSink:
     happens in a :class:`ServerFeed` thread: the demo never waits for the server.
     Telemetry is sent every ``telemetry_every_s`` of flight time (the demo flies
     faster than real time), at most ``max_telemetry_hz`` times a wall-clock second.
-    Every object seen is sent once as a target and updated as the flight goes on
-    (every sighting too with ``post_sightings``); the confirmed ones at the end.
+    Every object seen is sent as a candidate and updated as the flight goes on
+    (every sighting too with ``post_sightings``); ``rule`` (the demo's
+    :class:`telemetry.confirm.ConfirmationRule`) turns candidates into targets
+    as the evidence comes (:class:`LiveConfirmation`), and :meth:`finish` sends
+    the final word, the demo's own confirmed targets included.
     """
 
     def __init__(self, base_url: str, token: str, *, vehicle: str = "demo-drone", telemetry_every_s: float = 1.0,
                  max_telemetry_hz: float = 10.0, transport=None, post_sightings: bool = False,
-                 on_status: Callable[[HealthStatus], None] | None = None) -> None:
+                 on_status: Callable[[HealthStatus], None] | None = None, rule=None) -> None:
         from maps.ingest_client import IngestClient
 
         self.board = HealthBoard()
@@ -1235,6 +1376,8 @@ class DemoServeSink:
         self._last_tel_wall = 0.0
         self._last_targets = 0.0
         self.frames = 0
+        self.confirmation = LiveConfirmation(rule)
+        self._pipe = None
         self.board.raise_("flight", "info", "demo flight started")
 
     def mission(self, feature_collection: dict) -> None:
@@ -1261,21 +1404,24 @@ class DemoServeSink:
         self.feed.telemetry(tel)
         if outcome.sightings and self.post_sightings:
             self.feed.detections(sighting_payloads(outcome, self.flight_id, time.time()))
+        self._pipe = pipe
         now = time.monotonic()
-        if outcome.sightings and now - self._last_targets > 2.0:
+        # Re-assessed every 2 s of wall time (every frame adds opportunities, so not only when something is seen).
+        if pipe.sightings and now - self._last_targets > 2.0:
             self._last_targets = now
-            fc, _ = targets_collection(pipe, 1, flight_id=self.flight_id, vehicle=self.vehicle, clock=self.clock)
-            if fc["features"]:
-                self.feed.targets(fc)
+            self._send(pipe)
+
+    def _send(self, pipe) -> None:
+        fc, _ = targets_collection(pipe, 1, flight_id=self.flight_id, vehicle=self.vehicle, clock=self.clock,
+                                   confirmation=self.confirmation)
+        if fc["features"]:
+            self.feed.targets(fc)
 
     def finish(self, targets) -> None:
-        import json
-
-        from telemetry.fusion import targets_geojson
-
-        if targets:
-            self.feed.targets(_labelled(json.loads(targets_geojson(targets)), self.flight_id, self.vehicle,
-                                        self.clock))
+        """The demo's final word: ``targets`` (its confirmed ones) are targets; every other object a candidate."""
+        self.confirmation.confirmed_ids.update(t.id for t in targets)
+        if self._pipe is not None and self._pipe.sightings:
+            self._send(self._pipe)
         self.board.clear("flight", "demo flight ended")
 
     def close(self) -> None:
@@ -1368,6 +1514,21 @@ class LocalServer:
         self.close()
 
 
+def _demo_rule(run_demo, demo_kw: dict):
+    """The confirmation rule ``run_demo(**demo_kw)`` applies (its own defaults where not given)."""
+    import inspect
+
+    from telemetry.confirm import ConfirmationRule
+
+    params = inspect.signature(run_demo).parameters
+
+    def get(name):
+        return demo_kw.get(name, params[name].default)
+
+    return ConfirmationRule(min_hits=get("min_sightings"), min_support=get("min_support"),
+                            min_best_score=get("min_score"))
+
+
 def serve_demo(out_dir: Path, *, host: str = "127.0.0.1", port: int = 8000,
                on_ready: Callable[[LocalServer], None] | None = None,
                on_result: Callable | None = None, wait: Callable[[LocalServer], None] | None = None,
@@ -1388,7 +1549,7 @@ def serve_demo(out_dir: Path, *, host: str = "127.0.0.1", port: int = 8000,
     with LocalServer(host=host, port=port, terrain=terrain) as server:
         if on_ready is not None:
             on_ready(server)
-        sink = DemoServeSink(server.url, server.token, on_status=on_status)
+        sink = DemoServeSink(server.url, server.token, on_status=on_status, rule=_demo_rule(run_demo, demo_kw))
         try:
             result = run_demo(out_dir, sink=sink, **demo_kw)
         finally:
