@@ -32,14 +32,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -107,6 +107,20 @@ class TelemetryIn(BaseModel):
     footprint: list[tuple[float, float]] | None = Field(None, max_length=64, description="[[lat, lon], ...] ring")
 
 
+class EvidenceIn(BaseModel):
+    """Why the sender's confirmation rule (``telemetry.confirm``) does or does not believe a target yet."""
+
+    hits: int = Field(0, ge=0, le=1_000_000, description="frames that saw it")
+    opportunities: int = Field(0, ge=0, le=1_000_000, description="frames whose footprint covered it")
+    hit_fraction: float | None = Field(None, ge=0, le=1)
+    support: float | None = Field(None, ge=0, le=1, description="mean score over the opportunities")
+    class_share: float | None = Field(None, ge=0, le=1)
+    area_spread: float | None = Field(None, ge=0, le=1e6)
+    best_score: float | None = Field(None, ge=0, le=1)
+    reasons: list[Annotated[str, Field(max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]] = Field(
+        default_factory=list, max_length=16, description="keys of telemetry.confirm.REASONS")
+
+
 class DetectionIn(BaseModel):
     uid: str = Field(min_length=1, max_length=96, description="sender's id: a retry with the same uid is not stored twice")
     vehicle: str = Field("drone1", min_length=1, max_length=64)
@@ -119,6 +133,8 @@ class DetectionIn(BaseModel):
     cep_m: float = Field(0.0, ge=0, le=10_000)
     sightings: int = Field(1, ge=1)
     thumbnail_png_b64: str | None = Field(None, max_length=4 * MAX_THUMBNAIL_BYTES // 3 + 4)
+    candidate: bool = Field(False, description="seen, not yet confirmed; once False for a uid, it stays False")
+    evidence: EvidenceIn | None = None
 
     @field_validator("thumbnail_png_b64")
     @classmethod
@@ -148,6 +164,12 @@ class StatusIn(BaseModel):
 
 
 STATUS_LOG_LENGTH = 50
+
+
+def _target_properties(obj: Any) -> list[dict]:
+    """The properties of each feature of a targets collection (same order as ``maps.features.parse_targets``)."""
+    feats = obj.get("features") if isinstance(obj, dict) and obj.get("type") == "FeatureCollection" else [obj]
+    return [(f.get("properties") or {}) if isinstance(f, dict) else {} for f in feats or []]
 
 
 class ReviewIn(BaseModel):
@@ -841,7 +863,8 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
                               t_s=body.t_s if body.t_s is not None else time.time(), lat_deg=body.lat_deg,
                               lon_deg=body.lon_deg, alt_amsl_m=body.alt_amsl_m, class_name=body.class_name,
                               confidence=body.confidence, cep_m=body.cep_m, sightings=body.sightings,
-                              thumbnail_png_b64=body.thumbnail_png_b64, update=update)
+                              thumbnail_png_b64=body.thumbnail_png_b64, update=update, candidate=body.candidate,
+                              evidence=body.evidence.model_dump() if body.evidence is not None else None)
         if created or update:
             hub.publish("detection", det_out(d))
         return d, created
@@ -874,11 +897,18 @@ def create_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         # The sender may name its aircraft in the collection (a foreign member "vehicle").
         vehicle = obj.get("vehicle") if isinstance(obj, dict) and isinstance(obj.get("vehicle"), str) else "drone1"
         out = []
-        for t in targets:
+        for t, props in zip(targets, _target_properties(obj)):
+            # A candidate (the sender's confirmation rule does not believe it yet) and why: foreign members
+            # "candidate" and "evidence" of each feature; without them, a target as before.
+            try:
+                ev = EvidenceIn.model_validate(props["evidence"]) if isinstance(props.get("evidence"), dict) else None
+            except ValidationError as exc:
+                raise ApiError(422, f"target {t.id!r}: evidence is not valid: {exc.errors()[0]['msg']}.") from None
             body = DetectionIn(uid=f"target:{t.id}", vehicle=vehicle[:64] or "drone1", lat_deg=t.lat_deg,
                                lon_deg=t.lon_deg, alt_amsl_m=t.alt_amsl_m, class_name=t.class_name[:32] or "hotspot",
                                confidence=t.confidence, cep_m=t.cep_m,
-                               sightings=max(1, t.sightings), t_s=t.last_seen_s, thumbnail_png_b64=t.thumbnail_png_b64)
+                               sightings=max(1, t.sightings), t_s=t.last_seen_s, thumbnail_png_b64=t.thumbnail_png_b64,
+                               candidate=props.get("candidate") is True, evidence=ev)
             d, created = await _ingest_detection(body, kind="target", update=True)
             out.append({"uid": d["uid"], "id": d["id"], "created": created})
         return {"ok": True, "stored": out}

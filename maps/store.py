@@ -71,6 +71,8 @@ CREATE TABLE IF NOT EXISTS detections (
     merged_into BIGINT,
     assigned_team TEXT,
     field_status TEXT,
+    candidate INTEGER NOT NULL DEFAULT 0,
+    evidence TEXT,
     created_s DOUBLE PRECISION NOT NULL,
     updated_s DOUBLE PRECISION NOT NULL
 );
@@ -97,7 +99,10 @@ CREATE INDEX IF NOT EXISTS telemetry_t ON telemetry (t_s);
 """
 
 _DET_COLS = ("id", "uid", "kind", "vehicle", "t_s", "lat_deg", "lon_deg", "alt_amsl_m", "class_name", "confidence",
-             "cep_m", "sightings", "status", "merged_into", "assigned_team", "field_status", "created_s", "updated_s")
+             "cep_m", "sightings", "status", "merged_into", "assigned_team", "field_status", "created_s", "updated_s",
+             "candidate", "evidence")
+# Columns added after the first release, with their definition: a database created before gets them on opening.
+_ADDED_DET_COLS = (("candidate", "INTEGER NOT NULL DEFAULT 0"), ("evidence", "TEXT"))
 _TEL_COLS = ("id", "vehicle", "t_s", "lat_deg", "lon_deg", "alt_amsl_m", "heading_deg", "footprint")
 
 
@@ -114,7 +119,19 @@ class Store:
             for stmt in _SCHEMA.format(serial=serial).split(";"):
                 if stmt.strip():
                     self._conn.execute(stmt)
+            self._migrate()
             self._conn.commit()
+
+    def _migrate(self) -> None:
+        """Add the columns a database from an older version lacks (their defaults keep old rows as they were)."""
+        if self._dialect == "sqlite":
+            have = {r[1] for r in self._conn.execute("PRAGMA table_info(detections)").fetchall()}
+            for name, decl in _ADDED_DET_COLS:
+                if name not in have:
+                    self._conn.execute(f"ALTER TABLE detections ADD COLUMN {name} {decl}")
+        else:
+            for name, decl in _ADDED_DET_COLS:
+                self._conn.execute(f"ALTER TABLE detections ADD COLUMN IF NOT EXISTS {name} {decl}")
 
     # ---------------------------------------------------------------- plumbing
     @property
@@ -248,6 +265,8 @@ class Store:
     def _det(self, row, with_thumb: bool = False) -> dict:
         d = dict(zip(_DET_COLS + ("has_thumbnail",), row))
         d["has_thumbnail"] = bool(d["has_thumbnail"])
+        d["candidate"] = bool(d["candidate"])
+        d["evidence"] = json.loads(d["evidence"]) if d["evidence"] else None
         return d
 
     _DET_SELECT = f"SELECT {', '.join(_DET_COLS)}, thumbnail_png_b64 IS NOT NULL FROM detections"
@@ -255,31 +274,37 @@ class Store:
     def add_detection(self, *, uid: str, kind: str = "detection", vehicle: str = "", t_s: float,
                       lat_deg: float, lon_deg: float, alt_amsl_m: float | None = None, class_name: str = "hotspot",
                       confidence: float = 0.0, cep_m: float = 0.0, sightings: int = 1,
-                      thumbnail_png_b64: str | None = None, update: bool = False) -> tuple[dict, bool]:
+                      thumbnail_png_b64: str | None = None, update: bool = False, candidate: bool = False,
+                      evidence: dict | None = None) -> tuple[dict, bool]:
         """Insert a detection (or a fused target) keyed by the sender's ``uid``.
 
         Returns ``(row, created)``. A repeated ``uid`` is not inserted twice
         (a sender retrying after a lost answer), but with ``update=True`` (fused
         targets, refined as sightings accumulate) its position and figures are updated.
+        ``candidate``: seen, but not (yet) confirmed by the sender's rule, which says why
+        in ``evidence`` (a JSON object). A row that was once not a candidate never becomes
+        one again: a target does not vanish from the officer's list because a later pass missed it.
         """
         now = time.time()
+        ev = json.dumps(evidence, separators=(",", ":")) if evidence is not None else None
         with self._lock:
             # ON CONFLICT DO NOTHING makes the uid check atomic in the database itself, so two server
             # processes on one PostgreSQL cannot both insert (or fail on) the same retry.
             row = self._run("INSERT INTO detections (uid, kind, vehicle, t_s, lat_deg, lon_deg, alt_amsl_m, class_name, "
-                            "confidence, cep_m, sightings, thumbnail_png_b64, status, created_s, updated_s) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?) "
+                            "confidence, cep_m, sightings, thumbnail_png_b64, status, created_s, updated_s, candidate, evidence) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?) "
                             "ON CONFLICT (uid) DO NOTHING RETURNING id",
                             (uid, kind, vehicle, t_s, lat_deg, lon_deg, alt_amsl_m, class_name, confidence, cep_m,
-                             sightings, thumbnail_png_b64, now, now), fetch="one")
+                             sightings, thumbnail_png_b64, now, now, int(bool(candidate)), ev), fetch="one")
             if row is not None:
                 return self.get_detection(int(row[0])), True  # type: ignore[return-value]
             if update:
                 self._run("UPDATE detections SET t_s = ?, lat_deg = ?, lon_deg = ?, alt_amsl_m = ?, class_name = ?, "
                           "confidence = ?, cep_m = ?, sightings = ?, thumbnail_png_b64 = COALESCE(?, thumbnail_png_b64), "
+                          "candidate = CASE WHEN candidate = 0 THEN 0 ELSE ? END, evidence = COALESCE(?, evidence), "
                           "updated_s = ? WHERE uid = ?",
                           (t_s, lat_deg, lon_deg, alt_amsl_m, class_name, confidence, cep_m, sightings,
-                           thumbnail_png_b64, now, uid))
+                           thumbnail_png_b64, int(bool(candidate)), ev, now, uid))
             return self.get_detection_by_uid(uid), False  # type: ignore[return-value]
 
     def get_detection(self, det_id: int) -> dict | None:
