@@ -34,9 +34,23 @@ def test_class_may_change_between_frames_within_a_group():
     ss = [_s(0, 0, 0.0, 0, "sheep", 0.8), _s(0.5, 0, 5.0, 1, "dog", 0.4), _s(0.2, 0.1, 10.0, 2, "sheep", 0.7)]
     (t,) = fuse_sightings(ss)
     assert t.class_name == "sheep" and t.sightings == 3
-    # A person and a sheep at the same place are two targets.
-    two = fuse_sightings([_s(0, 0, 0.0, 0, "person"), _s(0.3, 0, 5.0, 1, "sheep")])
+    # A warm body called a person in some frames and a sheep in others is one target...
+    mixed = [_s(0.1 * k, 0, 5.0 * k, k, "person" if k % 3 else "sheep", 0.7) for k in range(9)]
+    (t,) = fuse_sightings(mixed)
+    assert t.sightings == 9 and dict(t.class_counts) == {"person": 6, "sheep": 3}
+    # ...reported as a person as soon as the person score is half the leading class's,
+    w = fuse_sightings([_s(0, 0, 0.0, 0, "sheep", 0.8), _s(0.2, 0, 5.0, 1, "sheep", 0.8),
+                        _s(0.1, 0, 10.0, 2, "person", 0.8)])
+    assert len(w) == 1 and w[0].class_name == "person"
+    # but not for a stray person call among many sheep frames.
+    many = fuse_sightings([_s(0.05 * k, 0, 5.0 * k, k, "person" if k == 4 else "sheep", 0.8) for k in range(8)])
+    assert len(many) == 1 and many[0].class_name == "sheep"
+    # Two bodies side by side in the same frame stay two targets, whatever their classes.
+    two = fuse_sightings([_s(0, 0, 0.0, 0, "person"), _s(1.0, 0, 0.0, 0, "sheep")])
     assert {x.class_name for x in two} == {"person", "sheep"}
+    # A vehicle never joins a body.
+    apart = fuse_sightings([_s(0, 0, 0.0, 0, "person"), _s(0.3, 0, 5.0, 1, "vehicle")])
+    assert len(apart) == 2
 
 
 def test_fused_position_beats_single_sightings():

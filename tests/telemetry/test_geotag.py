@@ -106,7 +106,7 @@ def test_fusion_merges_repeats_and_keeps_distinct_targets():
     rng = np.random.default_rng(5)
     ss = [_s(LAT + rng.normal(0, 2) * d, LON, t=float(i)) for i in range(6)]  # one person, 6 sightings
     ss.append(_s(LAT + 60 * d, LON, t=2.5))  # another person 60 m north
-    ss.append(_s(LAT, LON, cls="sheep", t=3.0))  # a sheep at the same place: not merged across classes
+    ss.append(_s(LAT, LON, cls="vehicle", t=3.5))  # a vehicle at the same place: never merged with a body
     targets = fuse_sightings(ss)
     assert [t.sightings for t in targets] == [6, 1, 1]
     person = targets[0]
