@@ -171,4 +171,16 @@ STRINGS: dict[str, str] = {
     "health_unresolved": "not resolved when the flight ended",
     "fmt_health_since": "since {time}",
     "fmt_health_span": "{start} to {end}",
+    # candidates on the live map: objects the confirmation rule (telemetry.confirm) does not believe yet
+    "candidate": "candidate",
+    "candidates": "Candidates",
+    "show_candidates": "Show candidates",
+    "candidate_hint": "Not confirmed yet: not counted among the targets to review. Confirm or reject it by hand.",
+    "fmt_candidate_seen": "seen in {hits} of {opportunities} frames that covered it",
+    "reason_few_hits": "seen in too few frames",
+    "reason_low_support": "missed or weak in most frames that covered it",
+    "reason_low_score": "no sure detection yet",
+    "reason_mixed_class": "the frames disagree on what it is",
+    "reason_inconsistent_size": "the frames disagree on its size",
+    "fmt_candidates_hidden": "({n} hidden)",
 }

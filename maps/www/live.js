@@ -108,10 +108,10 @@ const SAR = (function () {
   const PAL = NIGHT
     ? { me: "#ff8a65", meRing: "#3a0d08", route: "#ff5252", cep: "#ff5252", track: "#b71c1c", footprint: "#ff6e40",
         area: "#c62828", line: "#8e2a2a", noFly: "#ff1744", hole: "#5d2a25", ring: "#d84315", marker: "#1a0504",
-        confirmed: "#ffab91", orbit: "#ff6e40", poi: "#ff1744", contour: "#7f2a1f", team: "#ff8a65", launch: "#a1502a" }
+        confirmed: "#ffab91", candidate: "#7f2a1f", orbit: "#ff6e40", poi: "#ff1744", contour: "#7f2a1f", team: "#ff8a65", launch: "#a1502a" }
     : { me: "#1e88e5", meRing: "#ffffff", route: "#e53935", cep: "#e53935", track: "#212121", footprint: "#6a1b9a",
         area: "#0d47a1", line: "#1f77b4", noFly: "#b71c1c", hole: "#455a64", ring: "#ef6c00", marker: "#000000",
-        confirmed: "#1e88e5", orbit: "#00838f", poi: "#d81b60", contour: "#5d4037", team: "#2e7d32", launch: "#ffeb3b" };
+        confirmed: "#1e88e5", candidate: "#757575", orbit: "#00838f", poi: "#d81b60", contour: "#5d4037", team: "#2e7d32", launch: "#ffeb3b" };
 
   return { CFG, S, api, failure, makeMap, live, fmt, esc, num, fmtDist, fmtHeightDiff, fmtTime, fmtPct, fmtHeading, fmtCoord, compass,
            className, distBearing, clock, CLASS_COLOURS, PAL, NIGHT, fitted: false };

@@ -8,6 +8,26 @@
   let drone = null, track = null, footprint = null, missionLayer = null, poi = null, fittedPoi = "";
   const list = document.getElementById("detections");
   const readonly = document.body.classList.contains("readonly");
+  /* Candidates: objects the drone's confirmation rule does not believe yet (and no officer has reviewed).
+     Drawn dimmer and smaller, kept out of the count of targets to review; a toggle hides them. */
+  const candToggle = document.getElementById("show-candidates");
+  let showCandidates = true;
+  try { showCandidates = window.localStorage.getItem("sar.showCandidates") !== "0"; } catch (e) { /* storage off */ }
+  candToggle.checked = showCandidates;
+
+  function isCandidate(d) { return !!d.candidate && d.status === "new"; }
+
+  function candidateWhy(d) {
+    const e = d.evidence;
+    if (!e) { return ""; }
+    const parts = [];
+    if (e.opportunities) { parts.push(SAR.fmt("fmt_candidate_seen", { hits: e.hits, opportunities: e.opportunities })); }
+    (e.reasons || []).forEach(function (r) {
+      if ((r === "few_hits" || r === "low_support") && e.opportunities) { return; }  // said by the line above
+      parts.push(S["reason_" + r] || r);
+    });
+    return parts.join("; ");
+  }
 
   function statusWord(d) {
     let s = S["status_" + d.status] || d.status;
@@ -29,7 +49,9 @@
 
   function card(d) {
     const li = document.createElement("li");
-    li.className = "det st-" + d.status;
+    const cand = isCandidate(d);
+    li.className = "det st-" + d.status + (cand ? " candidate" : "");
+    li.hidden = cand && !showCandidates;
     li.id = "det-" + d.id;
     li.dataset.id = d.id;
     const img = d.thumbnail_url ? '<img src="' + SAR.esc(d.thumbnail_url) + '" alt="">' : '<div class="nothumb"></div>';
@@ -43,7 +65,9 @@
         buttons += '<select class="team" aria-label="' + SAR.esc(S.assign_to) + '">' + teamOptions(d) + '</select><button class="assign primary">' + SAR.esc(S.assign) + "</button>";
       }
     }
-    li.innerHTML = img + '<div><div class="title">#' + d.id + " " + SAR.esc(SAR.className(d.class_name)) + " " + SAR.esc(SAR.fmtPct(d.confidence)) + '</div>' +
+    const candLine = cand ? '<div class="meta cand-why" title="' + SAR.esc(S.candidate_hint) + '">' + SAR.esc(candidateWhy(d) || S.candidate_hint) + "</div>" : "";
+    li.innerHTML = img + '<div><div class="title">#' + d.id + " " + SAR.esc(SAR.className(d.class_name)) + " " + SAR.esc(SAR.fmtPct(d.confidence)) +
+      (cand ? ' <span class="cand-badge">' + SAR.esc(S.candidate) + "</span>" : "") + '</div>' + candLine +
       '<div class="meta">' + SAR.clock(d.t_s) + " · " + SAR.esc(SAR.fmt("fmt_cep", { m: SAR.num(d.cep_m, 0) })) + " · " + SAR.fmtCoord(d.lat_deg, d.lon_deg) + "</div>" +
       '<div class="meta status">' + SAR.esc(statusWord(d)) + '</div><div class="buttons">' + buttons + "</div></div>";
     li.addEventListener("click", function (ev) {
@@ -72,24 +96,67 @@
     let e = dets[d.id];
     if (e && e.d.updated_s > d.updated_s) { return; }  // an older copy (a snapshot that crossed an event)
     const hidden = d.status === "rejected" || d.status === "merged";
+    const cand = isCandidate(d);
     if (!e) {
       const m = L.circleMarker(d.pos, { radius: 9, color: PAL.marker, weight: 2, fillColor: colour, fillOpacity: 0.95, className: "det-marker det-marker-" + d.id });
       const cep = L.circle(d.pos, { radius: Math.max(d.cep_m, 1), color: colour, weight: 1, fillOpacity: 0.1, interactive: false });
-      m.addTo(map); cep.addTo(map);
       e = dets[d.id] = { d: d, marker: m, cep: cep };
       if (!SAR.fitted) { map.setView(d.pos, Math.max(map.getZoom(), 15)); SAR.fitted = true; }
     }
     e.d = d;
     e.marker.setLatLng(d.pos); e.cep.setLatLng(d.pos); e.cep.setRadius(Math.max(d.cep_m, 1));
-    e.marker.setStyle({ opacity: hidden ? 0.3 : 1, fillOpacity: hidden ? 0.2 : 0.95, fillColor: colour, color: d.status === "confirmed" ? PAL.confirmed : PAL.marker });
+    if (cand) {
+      e.marker.setRadius(5);
+      e.marker.setStyle({ opacity: 0.7, fillOpacity: 0.35, weight: 1.5, dashArray: "3 3", fillColor: colour, color: PAL.candidate });
+      e.cep.setStyle({ opacity: 0.35, fillOpacity: 0.04, dashArray: "2 4" });
+    } else {
+      e.marker.setRadius(9);
+      e.marker.setStyle({ opacity: hidden ? 0.3 : 1, fillOpacity: hidden ? 0.2 : 0.95, weight: 2, dashArray: null, fillColor: colour, color: d.status === "confirmed" ? PAL.confirmed : PAL.marker });
+      e.cep.setStyle({ opacity: 1, fillOpacity: 0.1, dashArray: null });
+    }
     e.marker.bindPopup("<b>#" + d.id + " " + SAR.esc(SAR.className(d.class_name)) + "</b> " + SAR.esc(SAR.fmtPct(d.confidence)) + "<br>" +
       (d.thumbnail_url ? '<img class="popup-thumb" src="' + SAR.esc(d.thumbnail_url) + '" width="128"><br>' : "") +
+      (cand ? "<i>" + SAR.esc(S.candidate) + "</i>: " + SAR.esc(candidateWhy(d) || S.candidate_hint) + "<br>" : "") +
       SAR.esc(statusWord(d)) + "<br>" + SAR.fmtCoord(d.lat_deg, d.lon_deg));
+    placeMarker(e);
     const old = document.getElementById("det-" + d.id);
     const li = card(d);
     if (old) { list.replaceChild(li, old); } else { list.insertBefore(li, list.firstChild); }
-    document.getElementById("det-count").textContent = Object.keys(dets).length;
+    counts();
   }
+
+  function placeMarker(e) {
+    /* On the map unless it is a candidate and candidates are hidden. */
+    const show = showCandidates || !isCandidate(e.d);
+    [e.marker, e.cep].forEach(function (l) {
+      if (show && !map.hasLayer(l)) { l.addTo(map); } else if (!show && map.hasLayer(l)) { map.removeLayer(l); }
+    });
+    const el = e.marker.getElement();
+    if (el) { el.classList.toggle("det-candidate", isCandidate(e.d)); }
+  }
+
+  function counts() {
+    /* The count is of targets to review: candidates are counted apart. */
+    let n = 0, c = 0;
+    Object.keys(dets).forEach(function (k) { if (isCandidate(dets[k].d)) { c += 1; } else { n += 1; } });
+    document.getElementById("det-count").textContent = n;
+    document.getElementById("cand-count").textContent = c;
+    const note = document.getElementById("cand-hidden");
+    note.hidden = showCandidates || c === 0;
+    note.textContent = SAR.fmt("fmt_candidates_hidden", { n: c });
+  }
+
+  candToggle.addEventListener("change", function () {
+    showCandidates = candToggle.checked;
+    try { window.localStorage.setItem("sar.showCandidates", showCandidates ? "1" : "0"); } catch (e) { /* storage off */ }
+    Object.keys(dets).forEach(function (k) {
+      const e = dets[k];
+      placeMarker(e);
+      const li = document.getElementById("det-" + k);
+      if (li) { li.hidden = isCandidate(e.d) && !showCandidates; }
+    });
+    counts();
+  });
 
   function upsertTeam(t) {
     let e = teams[t.username];
