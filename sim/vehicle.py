@@ -130,10 +130,25 @@ class SimVehicle:
                 self._tcp_client.close()
                 self._tcp_client = None
 
+    def _client_alive(self) -> bool:
+        """Whether the current TCP client is still connected (peeks; consumes nothing)."""
+        try:
+            return self._tcp_client.recv(1, socket.MSG_PEEK) != b""
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
+
     def _io(self, timeout_s: float) -> None:
         for key, _ in self._sel.select(timeout_s):
             if key.data == "accept":
                 conn, _addr = self._tcp_listen.accept()
+                if self._tcp_client is not None and not self._client_alive():
+                    # The old client hung up and its end-of-stream is still queued behind this
+                    # accept (a ground station reconnecting): let the new one in.
+                    self._sel.unregister(self._tcp_client)
+                    self._tcp_client.close()
+                    self._tcp_client = None
                 if self._tcp_client is not None:  # one client at a time, like SERIAL0
                     conn.close()
                     continue

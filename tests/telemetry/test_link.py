@@ -152,3 +152,27 @@ def test_vehicle_state_from_a_replayed_flight(tmp_path):
             r.pump(0.0)
     assert r.state.mission_reached == live.mission_reached
     assert r.state.armed is False and r.state.mode == live.mode
+
+
+def test_simulator_lets_a_reconnecting_client_in_when_the_old_one_hung_up_unseen():
+    """A ground station closes its socket and connects again while the simulator is busy (its world
+    paused for a frame): the new client's connection and the old one's end-of-stream arrive in the
+    same poll. The simulator must drop the dead client and accept the new one, whatever the order."""
+    import socket
+
+    with running_vehicle() as (sv, conn):
+        port = int(conn.rsplit(":", 1)[1])
+        a = socket.create_connection(("127.0.0.1", port), timeout=5.0)
+        deadline = time.monotonic() + 5.0
+        while sv.connections < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sv.connections == 1
+        with sv._lock:  # the simulator's loop waits here, as while it renders a frame
+            b = socket.create_connection(("127.0.0.1", port), timeout=5.0)  # queued behind the lock
+            a.close()
+        b.settimeout(5.0)
+        try:
+            assert b.recv(64)  # heartbeats flow to the new client
+        finally:
+            b.close()
+        assert sv.connections == 2
