@@ -489,7 +489,8 @@ def _canopy_grid(scene, pmap) -> np.ndarray:
 
 
 def _write_maps(out_dir: Path, plan, targets, track, scene, pmap) -> list[Path]:
-    from maps import MapOptions, build_map, gpx_waypoints_text, parse_mission, parse_targets, parse_track
+    from maps import MapOptions, build_map, parse_mission, parse_targets, parse_track
+    from thermal_sar.pipelines.search import ground_team_gpx
     from telemetry.fusion import targets_geojson
 
     files = []
@@ -505,10 +506,7 @@ def _write_maps(out_dir: Path, plan, targets, track, scene, pmap) -> list[Path]:
     files.append(path)
     # Ground teams: one GPX with a waypoint per found target.
     gpath = out_dir / "ground_team.gpx"
-    gpath.write_text(gpx_waypoints_text([
-        (f"{f.id} {f.class_name}", f.lat_deg, f.lon_deg, f.alt_amsl_m,
-         f"{f.class_name}, confidence {f.confidence:.2f}, {f.sightings} sightings, CEP {f.cep_m:.1f} m")
-        for f in targets]), encoding="utf-8")
+    gpath.write_text(ground_team_gpx(targets), encoding="utf-8")
     files.append(gpath)
     # Where to search next: remaining probability per cell.
     lat, lon = pmap.to_lat_lon_grid()

@@ -54,12 +54,12 @@ from telemetry.fusion import FusedTarget, targets_geojson
 from telemetry.geotag import ErrorModel
 from telemetry.logs import FlightLog, read_log
 from thermal_sar.pipelines.demo import _evidence_geojson, _make_detector
-from thermal_sar.pipelines.search import FramePipeline, frame_interval_s
+from thermal_sar.pipelines.search import FramePipeline, frame_interval_s, ground_team_gpx
 from vision.frame import ThermalFrame
 from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_sequence, iter_video, natural_key
 
 __all__ = ["FrameSource", "ClockChoice", "ReplayResult", "open_frame_source", "parse_video_start", "choose_every",
-           "run_replay", "write_map_and_gpx", "ground_team_gpx", "summary_text", "DJI_CAMERAS"]
+           "run_replay", "write_map_and_gpx", "summary_text", "DJI_CAMERAS"]
 
 # DJI EXIF model -> camera preset, so a folder of DJI JPEGs needs no --camera.
 DJI_CAMERAS = {"ZH20T": "h20t", "ZH20N": "h20t", "M30T": "m30t", "M3T": "mavic3t", "MAVIC3T": "mavic3t",
@@ -399,16 +399,6 @@ def _dji_camera(fr: ThermalFrame) -> str | None:
 
 
 # ------------------------------------------------------------------ outputs
-def ground_team_gpx(targets) -> str:
-    """The ground teams' GPX: one waypoint per target, named by id and class, with confidence and CEP."""
-    from maps import gpx_waypoints_text
-
-    return gpx_waypoints_text([
-        (f"{f.id} {f.class_name}", f.lat_deg, f.lon_deg, f.alt_amsl_m,
-         f"{f.class_name}, confidence {f.confidence:.2f}, {f.sightings} sightings, CEP {f.cep_m:.1f} m")
-        for f in targets])
-
-
 def write_map_and_gpx(out_dir: Path, targets, track: list[tuple[float, float, float, float]], *,
                       terrain: Terrain | None, title: str) -> list[Path]:
     """Write the offline ``officer_map.html`` (targets and track) and ``ground_team.gpx`` (one waypoint a target).

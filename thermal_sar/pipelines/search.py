@@ -31,7 +31,7 @@ from telemetry.geotag import ErrorModel, geotag_pixels
 from telemetry.track import PoseArrays
 from vision.detection import Detection
 
-__all__ = ["FramePipeline", "FrameOutcome", "SearchAssessment", "thumbnail_png"]
+__all__ = ["FramePipeline", "FrameOutcome", "SearchAssessment", "thumbnail_png", "ground_team_gpx"]
 
 
 @dataclass(frozen=True)
@@ -208,3 +208,13 @@ def footprint_along_m(camera: CameraModel, agl_m: float) -> float:
 def frame_interval_s(camera: CameraModel, agl_m: float, speed_m_s: float, *, overlap: float = 0.15) -> float:
     """Seconds between processed frames so that consecutive footprints overlap by ``overlap``."""
     return max(0.2, footprint_along_m(camera, agl_m) * (1.0 - overlap) / max(speed_m_s, 0.1))
+
+
+def ground_team_gpx(targets) -> str:
+    """The ground teams' GPX: one waypoint per target, named by id and class, with confidence and CEP."""
+    from maps import gpx_waypoints_text
+
+    return gpx_waypoints_text([
+        (f"{f.id} {f.class_name}", f.lat_deg, f.lon_deg, f.alt_amsl_m,
+         f"{f.class_name}, confidence {f.confidence:.2f}, {f.sightings} sightings, CEP {f.cep_m:.1f} m")
+        for f in targets])
