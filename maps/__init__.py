@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "gpx_text": "guidance", "gpx_waypoints_text": "guidance", "kml_text": "guidance",
     "SearchProgress": "progress", "search_progress": "progress",
     "Store": "store", "open_store": "store", "ROLES": "store", "IngestClient": "ingest_client",
+    "IngestRefused": "ingest_client",
     "create_app": "server", "ServerConfig": "server",
     "Translator": "i18n", "gettext_for": "i18n", "negotiate": "i18n", "available_languages": "i18n",
 }
