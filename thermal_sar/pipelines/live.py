@@ -769,14 +769,18 @@ class LiveConfirmation:
 
     Gives the answer of :func:`telemetry.confirm.assess_targets` over every
     frame so far (same hits, opportunities, support, verdict) at a cost that
-    does not grow with the square of the flight: each frame's coverage is
+    does not grow with the square of the flight. Each target keeps the frames
+    found to cover it. A target that has not moved since the last assessment
+    is projected only into the frames that came since (all such targets in one
+    projection per frame). One that is new or moved (a sighting was fused into
+    it) is projected into the frames that may have covered it: each frame is
     bounded once, when it arrives, by the ground box its camera can see down to
     ``floor_m`` (the pyramid of its border rays between the camera and that
-    height); a target is then projected only into the frames whose box holds
-    it (plus, to stay exact, the rare frames whose floor lies above the
-    target, or whose view reaches the horizon). Re-assessing every few seconds
-    costs a vectorised box test over the frames and one projection per frame
-    that may have covered each target.
+    height), and a point is tried against the frames whose box holds it (plus,
+    to stay exact, the rare frames whose floor lies above it, or whose view
+    reaches the horizon). A target whose evidence did not change keeps its
+    verdict; the others are judged by :func:`~telemetry.confirm.assess_targets`
+    itself over the frames that cover them.
 
     A target once confirmed stays confirmed (:meth:`is_confirmed`): the officer
     never sees a target fall back to a candidate because a later pass missed it
@@ -794,6 +798,9 @@ class LiveConfirmation:
         self._frame = None  # the local frame of the boxes (the pipeline's)
         self._boxes = np.empty((64, 5))  # x0, y0, x1, y1, floor (m); rows 0.._n-1 used
         self._open = np.empty(64, bool)  # views that reach the horizon: no box
+        self._by_index: dict[int, list] = {}  # frame_index -> its coverage(s)
+        self._covered: dict[str, tuple[tuple[float, float, float], set[int]]] = {}  # id -> (position, frames)
+        self._evidence: dict[str, tuple[tuple, object]] = {}  # id -> (what it was judged by, evidence)
 
     @property
     def frames_indexed(self) -> int:
@@ -834,6 +841,7 @@ class LiveConfirmation:
             self._open = np.concatenate([self._open, np.empty(cap - len(self._open), bool)])
         for i in range(self._n, n):
             self._boxes[i], self._open[i] = self._box(coverages[i], floor_m)
+            self._by_index.setdefault(coverages[i].frame_index, []).append(coverages[i])
         self._n = n
 
     def candidates_for(self, lat_deg: float, lon_deg: float, alt_amsl_m: float) -> np.ndarray:
@@ -846,14 +854,44 @@ class LiveConfirmation:
         return np.flatnonzero(inside | self._open[: self._n] | (b[:, 4] > alt_amsl_m))
 
     def assess(self, targets, coverages, *, floor_m: float):
-        """Evidence for each target (same order), as ``assess_targets(targets, coverages, rule)`` gives it."""
-        from telemetry.confirm import assess_targets
+        """Evidence for each target (same order), as ``assess_targets(targets, coverages, rule)`` gives it.
 
+        ``coverages`` only grows between calls (``FramePipeline.coverage``); ``floor_m`` is as for :meth:`index`.
+        """
+        from telemetry.confirm import assess_targets, count_opportunities
+
+        n0 = self._n
         self.index(coverages, floor_m)
+        n = self._n
+        margin = self.rule.edge_margin_m
+        # A target that has not moved since the last call: only the new frames can add opportunities,
+        # all such targets at once. One that moved (a new sighting) or is new: the frames near it.
+        still, moved = [], []
+        for t in targets:
+            c = self._covered.get(t.id)
+            (still if c is not None and c[0] == (t.lat_deg, t.lon_deg, t.alt_amsl_m) else moved).append(t)
+        if still and n > n0:
+            new = count_opportunities([t.lat_deg for t in still], [t.lon_deg for t in still],
+                                      [t.alt_amsl_m for t in still], coverages[n0:n], edge_margin_m=margin)
+            for t, fs in zip(still, new):
+                self._covered[t.id][1].update(fs)
+        for t in moved:
+            idx = self.candidates_for(t.lat_deg, t.lon_deg, t.alt_amsl_m)
+            (fs,) = count_opportunities([t.lat_deg], [t.lon_deg], [t.alt_amsl_m], [coverages[i] for i in idx],
+                                        edge_margin_m=margin)
+            self._covered[t.id] = ((t.lat_deg, t.lon_deg, t.alt_amsl_m), fs)
         out = []
         for t in targets:
-            idx = self.candidates_for(t.lat_deg, t.lon_deg, t.alt_amsl_m)
-            e = assess_targets([t], [coverages[i] for i in idx], self.rule)[0]
+            frames = self._covered[t.id][1]
+            key = (self._covered[t.id][0], t.sightings, t.score_sum, t.best_score, t.class_name, t.class_counts,
+                   t.areas_m2, len(frames))
+            kept = self._evidence.get(t.id)
+            if kept is not None and kept[0] == key:  # nothing it is judged by has changed
+                e = kept[1]
+            else:
+                # The verdict is telemetry.confirm's own, given the frames known to cover the target.
+                e = assess_targets([t], [c for f in sorted(frames) for c in self._by_index[f]], self.rule)[0]
+                self._evidence[t.id] = (key, e)
             if e.confirmed:
                 self.confirmed_ids.add(t.id)
             out.append(e)
