@@ -208,3 +208,55 @@ def test_health_board_keeps_the_start_and_tells_a_recovery_from_the_end_of_the_f
     assert board.clear("frames_stalled") is None and board.active == {}
     with pytest.raises(Exception, match="severity"):
         board.raise_("x", "panic", "?")
+
+
+class _ScriptedDetector:
+    """Sees a sheep at the image centre in every frame and, in frame 0 only, a warm patch near a corner."""
+
+    def detect(self, image, *, gsd_m, frame_index, frame_time_s):
+        from vision.detection import Detection
+
+        out = [Detection(246.0, 310.0, 266.0, 330.0, 0.9, "sheep", frame_index, frame_time_s, area_m2=0.7)]
+        if frame_index == 0:
+            out.append(Detection(90.0, 90.0, 110.0, 110.0, 0.8, "person", frame_index, frame_time_s, area_m2=0.5))
+        return out
+
+
+def test_the_demo_sink_posts_candidates_until_the_rule_confirms_them(small_mountain):
+    """Objects go out as candidates with their evidence; the sheep seen in every frame becomes a target,
+    the patch seen once in four frames that covered it stays a candidate, and finish() says the final word."""
+    from geo.camera import CameraPose, MountMode, camera_preset
+    from geo.frames import LocalFrame
+    from telemetry.confirm import ConfirmationRule
+    from thermal_sar.pipelines.live import DemoServeSink
+    from thermal_sar.pipelines.search import FramePipeline
+
+    lat0, lon0 = small_mountain.bounds.center
+    ground = float(small_mountain.elevation_m(lat0, lon0))
+    pipe = FramePipeline(camera_preset("m30t"), small_mountain, LocalFrame.at(lat0, lon0), _ScriptedDetector(),
+                         thumbnails=False, grid_radius_m=700.0)
+    srv = FakeServer()
+    sink = DemoServeSink("http://sar.invalid", "tok", transport=httpx.MockTransport(srv),
+                         rule=ConfirmationRule(min_hits=2, min_support=0.5, min_best_score=0.5))
+    try:
+        image = np.zeros((512, 640), np.float32)
+        for k in range(4):
+            pose = CameraPose(lat0, lon0, ground + 100.0, 0.0, 0.0, 0.0, 0.0, -90.0, 0.0, MountMode.EARTH_YAW_BODY,
+                              float(k))
+            sink.frame(pipe, pose, pipe.process(image, pose, time_s=float(k), frame_index=k))
+            if k == 0:  # the first frame: everything is a candidate (seen once)
+                wait_for(lambda: srv.posted("/targets"))
+        first = srv.posted("/targets")[0]
+        assert [f["properties"]["candidate"] for f in first["features"]] == [True, True]
+        assert all(f["properties"]["evidence"]["reasons"] == ["few_hits"] for f in first["features"])
+        final = pipe.assess(sink.confirmation.rule)
+        sink.finish(final.confirmed)
+        wait_for(lambda: len(srv.posted("/targets")) >= 2)
+        props = {f["properties"]["class_name"]: f["properties"] for f in srv.posted("/targets")[-1]["features"]}
+        assert props["sheep"]["candidate"] is False and props["sheep"]["evidence"]["hits"] == 4
+        assert props["person"]["candidate"] is True
+        assert (props["person"]["evidence"]["hits"], props["person"]["evidence"]["opportunities"]) == (1, 4)
+        assert "few_hits" in props["person"]["evidence"]["reasons"]
+        assert {t.id for t in final.confirmed} == sink.confirmation.confirmed_ids
+    finally:
+        sink.close()
