@@ -133,6 +133,7 @@
     });
     const el = e.marker.getElement();
     if (el) { el.classList.toggle("det-candidate", isCandidate(e.d)); }
+    if (show && !isCandidate(e.d)) { e.marker.bringToFront(); }  // a target is never hidden under a candidate
   }
 
   function counts() {
