@@ -33,6 +33,7 @@ Pipeline, all in pixels of the frame (row, col):
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -261,6 +262,24 @@ def _median(a: np.ndarray) -> float:
     return float(np.partition(v, k)[k])
 
 
+def _box_pixels(heights: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pixel of ``n`` boxes as one ragged array, box after box in raster order:
+    (which box, row in it, column in it), without a division per pixel."""
+    rows = np.repeat(np.arange(heights.size), heights)
+    row_in = np.arange(rows.size) - (np.cumsum(heights) - heights)[rows]
+    per_row = widths[rows]
+    pix_row = np.repeat(np.arange(rows.size), per_row)
+    col_in = np.arange(pix_row.size) - (np.cumsum(per_row) - per_row)[pix_row]
+    return rows[pix_row], row_in[pix_row], col_in
+
+
+def _take(a: np.ndarray, flat: np.ndarray, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
+    """``a[rr, cc]``, by the flat indices ``flat`` (``rr * width + cc``) where ``a`` is a C-contiguous array."""
+    if isinstance(a, np.ndarray) and a.flags.c_contiguous:
+        return a.ravel().take(flat)
+    return a[rr, cc]
+
+
 def _windows(a: np.ndarray, rows: np.ndarray, left: np.ndarray, side: int) -> np.ndarray:
     """(k, side, side): the squares of ``a`` at rows ``rows`` (k, side) and columns ``left[i]``
     to ``left[i] + side`` (inside ``a``), gathered a row segment at a time (a third of the time
@@ -289,6 +308,8 @@ class ContrastMaps:
     frame_median: float
     frame_spread: float
     kind: ValueKind = ValueKind.GREY
+    # The workspace the maps were made with (see contrast_maps): blob_table reuses it.
+    work: dict | None = field(default=None, repr=False)
 
     def z(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
         """``z`` of the window rows r0:r1, cols c0:c1 (float32)."""
@@ -296,18 +317,42 @@ class ContrastMaps:
         return (a - self.background[r0:r1, c0:c1]) * self.inv_scale[r0:r1, c0:c1]
 
 
-def _clean(img: np.ndarray) -> np.ndarray:
+def _buffer(work: dict | None, key: tuple, shape: tuple[int, ...], dtype: type) -> np.ndarray | None:
+    """An array of ``work`` to write into again (None without ``work``: OpenCV makes a new one).
+
+    Full-frame arrays made anew for every frame cost more than filling them: freed
+    between frames, their memory goes back to the system and is faulted in again, page
+    by page (~800 page faults a 640x512 frame, a third of the detector's time)."""
+    if work is None:
+        return None
+    a = work.get(key)
+    if a is None or a.shape != shape or a.dtype != dtype:
+        a = work[key] = np.empty(shape, dtype)
+    return a
+
+
+def _clean(img: np.ndarray, work: dict | None = None) -> np.ndarray:
     """uint8 as it is (cv2 promotes it without a full-resolution copy), else finite float32."""
     if img.dtype == np.uint8:
         return img
-    f = img.astype(np.float32, copy=False)
-    if not np.isfinite(f[::7, ::7]).all() or not np.isfinite(f).all():
+    if img.dtype == np.float32:
+        f = img
+    else:
+        f = _buffer(work, ("f",), img.shape, np.float32)
+        f = img.astype(np.float32) if f is None else _cast_into(f, img)
+    # A sum is finite only if every value is (an overflow merely takes the exact check).
+    if not math.isfinite(float(f.sum())) and not np.isfinite(f).all():
         f = np.nan_to_num(f, nan=float(np.nanmedian(f)), posinf=0.0, neginf=0.0)
     return f
 
 
+def _cast_into(out: np.ndarray, a: np.ndarray) -> np.ndarray:
+    np.copyto(out, a, casting="unsafe")
+    return out
+
+
 def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z: float = 3.0,
-                  edge_envelope: bool = True, local: bool = False) -> ContrastMaps:
+                  edge_envelope: bool = True, local: bool = False, work: dict | None = None) -> ContrastMaps:
     """The background model of ``img`` (see :class:`ContrastMaps` and the module docstring).
 
     With ``edge_envelope`` the background is the upper envelope of the
@@ -323,9 +368,13 @@ def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z
     differences) instead of a frame-wide one, so a sheep on a smooth warm pen
     floor is measured against that floor's noise, not against the texture of
     the meadow around it.
+
+    ``work`` (a dict, private to one thread): full-resolution arrays are reused from
+    it and kept there for the next frame, so maps made with it hold until the next call
+    with the same ``work``; without it every array is new.
     """
     h, w = img.shape
-    f = _clean(img)
+    f = _clean(img, work)
     hs, ws = max(2, h // _DOWN), max(2, w // _DOWN)
     small = cv2.resize(f, (ws, hs), interpolation=cv2.INTER_AREA).astype(np.float32, copy=False)
     k = max(3, int(round(background_px / _DOWN)) | 1)
@@ -360,20 +409,23 @@ def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z
         lnoise = cv2.blur(dmap, (k, k)) * np.float32(math.sqrt(math.pi) / 2.0)
         inv_small = (1.0 / np.maximum(np.maximum(clutter * 1.25, lnoise), _NOISE_FLOOR[kind])).astype(np.float32)
         bg_small = bg_small + mu
-    bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    inv = cv2.resize(inv_small, (w, h), interpolation=cv2.INTER_LINEAR)
+    bg = cv2.resize(bg_small, (w, h), dst=_buffer(work, ("bg", local), (h, w), np.float32),
+                    interpolation=cv2.INTER_LINEAR)
+    inv = cv2.resize(inv_small, (w, h), dst=_buffer(work, ("inv", local), (h, w), np.float32),
+                     interpolation=cv2.INTER_LINEAR)
     thr_small = bg_small + np.float32(low_z) / inv_small
     if f.dtype == np.uint8:
         # img > t  <=>  img > floor(t) for integer grey levels; 255 means nothing passes.
         thr = cv2.resize(np.clip(np.floor(thr_small), 0, 255).astype(np.uint8), (w, h),
-                         interpolation=cv2.INTER_LINEAR)
+                         dst=_buffer(work, ("thr",), (h, w), np.uint8), interpolation=cv2.INTER_LINEAR)
     else:
-        thr = cv2.resize(thr_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    low = cv2.compare(f, thr, cv2.CMP_GT)
+        thr = cv2.resize(thr_small, (w, h), dst=_buffer(work, ("thr",), (h, w), np.float32),
+                         interpolation=cv2.INTER_LINEAR)
+    low = cv2.compare(f, thr, cv2.CMP_GT, dst=_buffer(work, ("low", local), (h, w), np.uint8))
     sub = f[::8, ::8].astype(np.float32)
     med = _median(sub)
     spread = max(_median(np.abs(sub - med)) * 1.4826, 1e-6)
-    return ContrastMaps(f, bg, inv, low, med, spread, kind)
+    return ContrastMaps(f, bg, inv, low, med, spread, kind, work)
 
 
 def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_envelope: bool = True) -> np.ndarray:
@@ -408,7 +460,8 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
         return empty
     # 16-bit labels are twice as fast; fewer lit pixels than 65535 cannot make more labels.
     ltype = cv2.CV_16U if n_on < 65535 else cv2.CV_32S
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8, ltype=ltype)
+    lab = _buffer(maps.work, ("labels", ltype), low.shape, np.uint16 if ltype == cv2.CV_16U else np.int32)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(low, labels=lab, connectivity=8, ltype=ltype)
     area = stats[:, cv2.CC_STAT_AREA]
     split_px = params.split_min_area_px
     gates = params.gates if gates is None else gates
@@ -438,16 +491,15 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
     x, y, bw, bh, a = st.T
     n_direct = int(np.count_nonzero(a <= direct_px))
     # Every pixel of every small candidate's box, as one ragged array (comp = which candidate).
-    size = np.where(np.arange(cand.size) < n_direct, bw * bh, 0)
-    comp = np.repeat(np.arange(cand.size), size)
-    off = np.arange(comp.size) - np.repeat(np.cumsum(size) - size, size)
-    rr = y[comp] + off // bw[comp]
-    cc = x[comp] + off % bw[comp]
-    mine = labels[rr, cc] == cand[comp]
-    comp, rr, cc = comp[mine], rr[mine], cc[mine]
+    comp, rr, cc = _box_pixels(np.where(np.arange(cand.size) < n_direct, bh, 0), bw)
+    rr += y[comp]
+    cc += x[comp]
+    flat = rr * labels.shape[1] + cc
+    mine = labels.ravel().take(flat) == cand[comp]
+    comp, rr, cc, flat = comp[mine], rr[mine], cc[mine], flat[mine]
     img = maps.img
-    iv = img[rr, cc].astype(np.float32)
-    zv = (iv - maps.background[rr, cc]) * maps.inv_scale[rr, cc]
+    iv = _take(img, flat, rr, cc).astype(np.float32)
+    zv = (iv - _take(maps.background, flat, rr, cc)) * _take(maps.inv_scale, flat, rr, cc)
     # comp is sorted and every candidate keeps at least one pixel (its own component's):
     # per-candidate maxima over contiguous runs.
     peak = np.full(cand.size, -np.inf, np.float32)
@@ -567,6 +619,9 @@ def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams) -> tuple[np.n
     return mk, int(big.size)
 
 
+_THREAD = threading.local()
+
+
 class ClassicalDetector:
     """Background-subtraction detector; see the module docstring.
 
@@ -609,11 +664,22 @@ class ClassicalDetector:
         loc = self.params.animal_local
         return kind == ValueKind.GREY if loc is None else bool(loc)
 
-    def maps(self, img: np.ndarray, kind: ValueKind, gsd_m: float | None, *, local: bool = False) -> ContrastMaps:
-        """The frame's background model at this detector's scale (``background_m`` with a GSD)."""
+    def maps(self, img: np.ndarray, kind: ValueKind, gsd_m: float | None, *, local: bool = False,
+             work: dict | None = None) -> ContrastMaps:
+        """The frame's background model at this detector's scale (``background_m`` with a GSD);
+        ``work``: see :func:`contrast_maps` (:meth:`detect` passes a workspace of its thread)."""
         p = self.params
         bg_px = int(min(120, max(16, p.background_m / gsd_m))) if gsd_m else p.background_px
-        return contrast_maps(img, kind, bg_px, low_z=p.low_z, edge_envelope=p.edge_envelope, local=local)
+        return contrast_maps(img, kind, bg_px, low_z=p.low_z, edge_envelope=p.edge_envelope, local=local, work=work)
+
+    @staticmethod
+    def _workspace() -> dict:
+        """This thread's arrays reused from frame to frame by :meth:`detect` of any detector
+        (nothing made with them leaves detect, and one thread runs one detect at a time)."""
+        work = getattr(_THREAD, "work", None)
+        if work is None:
+            work = _THREAD.work = {}
+        return work
 
     def channels(self, gsd_m: float | None, kind: ValueKind = ValueKind.TEMPERATURE_C
                  ) -> list[tuple[bool, tuple[ClassGate, ...]]]:
@@ -711,7 +777,8 @@ class ClassicalDetector:
             frame_time_s = frame.time_s if frame_time_s is None else frame_time_s
         if not usable:
             return []
-        if img.dtype.kind == "f" and not np.isfinite(img).all():
+        # (A sum is finite only if every value is; an overflow merely takes the exact check.)
+        if img.dtype.kind == "f" and not math.isfinite(float(img.sum())) and not np.isfinite(img).all():
             finite = np.isfinite(img)
             if not finite.any():
                 return []
@@ -724,7 +791,7 @@ class ClassicalDetector:
         made: dict[bool, tuple[ContrastMaps, dict[str, np.ndarray]]] = {}
         for local, gates in channels:
             if local not in made:
-                maps = self.maps(img, kind, gsd_m, local=local)
+                maps = self.maps(img, kind, gsd_m, local=local, work=self._workspace())
                 shared = tuple(g for loc, gs in channels if loc == local for g in gs)
                 made[local] = (maps, blob_table(maps, p, gsd_m, shared))
             maps, table = made[local]
@@ -823,14 +890,61 @@ def _refine_table(maps: ContrastMaps, t: dict[str, np.ndarray], frac: float) -> 
     """Each blob's box and area redrawn from the region above ``frac`` of its peak
     contrast that holds the peak, grown past the hysteresis threshold within a 2-pixel
     margin: the extent of a small warm body (its cooler edges included) rather than a
-    threshold-dependent part of it, so size gates and boxes measure the body."""
+    threshold-dependent part of it, so size gates and boxes measure the body.
+
+    All blobs at once, as :func:`_body_region` measures one: ``z`` at every pixel of
+    every blob's window (its box widened by 2 px) in one gather, the windows' masks laid
+    side by side on one canvas (a zero pixel between them, so regions cannot join) and
+    one connected-components pass over it."""
     out = {k: v.copy() for k, v in t.items()}
-    for i, (top, left, bh, bw) in enumerate(zip(*(t[k].astype(int).tolist() for k in
-                                                  ("top_px", "left_px", "height_px", "width_px")))):
-        region, _, r0, c0, _, _ = _body_region(maps, top, left, bh, bw, frac, 2)
-        rows, cols = np.nonzero(region)
+    n = out["top_px"].size
+    if n == 0:
+        return out
+    hh, ww = maps.img.shape
+    top, left, bh, bw = (t[k].astype(np.int64) for k in ("top_px", "left_px", "height_px", "width_px"))
+    r0, c0 = np.maximum(top - 2, 0), np.maximum(left - 2, 0)
+    wh, wdt = np.minimum(top + bh + 2, hh) - r0, np.minimum(left + bw + 2, ww) - c0
+    # Every pixel of every window, in raster order within each (comp: which blob).
+    size = wh * wdt
+    comp, wr, wc = _box_pixels(wh, wdt)
+    rr, cc = r0[comp] + wr, c0[comp] + wc
+    flat = rr * ww + cc
+    z = ((_take(maps.img, flat, rr, cc).astype(np.float32) - _take(maps.background, flat, rr, cc))
+         * _take(maps.inv_scale, flat, rr, cc))
+    # The peak: the first maximum of z in the blob's box in raster order (np.argmax of the box).
+    inner = (rr >= top[comp]) & (rr < (top + bh)[comp]) & (cc >= left[comp]) & (cc < (left + bw)[comp])
+    zi = np.where(inner, z, np.float32(-np.inf))
+    starts = np.cumsum(size) - size
+    peak = np.maximum.reduceat(zi, starts)
+    hits = np.flatnonzero(zi == peak[comp])
+    first = hits[np.r_[True, comp[hits][1:] != comp[hits][:-1]]]
+    thr = np.float32(frac) * peak  # as frac * zs[pr, pc] (float32)
+    # Windows on shelves of one canvas, a zero row/column between neighbours.
+    width = max(256, int(wdt.max()) + 1)
+    ox, oy = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    x = y = shelf = 0
+    for i, (a, b) in enumerate(zip(wdt.tolist(), wh.tolist())):
+        if x + a > width:
+            x, y, shelf = 0, y + shelf + 1, 0
+        ox[i], oy[i] = x, y
+        x, shelf = x + a + 1, max(shelf, b)
+    canvas = np.zeros((y + shelf, width), np.uint8)
+    canvas.ravel()[(oy[comp] + wr) * width + ox[comp] + wc] = z >= thr[comp]
+    _, lab, stats, _ = cv2.connectedComponentsWithStats(canvas, connectivity=8, ltype=cv2.CV_32S)
+    region = lab[oy + wr[first], ox + wc[first]]
+    st = stats[region]
+    out["top_px"][:] = r0 + st[:, cv2.CC_STAT_TOP] - oy
+    out["left_px"][:] = c0 + st[:, cv2.CC_STAT_LEFT] - ox
+    out["height_px"][:] = st[:, cv2.CC_STAT_HEIGHT]
+    out["width_px"][:] = st[:, cv2.CC_STAT_WIDTH]
+    out["area_px"][:] = st[:, cv2.CC_STAT_AREA]
+    # A peak below its own threshold (never for a blob above high_z > 0) lies outside every
+    # region: measured one by one as before.
+    for i in np.flatnonzero(region == 0).tolist():
+        reg, _, rw0, cw0, _, _ = _body_region(maps, int(top[i]), int(left[i]), int(bh[i]), int(bw[i]), frac, 2)
+        rows, cols = np.nonzero(reg)
         rt, cl = int(rows.min()), int(cols.min())
-        out["top_px"][i], out["left_px"][i] = r0 + rt, c0 + cl
+        out["top_px"][i], out["left_px"][i] = rw0 + rt, cw0 + cl
         out["height_px"][i], out["width_px"][i] = int(rows.max()) - rt + 1, int(cols.max()) - cl + 1
         out["area_px"][i] = rows.size
     return out
