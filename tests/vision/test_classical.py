@@ -158,3 +158,64 @@ def test_negative_box_pad_shrinks_but_never_empties_a_box():
     for pad in (-0.5, -5.0):
         dets = ClassicalDetector(replace(ClassicalParams(), box_pad_px=pad)).detect(img)
         assert dets and all(d.height_px > 0 and d.width_px > 0 for d in dets)
+
+
+def _key(dets):
+    return [(d.top_px, d.left_px, d.bottom_px, d.right_px, d.class_name, round(d.score, 12)) for d in dets]
+
+
+def test_arrays_reused_between_frames_change_no_result():
+    """detect() reuses its full-frame arrays from frame to frame (a per-thread workspace):
+    frames of other sizes and kinds in between, and other detectors, change nothing, and
+    the result equals the one made step by step with arrays of its own."""
+    import cv2
+
+    from vision.classical import blob_table
+
+    a = hot_disks(disks=DISKS, seed=3)
+    b = (hot_disks(shape=(300, 400), disks=((150, 200, 6, 60),), seed=4).astype(np.float32) / 10.0 + 5.0)
+    c = hot_disks(disks=((200, 320, 5, 40),), seed=5).astype(np.uint16) * 40
+    det, other = ClassicalDetector(), ClassicalDetector(targets=("person",))
+    first = _key(det.detect(a, gsd_m=0.1))
+    assert first
+    for f in (b, c):
+        det.detect(f, gsd_m=0.1)
+        other.detect(f)
+    assert _key(det.detect(a, gsd_m=0.1)) == first
+    # Step by step without a workspace (every array new).
+    gates = det.channels(None, ValueKind.GREY)[0][1]
+    maps = det.maps(a, ValueKind.GREY, None)
+    assert maps.work is None and cv2.countNonZero(maps.low_mask) > 0
+    kept = det.candidates(maps, None, gates, blob_table(maps, det.params, None, gates))
+    steps = sorted(det._detections(maps, kept, None, a.shape, None, None), key=lambda d: -d.score)
+    assert _key(steps) == _key(det.detect(a))
+
+
+def test_animal_blobs_regrown_at_once_as_one_by_one():
+    """_refine_table regrows every animal blob in one pass; each box and area equals the
+    region _body_region measures for that blob alone (blobs at the frame's edges too)."""
+    import cv2
+
+    from vision.classical import _body_region, _refine_table
+
+    rng = np.random.default_rng(7)
+    img = 14.0 + rng.normal(0.0, 0.08, (120, 160))
+    body = np.zeros_like(img)
+    for r, c, h, w in ((0, 0, 5, 8), (60, 70, 8, 5), (115, 150, 5, 10), (30, 0, 6, 6), (10, 100, 4, 9), (62, 78, 6, 6)):
+        body[r:r + h, c:c + w] = rng.uniform(3.0, 8.0)
+    img = (img + cv2.GaussianBlur(body, (0, 0), 0.7)).astype(np.float32)
+    det = ClassicalDetector(targets=("sheep", "cow"))
+    maps = det.maps(img, ValueKind.TEMPERATURE_C, 0.16)
+    from vision.classical import blob_table
+
+    t = blob_table(maps, det.params, 0.16, det.gates)
+    assert t["top_px"].size >= 5
+    for frac in (0.3, 0.6):
+        out = _refine_table(maps, t, frac)
+        for i in range(t["top_px"].size):
+            reg, _, r0, c0, _, _ = _body_region(maps, *(int(t[k][i]) for k in ("top_px", "left_px", "height_px",
+                                                                                  "width_px")), frac, 2)
+            rows, cols = np.nonzero(reg)
+            assert (out["top_px"][i], out["left_px"][i]) == (r0 + rows.min(), c0 + cols.min())
+            assert (out["height_px"][i], out["width_px"][i]) == (np.ptp(rows) + 1, np.ptp(cols) + 1)
+            assert out["area_px"][i] == rows.size
