@@ -537,14 +537,15 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
 
 def _features_from_table(t: dict[str, np.ndarray], gsd_m: float | None) -> list[BlobFeatures]:
     g2 = gsd_m * gsd_m if gsd_m else None
-    out = []
-    for top, left, h, w, a, pk, mz, gz in zip(*(t[k].tolist() for k in _COLUMNS)):
-        h, w, a = int(h), int(w), int(a)
-        out.append(BlobFeatures(
-            top_px=int(top), left_px=int(left), height_px=h, width_px=w, area_px=a, peak_z=pk, mean_z=mz,
-            aspect=max(w, h) / max(1, min(w, h)), fill=a / float(w * h), area_m2=a * g2 if g2 else None,
-            global_z=gz))
-    return out
+    top, left, h, w, a = (t[k].astype(np.int64) for k in _COLUMNS[:5])
+    aspect = np.maximum(w, h) / np.maximum(1, np.minimum(w, h))
+    fill = a / (w * h).astype(float)
+    area_m2 = (a * g2).tolist() if g2 else [None] * a.size
+    return [BlobFeatures(top_px=tp, left_px=lf, height_px=hh, width_px=ww, area_px=aa, peak_z=pk, mean_z=mz,
+                         aspect=asp, fill=fl, area_m2=am, global_z=gz)
+            for tp, lf, hh, ww, aa, pk, mz, asp, fl, am, gz in zip(
+                top.tolist(), left.tolist(), h.tolist(), w.tolist(), a.tolist(), t["peak_z"].tolist(),
+                t["mean_z"].tolist(), aspect.tolist(), fill.tolist(), area_m2, t["global_z"].tolist())]
 
 
 def blob_features(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
