@@ -1054,8 +1054,8 @@ def contrast_patches(maps: ContrastMaps, blobs: list[BlobFeatures], side_px: int
     if inside.any():
         # Whole squares: gathered a row segment at a time.
         ri, ci = rr[inside], c0[inside]
-        z[inside] = ((_windows(maps.img, ri, ci, side_px).astype(np.float32) - _windows(maps.background, ri, ci, side_px))
-                     * _windows(maps.inv_scale, ri, ci, side_px))
+        iv = _windows(maps.img, ri, ci, side_px).astype(np.float32)
+        z[inside] = (iv - _windows(maps.background, ri, ci, side_px)) * _windows(maps.inv_scale, ri, ci, side_px)
     if not inside.all():
         out = ~inside
         rr, cc = rr[out], cc[out]
