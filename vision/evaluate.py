@@ -29,7 +29,9 @@ class ClassResult:
 
     ``precision``/``recall`` use every detection the detector returned (its
     own operating point); ``best_recall_at_p60`` is the highest recall along
-    the curve with precision >= 0.60; ``curve_*`` the PR curve arrays.
+    the curve with precision >= 0.60 (the person target's operating point),
+    ``best_recall_at_p90`` with precision >= 0.90 (livestock); ``curve_*`` the
+    PR curve arrays.
     """
 
     class_name: str
@@ -40,6 +42,7 @@ class ClassResult:
     recall: float
     ap50: float
     best_recall_at_p60: float
+    best_recall_at_p90: float
     curve_precision: np.ndarray
     curve_recall: np.ndarray
     curve_score: np.ndarray
@@ -58,7 +61,7 @@ class EvalReport:
 
     def summary_rows(self) -> list[tuple]:
         return [(self.subset, c.class_name, c.n_truth, c.n_detections, c.precision, c.recall, c.ap50,
-                 c.best_recall_at_p60) for c in self.classes]
+                 c.best_recall_at_p60, c.best_recall_at_p90) for c in self.classes]
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -128,11 +131,13 @@ def _class_result(name: str, matches: list[tuple[float, bool | None]], n_truth: 
     prec = tp / np.maximum(tp + fp, 1e-9)
     ap = average_precision(rec, prec) if n_truth else 0.0
     ok60 = rec[prec >= 0.6]
+    ok90 = rec[prec >= 0.9]
     n_tp = int(tp[-1]) if len(tp) else 0
     return ClassResult(
         class_name=name, n_truth=n_truth, n_detections=len(m), true_positives=n_tp,
         precision=n_tp / len(m) if m else 0.0, recall=n_tp / n_truth if n_truth else 0.0, ap50=ap,
         best_recall_at_p60=float(ok60.max()) if len(ok60) else 0.0,
+        best_recall_at_p90=float(ok90.max()) if len(ok90) else 0.0,
         curve_precision=prec, curve_recall=rec, curve_score=scores,
     )
 

@@ -43,6 +43,12 @@ def test_evaluate_detections_per_class_and_class_map():
     assert (person.n_truth, person.true_positives, person.precision, person.recall, person.ap50) == (1, 1, 1.0, 1.0, 1.0)
     assert (sheep.n_truth, sheep.true_positives, sheep.precision, sheep.recall) == (1, 1, 0.5, 1.0)
     assert sheep.ap50 == pytest.approx(1.0) and sheep.best_recall_at_p60 == pytest.approx(1.0)
+    # the false sheep scores below the true one: precision 1.0 up to full recall
+    assert sheep.best_recall_at_p90 == pytest.approx(1.0)
+    # scores reversed: the false sheep first, so precision never reaches 0.9 and recall there is 0
+    (rev,) = evaluate_detections(frames, [[d(20, 20, 30, 30, 0.5, "sheep"), d(40, 40, 50, 50, 0.6, "sheep")]],
+                                 ["sheep"])
+    assert rev.best_recall_at_p60 == pytest.approx(0.0) and rev.best_recall_at_p90 == pytest.approx(0.0)
 
 
 def test_hit_uav_names():

@@ -51,11 +51,11 @@ def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, thre
                      on_total=lambda n: bar.update(task, total=n))
     t = Table(title=f"{detector} on {data} ({split}, {s.n_frames} frames)")
     ap = "AP50" if abs(iou_min - 0.5) < 1e-9 else f"AP@IoU{iou_min:g}"
-    for col in ("subset", "class", "truth", "detections", "precision", "recall", ap, "recall@P>=0.6"):
+    for col in ("subset", "class", "truth", "detections", "precision", "recall", ap, "recall@P>=0.6", "recall@P>=0.9"):
         t.add_column(col, justify="right" if col not in ("subset", "class") else "left")
     for row in (r for rep in s.reports for r in rep.summary_rows()):
         t.add_row(row[0], row[1], str(row[2]), str(row[3]), f"{row[4]:.3f}", f"{row[5]:.3f}", f"{row[6]:.3f}",
-                  f"{row[7]:.3f}")
+                  f"{row[7]:.3f}", f"{row[8]:.3f}")
     Console().print(t)
     if s.reports:
         r = s.reports[0]

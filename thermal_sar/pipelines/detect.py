@@ -278,7 +278,8 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
         "frames_per_s": reports[0].frames_per_s if reports else 0.0,
         "results": [{"subset": r.subset, "frames": r.n_frames, "class": c.class_name, "truth": c.n_truth,
                      "detections": c.n_detections, "precision": c.precision, "recall": c.recall, "ap50": c.ap50,
-                     "best_recall_at_precision_0_6": c.best_recall_at_p60} for r in reports for c in r.classes],
+                     "best_recall_at_precision_0_6": c.best_recall_at_p60,
+                     "best_recall_at_precision_0_9": c.best_recall_at_p90} for r in reports for c in r.classes],
     }
     js = out / f"eval_{detector.name}.json"
     js.write_text(json.dumps(doc, indent=1))
