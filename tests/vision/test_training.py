@@ -276,14 +276,14 @@ def test_shipped_model_contract():
     meta = json.loads(sidecar.read_text())
     assert meta["format"] == MODEL_FORMAT
     assert tuple(meta["names"]) == CLASS_NAMES
-    n = meta["imgsz"]
+    h, w = (meta["imgsz"], meta["imgsz"]) if isinstance(meta["imgsz"], int) else meta["imgsz"]
     assert onnx_path.stat().st_size <= 15 * 1024 * 1024
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     (inp,) = sess.get_inputs()
-    assert inp.shape == [1, 3, n, n]
+    assert inp.shape == [1, 3, h, w]
     # a uniform grey frame (the letterbox padding value) holds nobody: every class score stays low
-    (out,) = sess.run(None, {inp.name: np.full((1, 3, n, n), 114 / 255, dtype=np.float32)})
-    anchors = sum((n // s) ** 2 for s in (8, 16, 32))
+    (out,) = sess.run(None, {inp.name: np.full((1, 3, h, w), 114 / 255, dtype=np.float32)})
+    anchors = sum((h // s) * (w // s) for s in (8, 16, 32))
     assert out.shape == (1, 4 + len(CLASS_NAMES), anchors)
     assert float(out[0, 4:].max()) < 0.25
 
