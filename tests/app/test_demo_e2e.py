@@ -74,7 +74,9 @@ def test_reported_targets_are_confirmed_and_candidates_are_not_counted(small_dem
         assert t["confirmed"] and t["hits"] >= rule["min_hits"] and t["hits"] <= t["opportunities"]
         assert t["unconfirmed_because"] == []
     # Candidates are written apart, say why, and never count as targets, finds or false targets.
-    assert len(candidates) == data["candidates"] > 0
+    # (How many there are depends on the run's noise and timing: on a clean run there may be none;
+    # the rule itself is tested on synthetic sightings in tests/telemetry/test_fusion_confirm.py.)
+    assert len(candidates) == data["candidates"]
     assert all(c["status"] == "candidate" and not c["confirmed"] and c["unconfirmed_because"] for c in candidates)
     assert data["candidates_single_sighting"] == sum(1 for c in candidates if c["sightings"] == 1)
     assert data["candidates_at_targets"] + data["candidates_at_decoys"] + data["candidates_other"] == len(candidates)
