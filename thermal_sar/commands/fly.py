@@ -49,12 +49,17 @@ import click
               help="Time from exposure to a frame's arrival (subtracted to find the pose it was taken at).")
 @click.option("--sim-interval-s", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
               help="Seconds between frames of --frames sim.")
+@click.option("--min-hits", type=click.IntRange(1, 100), default=2, show_default=True,
+              help="Confirmation: an object becomes a target once seen in at least this many frames...")
+@click.option("--min-support", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+              help="...and with at least this mean score over the frames whose footprint covered it "
+                   "(a miss counts 0); until then it is a candidate on the officer map.")
 def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: int, mission_path: str,
         tlog: str | None, dems: tuple[str, ...], upload_only: bool, takeoff_alt_m: float | None, baud: int,
         frames: str | None, camera: str, detector: str, scenario: str | None, serve_url: str | None,
         token: str | None, vehicle_name: str, post_sightings: bool, area_path: str | None, frame_stall_s: float,
         link_lost_s: float, frame_latency_s: float,
-        sim_interval_s: float) -> None:
+        sim_interval_s: float, min_hits: int, min_support: float) -> None:
     """Upload MISSION, read it back to verify, arm, fly it and report progress.
 
     With --frames, search the frames live while flying; with --serve-url, show the flight, the detections and
@@ -133,7 +138,8 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
         live = LiveOptions(frames=frames, camera=camera, detector=detector, terrain=terrain, scene=scene, area=area,
                            post_sightings=post_sightings,
                            serve_url=serve_url, token=token, vehicle_name=vehicle_name, frame_stall_s=frame_stall_s,
-                           link_lost_s=link_lost_s, frame_latency_s=frame_latency_s, sim_interval_s=sim_interval_s)
+                           link_lost_s=link_lost_s, frame_latency_s=frame_latency_s, sim_interval_s=sim_interval_s,
+                           min_hits=min_hits, min_support=min_support)
         if frames and terrain is None and scene is None:
             raise InputError("--frames needs the ground under the flight to place what it finds: give --dem FILE "
                              "(or --scenario for the simulated world).")
