@@ -170,3 +170,31 @@ def test_geotag_summary_in_chinese():
         zh = geotag_summary(rep)
     assert "由 9 个相机触发事件估计" in zh and "T1 人员 30.381235, 119.452346" in zh
     assert all(CJK.search(ln) for ln in zh.splitlines()), zh
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_fly_progress_lines_in_both_languages(tmp_path, monkeypatch, capsys, lang):
+    """The lines `fly` prints while flying (connecting, progress, link loss) follow --lang."""
+    import thermal_sar.pipelines.fly as fly_pipeline
+    from telemetry.control import MissionProgress
+    from telemetry.link import LinkEvent
+
+    def fake_fly(connect, items, **kw):
+        kw["on_progress"](MissionProgress(2, (1,), 4, "AUTO", True, 61.5))
+        kw["on_event"](LinkEvent(3.0, "lost", "no heartbeat for 3 s"))
+        raise fly_pipeline.LinkError("stop here")
+
+    monkeypatch.setattr(fly_pipeline, "fly_mission", fake_fly)
+    plan = tmp_path / "m.waypoints"
+    plan.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t30.38\t119.45\t500\t1\n"
+                    "1\t0\t3\t16\t0\t0\t0\t0\t30.381\t119.451\t60\t1\n")
+    main(["--lang", lang, "fly", "--connect", "tcp:127.0.0.1:1", "--mission", str(plan)])
+    cap = capsys.readouterr()
+    lines = [ln for ln in (cap.out + cap.err).splitlines() if ln.strip()][:3]
+    assert len(lines) == 3
+    if lang == "zh":
+        assert all(CJK.search(ln) for ln in lines), lines
+        assert "已解锁" in lines[1] and "链路中断" in lines[2]
+    else:
+        assert lines[0].startswith("connecting to tcp:127.0.0.1:1")
+        assert "item 2/3" in lines[1] and "armed" in lines[1] and "link lost" in lines[2]

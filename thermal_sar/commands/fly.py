@@ -79,15 +79,22 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
     terrain = load_terrain(list(dems)) if dems else None
     path = tlog or f"flight-{_dt.datetime.now():%Y%m%d-%H%M%S}.tlog"
 
+    from maps.i18n import gettext_for
+
+    _ = tr = gettext_for()
+
     def progress(p) -> None:
-        alt = f"{p.alt_rel_m:.1f} m" if p.alt_rel_m is not None else "?"
-        last = f" (last #{p.reached[-1]})" if p.reached else ""
-        click.echo(f"  item {p.current_seq}/{p.total - 1}  reached {len(p.reached)}{last}  {p.mode} "
-                   f"{'armed' if p.armed else 'disarmed'}  alt {alt}")
+        alt = tr.distance(p.alt_rel_m) if p.alt_rel_m is not None else "?"
+        last = _(" (last #{seq})").format(seq=p.reached[-1]) if p.reached else ""
+        click.echo(_("  item {seq}/{last_seq}  reached {n}{last}  {mode} {armed}  alt {alt}").format(
+            seq=p.current_seq, last_seq=p.total - 1, n=len(p.reached), last=last, mode=p.mode,
+            armed=_("armed") if p.armed else _("disarmed"), alt=alt))
 
     def event(e) -> None:
-        if e.kind in ("lost", "reconnected"):
-            click.secho(f"  link {e.kind}: {e.detail}", fg="yellow" if e.kind == "lost" else "green", err=True)
+        if e.kind == "lost":
+            click.secho(_("  link lost: {detail}").format(detail=e.detail), fg="yellow", err=True)
+        elif e.kind == "reconnected":
+            click.secho(_("  link reconnected: {detail}").format(detail=e.detail), fg="green", err=True)
 
     def status(h) -> None:
         from maps.i18n import gettext_for
@@ -125,7 +132,7 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
         if frames == "sim" or scenario:
             import sim
 
-            click.echo(f"building the simulated world {scenario or 'sheep'!r}")
+            click.echo(_("building the simulated world {name}").format(name=repr(scenario or "sheep")))
             scene = sim.load_scenario(scenario or "sheep")
         if serve_url and not token:
             raise InputError("--serve-url needs --token (or $THERMAL_SAR_TOKEN). Hint: `thermal-sar users add drone1 "
@@ -147,11 +154,12 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
     kw = dict(tlog_path=path, terrain=terrain, fly=not upload_only, takeoff_alt_m=takeoff_alt_m, on_progress=progress,
               on_event=event, live=live, on_status=status, on_live=live_line)
     if connect is None:
-        click.echo(f"starting ArduPilot SITL at the mission's home, mission {mission_path} "
-                   f"({len(items) - 1} items after home)")
+        click.echo(_("starting ArduPilot SITL at the mission's home, mission {path} ({n} items after home)").format(
+            path=mission_path, n=len(items) - 1))
         report = fly_mission_on_sitl(items, sitl_binary=sitl_binary, speedup=speedup, **kw)
     else:
-        click.echo(f"connecting to {connect}, mission {mission_path} ({len(items) - 1} items after home)")
+        click.echo(_("connecting to {connect}, mission {path} ({n} items after home)").format(
+            connect=connect, path=mission_path, n=len(items) - 1))
         report = fly_mission(connect, items, baud=baud, **kw)
     click.echo(report.summary())
     if report.live is not None:
