@@ -182,8 +182,24 @@ def test_evidence_is_consistent(raw):
     ev = assess_targets(targets, FLIGHT)
     assert len(ev) == len(targets)
     assert sum(e.hits for e in ev) == len(ss)
+    # Opportunities worked out independently from the geometry of the module docstring: a frame
+    # at x = 12 k covers (x, y) when |x - 12 k| and |y| are within half the footprint less the
+    # 1 m edge margin (bounds widened by 0.3 m each way for points right on an edge); the frames
+    # that saw a target count too.
+    half_along_m = (CAM.height_px / 2 - 0.5) * GSD_M - 1.0
+    half_across_m = (CAM.width_px / 2 - 0.5) * GSD_M - 1.0
     for t, e in zip(targets, ev):
         assert e.target_id == t.id
+        assert e.hits == len(set(t.frame_indices)) >= 1
+        x, y = (float(v) for v in FRAME.to_local(t.lat_deg, t.lon_deg))
+        seen = set(t.frame_indices)
+
+        def covering(slack_m: float) -> set[int]:
+            if abs(y) > half_across_m + slack_m:
+                return set()
+            return {k for k in range(len(FLIGHT)) if abs(x - 12.0 * k) <= half_along_m + slack_m}
+
+        assert len(covering(-0.3) | seen) <= e.opportunities <= len(covering(0.3) | seen)
         assert 1 <= e.hits <= e.opportunities
         assert 0.0 <= e.support <= e.hit_fraction <= 1.0
         assert e.confirmed == (e.reasons == ())
