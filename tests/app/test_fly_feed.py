@@ -263,7 +263,7 @@ def test_the_demo_sink_posts_candidates_until_the_rule_confirms_them(small_mount
 
 
 def test_fly_passes_the_confirmation_rule_to_the_live_search(tmp_path, monkeypatch):
-    """`thermal-sar fly --min-hits/--min-support` reach the live search's confirmation rule."""
+    """`thermal-sar fly --min-sightings/--min-support` reach the live search's confirmation rule."""
     import thermal_sar.pipelines.fly as fly_pipeline
     from thermal_sar.cli import main
 
@@ -278,5 +278,5 @@ def test_fly_passes_the_confirmation_rule_to_the_live_search(tmp_path, monkeypat
     plan.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t30.38\t119.45\t500\t1\n"
                     "1\t0\t3\t16\t0\t0\t0\t0\t30.381\t119.451\t60\t1\n")
     rc = main(["fly", "--connect", "tcp:127.0.0.1:1", "--mission", str(plan), "--frames", "sim",
-               "--min-hits", "3", "--min-support", "0.7"])
+               "--min-sightings", "3", "--min-support", "0.7"])
     assert rc != 0 and seen["live"].min_hits == 3 and seen["live"].min_support == pytest.approx(0.7)

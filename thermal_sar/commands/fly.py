@@ -49,7 +49,7 @@ import click
               help="Time from exposure to a frame's arrival (subtracted to find the pose it was taken at).")
 @click.option("--sim-interval-s", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
               help="Seconds between frames of --frames sim.")
-@click.option("--min-hits", type=click.IntRange(1, 100), default=2, show_default=True,
+@click.option("--min-sightings", "min_hits", type=click.IntRange(1, 100), default=2, show_default=True,
               help="Confirmation: an object becomes a target once seen in at least this many frames...")
 @click.option("--min-support", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
               help="...and with at least this mean score over the frames whose footprint covered it "

@@ -40,6 +40,7 @@ import numpy as np
 from geo.camera import CameraPose, MountMode, camera_preset
 from geo.coords import distance_m
 from geo.errors import InputError, LinkError, SarIOError
+from thermal_sar.pipelines.detect import make_detector
 from thermal_sar.pipelines.search import FramePipeline, frame_interval_s
 
 __all__ = ["DemoResult", "TruthMatch", "TruthReport", "run_demo", "score_against_truth", "DEMO_TARGET_FOR_SCENARIO"]
@@ -221,18 +222,6 @@ def _plan_target(scene) -> str:
     return "adult-lying"
 
 
-def _make_detector(name: str):
-    from vision import ClassicalDetector
-
-    if name == "classical":
-        return ClassicalDetector()
-    if name == "yolo":
-        from vision import YoloDetector
-
-        return YoloDetector()
-    raise InputError(f"detector={name!r} is not known: allowed 'classical' or 'yolo'.")
-
-
 def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classical", seed: int = 7,
              speedup: float = 80.0, camera: str = "m30t", frames_kind: str = "radiometric", min_score: float = 0.5,
              min_sightings: int = 2,
@@ -301,7 +290,7 @@ def run_demo(out_dir: Path, *, scenario: str = "sheep", detector: str = "classic
                         est_pos_sigma_m=1.5, est_alt_sigma_m=1.0, est_att_sigma_deg=0.5)
     errors = ErrorModel(roll_sigma_deg=0.5, pitch_sigma_deg=0.5, yaw_sigma_deg=0.5, gimbal_sigma_deg=0.5,
                         horizontal_sigma_m=1.5, vertical_sigma_m=1.0, dem_sigma_m=0.5)
-    pipe = FramePipeline(cam, scene.terrain, scene.frame, _make_detector(detector), errors=errors, grid=scene.grid,
+    pipe = FramePipeline(cam, scene.terrain, scene.frame, make_detector(detector), errors=errors, grid=scene.grid,
                          min_score=min(evidence_score, min_score))
     pmap = ProbabilityMap.uniform(_region_local(scene), scene.frame, cell_m=20.0)
     track: list[tuple[float, float, float, float]] = []  # t_s, lat, lon, alt

@@ -1204,6 +1204,7 @@ class LiveSession:
         from geo.camera import camera_preset
         from geo.frames import LocalFrame
         from telemetry.geotag import ErrorModel
+        from thermal_sar.pipelines.detect import make_detector
         from thermal_sar.pipelines.search import FramePipeline
 
         o = self.opts
@@ -1212,7 +1213,7 @@ class LiveSession:
         if terrain is None:
             raise InputError("live detection needs the ground under the flight: give --dem FILE (or --scenario for "
                              "the simulated world).")
-        self.pipe = FramePipeline(cam, terrain, LocalFrame.at(*self._home), _make_detector(o.detector),
+        self.pipe = FramePipeline(cam, terrain, LocalFrame.at(*self._home), make_detector(o.detector),
                                   errors=ErrorModel(horizontal_sigma_m=2.0, vertical_sigma_m=2.0, dem_sigma_m=1.0),
                                   min_score=o.min_score)
         self.worker = FrameWorker(self.pipe, self.mailbox, self.poses, on_result=self._on_result).start()
@@ -1363,18 +1364,6 @@ class LiveSession:
         if self.pipe is not None:
             s.targets = self.targets_sent
         return s
-
-
-def _make_detector(name: str):
-    from vision import ClassicalDetector
-
-    if name == "classical":
-        return ClassicalDetector()
-    if name == "yolo":
-        from vision import YoloDetector
-
-        return YoloDetector()
-    raise InputError(f"detector={name!r} is not known: allowed 'classical' or 'yolo'.")
 
 
 # ---------------------------------------------------------------------------------------------- the demo

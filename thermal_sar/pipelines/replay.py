@@ -53,7 +53,8 @@ from telemetry.confirm import ConfirmationRule
 from telemetry.fusion import FusedTarget, targets_geojson
 from telemetry.geotag import ErrorModel
 from telemetry.logs import FlightLog, read_log
-from thermal_sar.pipelines.demo import _evidence_geojson, _make_detector
+from thermal_sar.pipelines.demo import _evidence_geojson
+from thermal_sar.pipelines.detect import make_detector
 from thermal_sar.pipelines.search import FramePipeline, frame_interval_s, ground_team_gpx
 from vision.frame import ThermalFrame
 from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_sequence, iter_video, natural_key
@@ -517,7 +518,7 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
             basis = "overlap" if (frame_fps and agl is not None and speed is not None) else "no-figures"
     else:
         basis = "given"
-    det = _make_detector(detector) if isinstance(detector, str) else detector
+    det = make_detector(detector) if isinstance(detector, str) else detector
     det_name = detector if isinstance(detector, str) else type(detector).__name__
 
     # The local frame for height grids: the middle of the flight (or of the images).
