@@ -478,25 +478,11 @@ def _canopy_grid(scene, pmap) -> np.ndarray:
 
 
 def _write_maps(out_dir: Path, plan, targets, track, scene, pmap) -> list[Path]:
-    from maps import MapOptions, build_map, parse_mission, parse_targets, parse_track
-    from thermal_sar.pipelines.search import ground_team_gpx
-    from telemetry.fusion import targets_geojson
+    from maps import parse_mission
+    from thermal_sar.pipelines.search import write_map_and_gpx
 
-    files = []
-    tgt = parse_targets(json.loads(targets_geojson(targets)))
-    trk_geo = {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"times_s": [t for t, *_ in track[::10]]},
-        "geometry": {"type": "LineString", "coordinates": [[lon, lat, alt] for _, lat, lon, alt in track[::10]]}}]}
-    trk = parse_track(trk_geo) if len(track) >= 20 else []
-    opts = MapOptions(terrain=scene.terrain, title=f"thermal-sar demo: {scene.name}")
-    m = build_map(mission=parse_mission(plan.to_geojson()), targets=tgt, track=trk, options=opts)
-    path = out_dir / "officer_map.html"
-    m.save(str(path))
-    files.append(path)
-    # Ground teams: one GPX with a waypoint per found target.
-    gpath = out_dir / "ground_team.gpx"
-    gpath.write_text(ground_team_gpx(targets), encoding="utf-8")
-    files.append(gpath)
+    files = write_map_and_gpx(out_dir, targets, track[::10] if len(track) >= 20 else [], terrain=scene.terrain,
+                              title=f"thermal-sar demo: {scene.name}", mission=parse_mission(plan.to_geojson()))
     # Where to search next: remaining probability per cell.
     lat, lon = pmap.to_lat_lon_grid()
     feats = []

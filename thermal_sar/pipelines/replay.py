@@ -50,17 +50,17 @@ from geo.frames import LocalFrame
 from geo.terrain import FlatTerrain, Terrain, load_terrain
 from telemetry.camera_sync import ClockFit, fit_clock_offset
 from telemetry.confirm import ConfirmationRule
-from telemetry.fusion import FusedTarget, targets_geojson
+from telemetry.fusion import FusedTarget
 from telemetry.geotag import ErrorModel
 from telemetry.logs import FlightLog, read_log
 from thermal_sar.pipelines.demo import _evidence_geojson
 from thermal_sar.pipelines.detect import make_detector
-from thermal_sar.pipelines.search import FramePipeline, frame_interval_s, ground_team_gpx
+from thermal_sar.pipelines.search import FramePipeline, frame_interval_s, write_map_and_gpx
 from vision.frame import ThermalFrame
 from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_sequence, iter_video, natural_key
 
 __all__ = ["FrameSource", "ClockChoice", "ReplayResult", "open_frame_source", "parse_video_start", "choose_every",
-           "run_replay", "write_map_and_gpx", "summary_text", "DJI_CAMERAS"]
+           "run_replay", "summary_text", "DJI_CAMERAS"]
 
 # DJI EXIF model -> camera preset, so a folder of DJI JPEGs needs no --camera.
 DJI_CAMERAS = {"ZH20T": "h20t", "ZH20N": "h20t", "M30T": "m30t", "M3T": "mavic3t", "MAVIC3T": "mavic3t",
@@ -400,31 +400,6 @@ def _dji_camera(fr: ThermalFrame) -> str | None:
 
 
 # ------------------------------------------------------------------ outputs
-def write_map_and_gpx(out_dir: Path, targets, track: list[tuple[float, float, float, float]], *,
-                      terrain: Terrain | None, title: str) -> list[Path]:
-    """Write the offline ``officer_map.html`` (targets and track) and ``ground_team.gpx`` (one waypoint a target).
-
-    ``track`` is ``[(t_s, lat_deg, lon_deg, alt_amsl_m), ...]`` (drawn when it has 2 points or more).
-    """
-    from maps import MapOptions, build_map, parse_targets
-    from maps.features import TrackPoint
-
-    files = []
-    try:
-        trk = [TrackPoint(lat, lon, alt, t) for t, lat, lon, alt in track] if len(track) >= 2 else []
-        m = build_map(targets=parse_targets(json.loads(targets_geojson(targets))), track=trk,
-                      options=MapOptions(terrain=terrain, title=title))
-        p = out_dir / "officer_map.html"
-        m.save(str(p))
-        files.append(p)
-        p = out_dir / "ground_team.gpx"
-        p.write_text(ground_team_gpx(targets), encoding="utf-8")
-        files.append(p)
-    except OSError as exc:
-        raise SarIOError(f"cannot write into {str(out_dir)!r}: {exc.strerror or exc}.") from None
-    return files
-
-
 def _map_track(log: FlightLog | None, poses: list[tuple[float, float, float, float]]):
     if log is None:
         return poses

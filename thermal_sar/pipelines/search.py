@@ -16,22 +16,24 @@ the others are candidates.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from geo.camera import CameraModel, CameraPose
-from geo.errors import CameraError, OutOfCoverageError
+from geo.errors import CameraError, OutOfCoverageError, SarIOError
 from geo.frames import LocalFrame
 from geo.raycast import CameraView, HeightGrid
 from geo.terrain import Terrain
 from telemetry.confirm import ConfirmationRule, FrameCoverage, TargetEvidence, assess_targets
-from telemetry.fusion import FusedTarget, Sighting, fuse_sightings
+from telemetry.fusion import FusedTarget, Sighting, fuse_sightings, targets_geojson
 from telemetry.geotag import ErrorModel, geotag_pixels
 from telemetry.track import PoseArrays
 from vision.detection import Detection
 
-__all__ = ["FramePipeline", "FrameOutcome", "SearchAssessment", "thumbnail_png", "ground_team_gpx"]
+__all__ = ["FramePipeline", "FrameOutcome", "SearchAssessment", "thumbnail_png", "ground_team_gpx", "write_map_and_gpx"]
 
 
 @dataclass(frozen=True)
@@ -218,3 +220,29 @@ def ground_team_gpx(targets) -> str:
         (f"{f.id} {f.class_name}", f.lat_deg, f.lon_deg, f.alt_amsl_m,
          f"{f.class_name}, confidence {f.confidence:.2f}, {f.sightings} sightings, CEP {f.cep_m:.1f} m")
         for f in targets])
+
+
+def write_map_and_gpx(out_dir: Path, targets, track: list[tuple[float, float, float, float]], *,
+                      terrain=None, title: str, mission=None) -> list[Path]:
+    """Write the offline ``officer_map.html`` and ``ground_team.gpx`` (one waypoint a target).
+
+    ``track`` is ``[(t_s, lat_deg, lon_deg, alt_amsl_m), ...]`` (drawn when it has 2 points or more);
+    ``mission`` the plan's features (``maps.parse_mission``) when there is one.
+    """
+    from maps import MapOptions, build_map, parse_targets
+    from maps.features import TrackPoint
+
+    files = []
+    try:
+        trk = [TrackPoint(lat, lon, alt, t) for t, lat, lon, alt in track] if len(track) >= 2 else []
+        m = build_map(mission=mission or (), targets=parse_targets(json.loads(targets_geojson(targets))), track=trk,
+                      options=MapOptions(terrain=terrain, title=title))
+        p = out_dir / "officer_map.html"
+        m.save(str(p))
+        files.append(p)
+        p = out_dir / "ground_team.gpx"
+        p.write_text(ground_team_gpx(targets), encoding="utf-8")
+        files.append(p)
+    except OSError as exc:
+        raise SarIOError(f"cannot write into {str(out_dir)!r}: {exc.strerror or exc}.") from None
+    return files
