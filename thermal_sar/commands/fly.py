@@ -97,9 +97,6 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
             click.secho(_("  link reconnected: {detail}").format(detail=e.detail), fg="green", err=True)
 
     def status(h) -> None:
-        from maps.i18n import gettext_for
-
-        _ = tr = gettext_for()
         if h.severity == "info":
             return
         if h.active:
@@ -115,9 +112,6 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
                 kind=h.kind, seconds=tr.number((h.ended_s or h.started_s) - h.started_s)), fg="yellow", err=True)
 
     def live_line(st, waiting: int) -> None:
-        from maps.i18n import gettext_for
-
-        _ = gettext_for()
         line = _("  frames {received} ({dropped} dropped), {detections} detections, {targets} targets").format(
             received=st.frames_received, dropped=st.frames_dropped, detections=st.detections, targets=st.targets)
         if serve_url:
