@@ -380,10 +380,20 @@ class TrainConfig:
             raise InputError(f"threads={self.threads!r} is out of range: allowed >= 1 or None (every core).")
         if self.workers < 0:
             raise InputError(f"workers={self.workers!r} is out of range: allowed >= 0.")
+        if not (0.0 <= self.warmup_epochs < self.epochs):
+            raise InputError(f"warmup_epochs={self.warmup_epochs!r} is out of range: allowed 0 <= warmup_epochs "
+                             f"< epochs={self.epochs}.")
+        if self.close_mosaic < 0:
+            raise InputError(f"close_mosaic={self.close_mosaic!r} is out of range: allowed >= 0 (>= epochs: no mosaic).")
 
 
-def train_kwargs(config: TrainConfig, data_yaml: str | os.PathLike[str]) -> dict[str, Any]:
-    """The keyword arguments for ``YOLO(config.model).train(**kwargs)``."""
+def train_kwargs(config: TrainConfig, data_yaml: str | os.PathLike[str], *, from_weights: bool = False) -> dict[str, Any]:
+    """The keyword arguments for ``YOLO(config.model).train(**kwargs)``.
+
+    ``from_weights``: the YOLO object was loaded from a ``.pt`` whose weights
+    the new run starts from (``pretrained=True`` keeps them: with ``False``
+    ultralytics rebuilds the network from its yaml with fresh weights).
+    """
     kw = asdict(config)
     kw.pop("model")
     kw["imgsz"] = kw.pop("imgsz_px")
@@ -392,7 +402,7 @@ def train_kwargs(config: TrainConfig, data_yaml: str | os.PathLike[str]) -> dict
     kw.update(
         data=str(Path(data_yaml).resolve()),
         project=str(Path(config.project).resolve()),
-        pretrained=False,  # from scratch: nothing to download
+        pretrained=from_weights,  # False: from scratch; True: the loaded .pt's own weights (nothing downloaded)
         amp=False,  # the AMP check downloads yolo11n.pt; AMP is CUDA-only anyway
         exist_ok=False,
         plots=False,  # saves CPU; `thermal-sar eval` draws the PR curve
@@ -469,15 +479,23 @@ def run_training(
     data_yaml: str | os.PathLike[str] | None = None,
     *,
     resume_from: str | os.PathLike[str] | None = None,
+    start_weights: str | os.PathLike[str] | None = None,
     config_dir: str | os.PathLike[str] = ".yolo",
 ) -> Path:
     """Train (or resume from a ``last.pt``); return the run's ``weights/`` folder.
 
     ultralytics writes ``last.pt`` after every epoch (and ``best.pt`` when val
     mAP improves), so an interrupted run resumes with ``resume_from=.../last.pt``
-    and loses at most the epoch in progress.
+    and loses at most the epoch in progress. ``start_weights`` (a ``.pt`` from
+    an earlier run) starts a new run, with a new schedule, from those weights
+    instead of from ``config.model``'s yaml: fine-tuning a finished run.
     """
     ul = _import_ultralytics(config_dir, config.threads)
+    if resume_from is not None and start_weights is not None:
+        raise InputError("resume_from and start_weights were both given: allowed one. Hint: resume continues "
+                         "an interrupted run; start_weights begins a new run from finished weights.")
+    if start_weights is not None and not Path(start_weights).is_file():
+        raise SarIOError(f"start_weights={str(start_weights)!r} does not exist. Hint: runs/train/<name>/weights/last.pt.")
     if resume_from is not None:
         last = Path(resume_from)
         if not last.is_file():
@@ -487,8 +505,8 @@ def run_training(
     else:
         if data_yaml is None:
             raise InputError("data_yaml=None: a dataset is needed unless resuming.")
-        model = ul.YOLO(config.model)
-        model.train(**train_kwargs(config, data_yaml))
+        model = ul.YOLO(str(start_weights) if start_weights is not None else config.model)
+        model.train(**train_kwargs(config, data_yaml, from_weights=start_weights is not None))
     return Path(model.trainer.save_dir) / "weights"
 
 
@@ -628,6 +646,7 @@ def train_and_export(
     keep_negatives: float = 1.0,
     drop_unknown: bool = False,
     resume_from: str | os.PathLike[str] | None = None,
+    start_weights: str | os.PathLike[str] | None = None,
     config_dir: str | os.PathLike[str] = ".yolo",
     input_hw: Sequence[int] | None = None,
 ) -> TrainOutcome:
@@ -643,7 +662,7 @@ def train_and_export(
         merge = merge_datasets(
             sources, Path(work_dir) / "merged", drop_unknown=drop_unknown, keep_negatives=keep_negatives, seed=config.seed
         )
-        weights = run_training(config, merge.data_yaml, config_dir=config_dir)
+        weights = run_training(config, merge.data_yaml, start_weights=start_weights, config_dir=config_dir)
     else:
         weights = run_training(config, resume_from=resume_from, config_dir=config_dir)
     best = weights / "best.pt" if (weights / "best.pt").is_file() else weights / "last.pt"

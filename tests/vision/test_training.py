@@ -210,10 +210,18 @@ def test_train_kwargs_are_offline_from_scratch_with_nbs_equal_to_batch(tmp_path:
     assert train_kwargs(TrainConfig(batch=4, nbs=16), "d.yaml")["nbs"] == 16
 
 
+def test_train_kwargs_from_weights_keep_the_loaded_weights():
+    # ultralytics rebuilds a .pt-loaded model from its yaml with fresh weights when pretrained is False
+    kw = train_kwargs(TrainConfig(warmup_epochs=0, close_mosaic=4), "d.yaml", from_weights=True)
+    assert kw["pretrained"] is True and kw["warmup_epochs"] == 0 and kw["close_mosaic"] == 4
+
+
 @pytest.mark.parametrize(
     ("changes", "match"),
     [({"imgsz_px": 500}, "imgsz_px"), ({"batch": 0}, "batch"), ({"batch": 16, "nbs": 8}, "nbs"),
-     ({"lr0": 0.0}, "lr0"), ({"threads": 0}, "threads"), ({"workers": -1}, "workers")],
+     ({"lr0": 0.0}, "lr0"), ({"threads": 0}, "threads"), ({"workers": -1}, "workers"),
+     ({"warmup_epochs": -1.0}, "warmup_epochs"), ({"epochs": 2, "warmup_epochs": 2.0}, "warmup_epochs"),
+     ({"close_mosaic": -1}, "close_mosaic")],
 )
 def test_train_config_rejects_bad_values(changes, match):
     with pytest.raises(InputError, match=match):
@@ -262,6 +270,15 @@ def test_train_command_without_extra_prints_one_line_and_writes_nothing(tmp_path
     assert rc == 2
     assert err.count("\n") == 1 and "'train' extra is not installed" in err and "make train-env" in err
     assert not work.exists() and not (tmp_path / "m.onnx").exists()
+
+
+def test_train_command_refuses_resume_with_weights(tmp_path: Path, capsys):
+    pt = tmp_path / "last.pt"
+    pt.write_bytes(b"weights")
+    rc = main(["train", "--resume", str(pt), "--weights", str(pt), "--out", str(tmp_path / "m.onnx")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--resume and --weights" in err and err.count("\n") == 1
+    assert not (tmp_path / "m.onnx").exists()
 
 
 # ------------------------------------------------------------------ the shipped model

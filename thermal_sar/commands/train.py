@@ -23,7 +23,14 @@ import click
 @click.option("--batch", type=int, default=16, show_default=True, help="Batch size (nbs is set equal to it).")
 @click.option("--model", "model_yaml", default="yolo11n.yaml", show_default=True,
               help="Model yaml to build from scratch (no pretrained weights are downloaded).")
+@click.option("--weights", "start_weights", type=click.Path(exists=True, dir_okay=False),
+              help="Start a new run from these weights (.pt of an earlier run) instead of from --model: "
+                   "fine-tuning, with its own schedule.")
 @click.option("--lr0", type=float, default=0.002, show_default=True, help="Initial AdamW learning rate.")
+@click.option("--warmup-epochs", type=float, default=1.0, show_default=True,
+              help="Learning-rate warm-up, epochs (0: none; usual when fine-tuning with --weights).")
+@click.option("--close-mosaic", type=int, default=5, show_default=True,
+              help="Train the last N epochs without mosaic augmentation.")
 @click.option("--threads", type=int, default=None, help="torch CPU threads [default: every core].")
 @click.option("--keep-negatives", type=float, default=1.0, show_default=True,
               help="Fraction of training images without targets to keep (seeded choice); val is never thinned.")
@@ -46,7 +53,10 @@ def train(
     imgsz_px: int,
     batch: int,
     model_yaml: str,
+    start_weights: str | None,
     lr0: float,
+    warmup_epochs: float,
+    close_mosaic: int,
     threads: int | None,
     keep_negatives: float,
     drop_unknown: bool,
@@ -65,6 +75,9 @@ def train(
     from vision.training import TrainConfig, export_onnx, require_training_stack, train_and_export
 
     hw = _parse_hw(export_hw)
+    if resume_from and start_weights:
+        raise InputError("--resume and --weights were both given: allowed one. Hint: --resume continues an "
+                         "interrupted run; --weights starts a new run from finished weights.")
     require_training_stack()
     if export_only:
         ex = export_onnx(Path(export_only), Path(out_onnx), input_hw=hw)
@@ -73,10 +86,11 @@ def train(
     if not data and not resume_from:
         raise InputError("--data is missing: allowed one or more datasets. Hint: --data ../shared/data/thermal/hit_uav")
     config = TrainConfig(model=model_yaml, imgsz_px=imgsz_px, epochs=epochs, batch=batch, lr0=lr0,
+                         warmup_epochs=warmup_epochs, close_mosaic=close_mosaic,
                          threads=threads, project=project, name=name)
     outcome = train_and_export(data, Path(out_onnx), config=config, work_dir=Path(work_dir),
                                keep_negatives=keep_negatives, drop_unknown=drop_unknown, resume_from=resume_from,
-                               input_hw=hw)
+                               start_weights=start_weights, input_hw=hw)
     if outcome.merge is not None:
         counts = ", ".join(f"{k} {v}" for k, v in outcome.merge.boxes_per_class.items())
         click.echo(f"trained on {outcome.merge.images_per_split.get('train', 0)} images (boxes: {counts})")
