@@ -163,6 +163,7 @@ class ClassicalParams:
     max_aspect: float = 4.0          # longer/thinner blobs are roads, pipes, roof edges
     min_fill: float = 0.2            # blob area / box area below this is a line or ring
     box_pad_px: float = 0.0          # widen (or, negative, shrink) boxes per side to a labelling convention
+    box_pad_grey_px: float | None = None  # ... on 8-bit frames (None: box_pad_px)
     split_min_area_px: int = 250     # only blobs this large are tried for splitting
     split_level: float = 0.35        # bodies in one blob are separated where the contrast dips below this fraction of the peak
     min_score: float = 0.05
@@ -188,6 +189,12 @@ class ClassicalParams:
     refine_frac_grey: float = 0.4
     max_detections: int = 200
     gates: tuple[ClassGate, ...] = field(default=DEFAULT_GATES)
+
+    def box_pad(self, kind: ValueKind) -> float:
+        """The box padding per side (px) on frames of ``kind``."""
+        if kind == ValueKind.GREY and self.box_pad_grey_px is not None:
+            return self.box_pad_grey_px
+        return self.box_pad_px
 
     def __post_init__(self) -> None:
         if not (0 <= self.refine_frac < 1 and 0 <= self.refine_frac_grey < 1):
@@ -824,12 +831,13 @@ class ClassicalDetector:
             blobs = [replace(b, elongation=float(e), surround_warm=float(w)) for b, e, w in zip(blobs, el, sw)]
             scores[shaped] *= animal_shape_factor(blobs, p)
         dets: list[Detection] = []
+        pad = p.box_pad(maps.kind)
         for (b, cls, _), score in zip(kept, scores.tolist()):
             if score < p.min_score:
                 continue
             # A negative pad shrinks the box, but never below half its size.
-            pr = max(p.box_pad_px, -0.25 * b.height_px)
-            pc = max(p.box_pad_px, -0.25 * b.width_px)
+            pr = max(pad, -0.25 * b.height_px)
+            pc = max(pad, -0.25 * b.width_px)
             dets.append(Detection(
                 top_px=max(0.0, b.top_px - pr), left_px=max(0.0, b.left_px - pc),
                 bottom_px=min(float(h), b.top_px + b.height_px + pr), right_px=min(float(w), b.left_px + b.width_px + pc),

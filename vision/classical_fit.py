@@ -65,7 +65,7 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
         x, _ = det.feature_rows(maps, kept, gsd)
         if not patch:
             x = x[:, [0, 1, 2, 3, 4, 5, -1]]
-        pad = params.box_pad_px
+        pad = params.box_pad(kind)
         boxes = np.array([[b.top_px - pad, b.left_px - pad, b.top_px + b.height_px + pad,
                            b.left_px + b.width_px + pad] for b, _, _ in kept])
         iou = iou_matrix(boxes, truth).max(axis=1) if len(truth) else np.zeros(len(kept))
@@ -112,7 +112,7 @@ def animal_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalPar
         if not kept:
             continue
         x = animal_feature_rows(kept)
-        pad = params.box_pad_px
+        pad = params.box_pad(kind)
         for row, (b, cls, _) in zip(x, kept):
             pr, pc = max(pad, -0.25 * b.height_px), max(pad, -0.25 * b.width_px)
             box = np.array([[b.top_px - pr, b.left_px - pc, b.top_px + b.height_px + pr, b.left_px + b.width_px + pc]])
@@ -146,14 +146,15 @@ def main(argv: list[str]) -> int:  # pragma: no cover - a maintenance tool
     ``python -m vision.classical_fit --animals SIM_DIR...`` (sheep and cows, train splits)."""
     from dataclasses import replace
 
-    from vision.labels import HIT_UAV_BOX_PAD_PX, SIM_BOX_PAD_PX, load_dataset, load_hit_uav
+    from vision.labels import HIT_UAV_BOX_PAD_PX, SIM_BOX_PAD_GREY_PX, SIM_BOX_PAD_PX, load_dataset, load_hit_uav
 
     if argv and argv[0] == "--animals":
         frames = [f for root in argv[1:] for f in load_dataset(root, split="train")]
         print("_ANIMAL_WEIGHTS = {")
         for local in (False, True):
             for radiometric in (False, True):
-                params = replace(ClassicalParams(), box_pad_px=SIM_BOX_PAD_PX, animal_local=local)
+                params = replace(ClassicalParams(), box_pad_px=SIM_BOX_PAD_PX, box_pad_grey_px=SIM_BOX_PAD_GREY_PX,
+                                 animal_local=local)
                 xa, ya = animal_candidate_table(frames, params, radiometric=radiometric)
                 wa = fit_score_weights(xa, ya, l2=1.0)
                 print(f"    # {len(ya)} candidates, {(ya == 1).sum()} positive, {(ya == -1).sum()} near misses")

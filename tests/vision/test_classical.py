@@ -160,6 +160,24 @@ def test_negative_box_pad_shrinks_but_never_empties_a_box():
         assert dets and all(d.height_px > 0 and d.width_px > 0 for d in dets)
 
 
+def test_box_pad_follows_the_kind_of_frame():
+    """The grey pad applies to 8-bit frames only; radiometric frames keep box_pad_px."""
+    from dataclasses import replace
+
+    from vision.frame import ValueKind
+
+    p = replace(ClassicalParams(), box_pad_px=-0.35, box_pad_grey_px=-1.1)
+    assert p.box_pad(ValueKind.GREY) == -1.1
+    assert p.box_pad(ValueKind.TEMPERATURE_C) == p.box_pad(ValueKind.COUNTS) == -0.35
+    assert replace(p, box_pad_grey_px=None).box_pad(ValueKind.GREY) == -0.35
+    img = hot_disks(disks=((100, 100, 6, 60),), seed=9)  # 8-bit
+    plain = ClassicalDetector(replace(p, box_pad_px=0.0, box_pad_grey_px=None)).detect(img)
+    grey = ClassicalDetector(replace(p, box_pad_px=0.0, box_pad_grey_px=-1.0)).detect(img)
+    assert len(plain) == len(grey) == 1
+    assert grey[0].height_px == pytest.approx(plain[0].height_px - 2.0, abs=1e-9)
+    assert grey[0].width_px == pytest.approx(plain[0].width_px - 2.0, abs=1e-9)
+
+
 def _key(dets):
     return [(d.top_px, d.left_px, d.bottom_px, d.right_px, d.class_name, round(d.score, 12)) for d in dets]
 

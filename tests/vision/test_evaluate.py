@@ -90,3 +90,18 @@ def test_yolo_folder_loader(tmp_path):
     (tmp_path / "labels" / "a.txt").write_text("1 0.5 nonsense\n")
     with pytest.raises(FormatError):
         load_yolo_folder(tmp_path)
+
+
+def test_box_pad_for_names_each_labelling_convention(tmp_path):
+    from vision.labels import HIT_UAV_BOX_PAD_PX, SIM_BOX_PAD_GREY_PX, SIM_BOX_PAD_PX, box_pad_for
+
+    hit, sim, other = tmp_path / "hit", tmp_path / "sim", tmp_path / "other"
+    for d in (hit, sim, other):
+        d.mkdir()
+    (hit / "val.json").write_text("{}")
+    (sim / "frames.jsonl").write_text("")
+    assert box_pad_for(hit) == (HIT_UAV_BOX_PAD_PX, HIT_UAV_BOX_PAD_PX) and HIT_UAV_BOX_PAD_PX > 0
+    # sim labels are exact: boxes shrink, more on 8-bit video (AGC spreads a clipped body)
+    assert box_pad_for(sim) == (SIM_BOX_PAD_PX, SIM_BOX_PAD_GREY_PX) and SIM_BOX_PAD_GREY_PX < SIM_BOX_PAD_PX < 0
+    assert box_pad_for(other) == (0.0, 0.0)
+    assert box_pad_for(hit, split="train") == (0.0, 0.0)  # no train.json there

@@ -18,8 +18,8 @@ import click
 @click.option("--limit", type=int, default=None, help="Only the first N frames.")
 @click.option("--threads", type=int, default=2, show_default=True, help="onnxruntime threads (yolo).")
 @click.option("--box-pad-px", type=float, default=None,
-              help="Widen classical boxes per side (default: +2 for HIT-UAV's loose labels, -0.75 for "
-                   "thermal-sar sim's exact ones, 0 otherwise).")
+              help="Widen classical boxes per side (default: +2 for HIT-UAV's loose labels; for "
+                   "thermal-sar sim's exact ones -0.35 on radiometric and -1.1 on 8-bit frames; 0 otherwise).")
 @click.option("--iou", "iou_min", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
               help="IoU for a match (0.5 = AP50).")
 def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, threads, box_pad_px, iou_min):
@@ -32,7 +32,9 @@ def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, thre
     from vision.labels import box_pad_for
 
     if box_pad_px is None:
-        box_pad_px = box_pad_for(data, split)
+        box_pad_px, box_pad_grey_px = box_pad_for(data, split)
+    else:
+        box_pad_grey_px = box_pad_px
     if not classes:
         from vision.labels import load_dataset
 
@@ -41,7 +43,7 @@ def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, thre
         classes = target_classes(load_dataset(data, split=split))
     # The classical detector reports only the classes being measured (a person
     # search does not label a warm blob 'sheep'); the others it cannot know.
-    det = make_detector(detector, model=model, threads=threads, box_pad_px=box_pad_px,
+    det = make_detector(detector, model=model, threads=threads, box_pad_px=box_pad_px, box_pad_grey_px=box_pad_grey_px,
                         targets=[c.lower() for c in classes if c.lower() in ("person", "sheep", "cow")] or None,
                         score_threshold=0.01)
     with Progress(transient=True) as bar:
