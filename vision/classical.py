@@ -138,13 +138,18 @@ class ClassicalParams:
     high_z: float = 3.5              # seed threshold, in local-clutter units
     low_z: float = 3.0               # growth threshold
     edge_envelope: bool = True       # background hugs warm edges (roofs, roads): see contrast_map
-    # Sheep and cows in a locally normalised map (contrast_maps(local=True)): False (default), True,
-    # or None = by the kind of frame (local on 8-bit video, frame-normalised on radiometric frames).
-    # On the sim's AGC video the local map finds few-pixel sheep on a smooth warm floor beside
-    # textured meadow that the frame-normalised one misses (held-out sheep AP 0.62-0.75 against
-    # 0.06-0.17), but on compressed (MJPG) video of the replay fixture it confirms texture peaks of a
-    # warm floor as animals, so it is not the default (docs/vision.md, "Animals on 8-bit video").
+    # Sheep also in a locally normalised map (contrast_maps(local=True)): False (default), True, or
+    # None = by the kind of frame (on 8-bit video, not on radiometric frames). On the sim's lossless
+    # AGC video the local map finds few-pixel sheep on a smooth warm floor beside textured meadow that
+    # the frame-normalised one misses (held-out sheep recall at P >= 0.9: 0.63-0.83 against 0.00-0.18),
+    # but on real 8-bit frames (300 HIT-UAV train frames, where every animal is false) it reports 316
+    # animals scoring >= 0.5 against 115, at a third of the speed, so it is not the default
+    # (docs/vision.md, "Animals on 8-bit video"). When used, the local_animals are searched in both
+    # maps (one detection per body kept), the other animals in the frame-normalised map only.
     animal_local: bool | None = False
+    # Cows (1-5.5 m^2) stand out of the frame-normalised map; in the local one, ground texture of
+    # their size on compressed video became cows.
+    local_animals: tuple[str, ...] = ("sheep",)
     # Calibrated (temperature_c) frames only: warmest apparent surface of a person or animal
     # (raised to the frame's median + 25 K in sun-heated scenes); None turns the gate off.
     max_body_c: float | None = 45.0
@@ -317,6 +322,7 @@ class ContrastMaps:
     kind: ValueKind = ValueKind.GREY
     # The workspace the maps were made with (see contrast_maps): blob_table reuses it.
     work: dict | None = field(default=None, repr=False)
+    local: bool = False  # made by contrast_maps(local=True)
 
     def z(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
         """``z`` of the window rows r0:r1, cols c0:c1 (float32)."""
@@ -432,7 +438,7 @@ def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z
     sub = f[::8, ::8].astype(np.float32)
     med = _median(sub)
     spread = max(_median(np.abs(sub - med)) * 1.4826, 1e-6)
-    return ContrastMaps(f, bg, inv, low, med, spread, kind, work)
+    return ContrastMaps(f, bg, inv, low, med, spread, kind, work, local)
 
 
 def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_envelope: bool = True) -> np.ndarray:
@@ -659,16 +665,17 @@ class ClassicalDetector:
         wa = self.params.animal_score_weights
         self._w_animal = {key: np.asarray(wa if wa is not None else w, np.float64) for key, w in _ANIMAL_WEIGHTS.items()}
 
-    def animal_weights(self, kind: ValueKind) -> np.ndarray:
-        """The animal score weights for frames of ``kind`` in this detector's animal map."""
-        return self._w_animal[(self.animal_local(kind), kind != ValueKind.GREY)]
+    def animal_weights(self, kind: ValueKind, local: bool | None = None) -> np.ndarray:
+        """The animal score weights for frames of ``kind`` in the locally normalised map
+        (``local``) or the frame-normalised one (None: the sheep map of :meth:`animal_local`)."""
+        return self._w_animal[(self.animal_local(kind) if local is None else local, kind != ValueKind.GREY)]
 
     def refine_frac(self, kind: ValueKind) -> float:
         """The share of the peak contrast animal blobs are regrown to on frames of ``kind``."""
         return self.params.refine_frac_grey if kind == ValueKind.GREY else self.params.refine_frac
 
     def animal_local(self, kind: ValueKind) -> bool:
-        """Whether animals are searched in the locally normalised map on frames of ``kind``."""
+        """Whether the ``local_animals`` are searched in the locally normalised map on frames of ``kind``."""
         loc = self.params.animal_local
         return kind == ValueKind.GREY if loc is None else bool(loc)
 
@@ -699,7 +706,10 @@ class ClassicalDetector:
             return [(False, self.gates)]
         people = tuple(g for g in self.gates if g.name not in _ANIMALS)
         animals = tuple(g for g in self.gates if g.name in _ANIMALS)
-        return [(loc, g) for loc, g in ((False, people), (self.animal_local(kind), animals)) if g]
+        if not self.animal_local(kind):
+            return [(False, g) for g in (people, animals) if g]
+        small = tuple(g for g in animals if g.name in self.params.local_animals)
+        return [(loc, g) for loc, g in ((False, people), (False, animals), (True, small)) if g]
 
     def candidates(self, maps: ContrastMaps, gsd_m: float | None, gates: tuple[ClassGate, ...] | None = None,
                    table: dict[str, np.ndarray] | None = None, *, prune: bool = True
@@ -720,7 +730,7 @@ class ClassicalDetector:
             # smaller than the smallest animal cannot pass the gates and are not regrown.
             keep = (t["height_px"] + 4) * (t["width_px"] + 4) * gsd_m * gsd_m >= min(g.min_m2 for g in gates)
             if prune and keep.any():
-                keep &= self._animal_score_bound(t, maps.kind) >= p.min_score
+                keep &= self._animal_score_bound(t, maps.kind, maps.local) >= p.min_score
             t = _refine_table(maps, {k: v[keep] for k, v in t.items()}, self.refine_frac(maps.kind))
         h, w, area = t["height_px"], t["width_px"], t["area_px"]
         aspect = np.maximum(w, h) / np.maximum(1.0, np.minimum(w, h))
@@ -749,12 +759,12 @@ class ClassicalDetector:
         blobs = _features_from_table(sub, gsd_m)
         return [(b, names[c], f) for b, c, f in zip(blobs, cls_idx[idx].tolist(), fit[idx].tolist())]
 
-    def _animal_score_bound(self, t: dict[str, np.ndarray], kind: ValueKind) -> np.ndarray:
+    def _animal_score_bound(self, t: dict[str, np.ndarray], kind: ValueKind, local: bool) -> np.ndarray:
         """Highest animal score each blob of table ``t`` can get once regrown: its contrast
         terms (which regrowing does not change) with the most favourable fill, aspect and
         size fit the gates let through (the shape factor only lowers it further)."""
         p = self.params
-        w = self.animal_weights(kind)
+        w = self.animal_weights(kind, local)
         logit = (w[0] * np.log(np.maximum(t["peak_z"], 1e-3)) + w[1] * np.log(np.maximum(t["mean_z"], 1e-3))
                  + w[5] * np.log1p(np.maximum(t["global_z"], 0.0)) + max(w[2] * p.min_fill, w[2])
                  + max(0.0, w[3] * math.log(max(p.max_aspect, 1.0))) + max(0.0, w[4]) + w[6])
@@ -821,7 +831,7 @@ class ClassicalDetector:
         logit = np.where(person, x @ self._w_person, x7 @ self._w_generic)
         if animal.any():
             xa = animal_feature_rows([kept[i] for i in np.flatnonzero(animal)])
-            logit[animal] = xa @ self.animal_weights(maps.kind)
+            logit[animal] = xa @ self.animal_weights(maps.kind, maps.local)
         scores = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
         # The shape factor (<= 1) is measured only where the score could still reach min_score.
         shaped = np.flatnonzero(animal & (scores >= p.min_score))

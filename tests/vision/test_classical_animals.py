@@ -70,11 +70,22 @@ def test_temperature_gate_follows_a_sun_heated_scene():
 
 
 def test_local_animal_map_is_an_option():
-    """animal_local=True runs; both settings find a clear sheep."""
+    """animal_local=True runs; both settings find a clear sheep, once (the local map adds to
+    the frame-normalised one: one detection per body)."""
     frame = ThermalFrame(_sheep_frame(4), ValueKind.TEMPERATURE_C)
     for local in (False, True):
         det = ClassicalDetector(replace(ClassicalParams(), animal_local=local), targets=("sheep",))
         assert len(det.detect(frame, gsd_m=0.16)) == 2
+
+
+def test_local_map_searches_only_the_small_animals_and_only_where_asked():
+    names = lambda chans: [(loc, tuple(g.name for g in gates)) for loc, gates in chans]  # noqa: E731
+    det = ClassicalDetector(replace(ClassicalParams(), animal_local=None))
+    assert names(det.channels(0.1, ValueKind.GREY)) == [(False, ("person",)), (False, ("sheep", "cow")),
+                                                        (True, ("sheep",))]
+    assert names(det.channels(0.1, ValueKind.TEMPERATURE_C)) == [(False, ("person",)), (False, ("sheep", "cow"))]
+    assert names(ClassicalDetector().channels(0.1, ValueKind.GREY)) == [(False, ("person",)), (False, ("sheep", "cow"))]
+    assert names(det.channels(None, ValueKind.GREY)) == [(False, ("person", "sheep", "cow"))]
 
 
 @pytest.mark.parametrize("side", [12, 13, 17, 24, 31, 48])
