@@ -171,6 +171,12 @@ class ClassicalParams:
     box_pad_grey_px: float | None = None  # ... on 8-bit frames (None: box_pad_px)
     split_min_area_px: int = 250     # only blobs this large are tried for splitting
     split_level: float = 0.35        # bodies in one blob are separated where the contrast dips below this fraction of the peak
+    # A blob larger than any target is a warm surface (road, yard, warm slope); the bodies on it are
+    # the parts this much (z) above its median contrast, each on its own. Before, such a blob was
+    # shared out by the watershed when it had two cores (a cow on a warm road: the road became
+    # "people") and dropped with one (the cow was lost). Chosen on HIT-UAV *train* night frames
+    # (AP50 0.525 at 3.5, 0.550 at 5.25, 0.555 at 7.0 = without the rule, 0.553 at 10.5).
+    surface_rise_z: float = 7.0
     min_score: float = 0.05
     patch_m: float = 1.6             # contrast patch side on the ground (with a GSD)
     patch_px: int = 24               # ... in pixels without one
@@ -205,6 +211,8 @@ class ClassicalParams:
         if not (0 <= self.refine_frac < 1 and 0 <= self.refine_frac_grey < 1):
             raise InputError(out_of_range("refine_frac, refine_frac_grey", (self.refine_frac, self.refine_frac_grey),
                                           "0 <= share < 1 (0: no regrowing)"))
+        if not (math.isfinite(self.surface_rise_z) and self.surface_rise_z > 0):
+            raise InputError(out_of_range("surface_rise_z", self.surface_rise_z, "> 0 (z above the surface's median)"))
         if not (0 < self.low_z <= self.high_z):
             raise InputError(out_of_range("low_z, high_z", (self.low_z, self.high_z), "0 < low_z <= high_z"))
         if not (8 <= self.background_px <= 400):
@@ -535,7 +543,7 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
         zs = maps.z(y0, y0 + h0, x0, x0 + w0)
         if i >= n_direct and not float(zs[m].max()) > high:
             continue
-        pieces = _split(zs, m, params)
+        pieces = _split(zs, m, params, surface=i >= n_direct)
         if pieces is None:
             continue
         keep[i] = False
@@ -595,7 +603,8 @@ def _part_table(zs: np.ndarray, iv: np.ndarray, parts: np.ndarray, k: int, x: in
             "mean_z": zsum[ok] / area[ok], "global_z": vmax[ok].astype(float)}
 
 
-def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams) -> tuple[np.ndarray, int] | None:
+def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams, *, surface: bool = False
+           ) -> tuple[np.ndarray, int] | None:
     """The bodies inside one blob as a label window (1..k, 0 outside them) and k, or None
     when it is one body.
 
@@ -603,9 +612,26 @@ def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams) -> tuple[np.n
     contrast; two cores mean two bodies whose saddle lies below that level
     (noise on one warm body does not split it). The rest of the blob is
     shared out by a watershed from the cores.
+
+    ``surface``: the blob is larger than any target, a warm surface (a road, a
+    yard, a sun-warmed slope) the background model could not take out, that
+    may hold bodies (a cow or a walker on a warm road). The bodies are then the
+    parts that stand ``surface_rise_z`` above the surface's own median contrast,
+    each on its own (a single one too), not shared out over the surface.
     """
     zsm = cv2.GaussianBlur(zs, (3, 3), 0)
     m8 = m.view(np.uint8)
+    if surface:
+        level = params.surface_rise_z + max(_median(zsm[m]), 0.0)
+        cores = cv2.compare(zsm, float(np.float32(level)), cv2.CMP_GT) & m8
+        n, markers, stats, _ = cv2.connectedComponentsWithStats(cores, connectivity=8, ltype=cv2.CV_32S)
+        keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= 2)
+        keep = keep[keep > 0]
+        if keep.size == 0:
+            return None
+        lut = np.zeros(n, np.int32)
+        lut[keep] = np.arange(1, keep.size + 1)
+        return lut[markers], int(keep.size)
     peak = cv2.minMaxLoc(zsm, m8)[1]
     level = max(params.high_z, params.split_level * peak)
     # zsm > level (float32 against the level rounded to float32, as NumPy compares them) within m.
