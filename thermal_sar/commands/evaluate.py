@@ -19,7 +19,7 @@ import click
 @click.option("--threads", type=int, default=2, show_default=True, help="onnxruntime threads (yolo).")
 @click.option("--box-pad-px", type=float, default=None,
               help="Widen classical boxes per side (default: +2 for HIT-UAV's loose labels; for "
-                   "thermal-sar sim's exact ones -0.35 on radiometric and -1.1 on 8-bit frames; 0 otherwise).")
+                   "thermal-sar sim's exact ones -0.35 on radiometric and -0.75 on 8-bit frames; 0 otherwise).")
 @click.option("--iou", "iou_min", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
               help="IoU for a match (0.5 = AP50).")
 def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, threads, box_pad_px, iou_min):
