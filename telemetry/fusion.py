@@ -27,7 +27,7 @@ from geo.errors import InputError, out_of_range
 from geo.frames import LocalFrame
 from telemetry.geotag import cep_from_cov, ellipse_from_cov
 
-__all__ = ["Sighting", "FusedTarget", "fuse_sightings", "targets_geojson", "TARGET_STATUS_NEW", "CLASS_GROUPS",
+__all__ = ["Sighting", "FusedTarget", "fuse_sightings", "SightingFuser", "targets_geojson", "TARGET_STATUS_NEW", "CLASS_GROUPS",
            "PERSON_PRIORITY_FRACTION"]
 
 TARGET_STATUS_NEW = "new"
@@ -184,75 +184,156 @@ def fuse_sightings(sightings, *, gate_probability: float = 0.99, min_gate_m: flo
     over sightings, so for gating a target's uncertainty never falls below it. Without
     it a target seen twenty times on one pass is so sure of itself that the next pass,
     displaced by the wander, starts a second target on the same animal.
-    """
-    from scipy.optimize import linear_sum_assignment
 
-    if not 0.0 < gate_probability < 1.0:
-        raise InputError(out_of_range("gate_probability", gate_probability, "0 < p < 1"))
-    if not (math.isfinite(shared_sigma_m) and shared_sigma_m >= 0.0):
-        raise InputError(out_of_range("shared_sigma_m", shared_sigma_m, ">= 0 m"))
-    gate = -2.0 * math.log(1.0 - gate_probability)
-    shared = np.eye(2) * shared_sigma_m**2
-    ss = sorted(sightings, key=lambda s: (s.time_s, -1 if s.frame_index is None else s.frame_index))
+    A live flight adds its sightings as they come with :class:`SightingFuser`, which
+    gives the same targets without fusing the whole flight again at each update.
+    """
+    ss = sorted(sightings, key=_order_key)
     if not ss:
         return ()
-    frame = LocalFrame.at(float(np.mean([s.lat_deg for s in ss])), float(np.mean([s.lon_deg for s in ss])))
-    xs, ys = frame.to_local(np.array([s.lat_deg for s in ss]), np.array([s.lon_deg for s in ss]))
-    zs = np.column_stack([np.atleast_1d(xs), np.atleast_1d(ys)])
-    accs: list[_Acc] = []
-    big = 1e12
-    i = 0
-    while i < len(ss):
-        j = i
-        key = (ss[i].time_s, ss[i].frame_index)
-        while j < len(ss) and (ss[j].time_s, ss[j].frame_index) == key:
-            j += 1
-        group = list(range(i, j))
-        covs = [_safe_cov(ss[k].cov_en_m2) for k in group]
-        cost = np.full((len(group), max(len(accs), 1)), big)
-        for gi, k in enumerate(group):
-            for ai, a in enumerate(accs):
-                if not _compatible(a.cls, ss[k].class_name):
-                    continue
-                diff = zs[k] - a.mean()
-                dist = float(np.hypot(*diff))
-                if dist > max_gate_m:
-                    continue
-                d2 = float(diff @ np.linalg.solve(a.cov() + shared + covs[gi], diff))
-                if d2 <= gate or dist <= min_gate_m:
-                    cost[gi, ai] = d2
-        assigned: dict[int, int] = {}
-        if accs:
-            rows, cols = linear_sum_assignment(cost)
-            for r, c in zip(rows, cols):
-                if cost[r, c] < big:
-                    assigned[r] = c
-        for gi, k in enumerate(group):
-            s = ss[k]
-            inf = np.linalg.inv(covs[gi])
-            if gi in assigned:
-                accs[assigned[gi]].add(s, zs[k], inf)
-            else:
-                acc = _Acc(inf, inf @ zs[k], s.alt_amsl_m, 1, 1.0 - s.score, s.time_s, s.time_s,
-                           {s.class_name: s.score}, s.score, s.thumbnail_png)
-                acc.note(s)
-                accs.append(acc)
-        i = j
-    out = []
-    width = max(3, len(str(len(accs))))
-    for n, a in enumerate(accs, start=1):
-        m = a.mean()
-        cov = a.cov()
-        lat, lon = frame.to_geodetic(m[0], m[1])
-        sa, sb, orient = ellipse_from_cov(cov[None], 0.90)
-        out.append(FusedTarget(
-            f"{id_prefix}{n:0{width}d}", a.cls, float(lat), float(lon), a.alt_sum / a.n, cov,
-            min(0.999, 1.0 - a.miss_prob), a.n, a.first, a.last, float(cep_from_cov(cov[None])[0]),
-            float(sa[0]), float(sb[0]), float(orient[0]), a.thumb,
-            frame_indices=tuple(a.frames), class_counts=tuple(sorted(a.class_n.items())),
-            best_score=float(a.best_score), score_sum=float(sum(a.class_scores.values())), areas_m2=tuple(a.areas),
-        ))
-    return tuple(out)
+    origin = (float(np.mean([s.lat_deg for s in ss])), float(np.mean([s.lon_deg for s in ss])))
+    fuser = SightingFuser(gate_probability=gate_probability, min_gate_m=min_gate_m, max_gate_m=max_gate_m,
+                          id_prefix=id_prefix, shared_sigma_m=shared_sigma_m, origin=origin)
+    fuser.add(ss)
+    return fuser.targets()
+
+
+def _order_key(s: Sighting) -> tuple[float, int]:
+    return (s.time_s, -1 if s.frame_index is None else s.frame_index)
+
+
+class SightingFuser:
+    """Fusion that takes sightings as they come (a live flight): :meth:`add` them,
+    read :meth:`targets` at any time.
+
+    The rules are :func:`fuse_sightings`'s. Sightings are fused frame by frame; a
+    frame's sightings must come in one :meth:`add` (they are assigned jointly). When
+    sightings arrive out of time order (or more of a frame already fused), everything
+    is fused again from the start, so the targets never depend on arrival order.
+    Gating looks only at targets within ``max_gate_m`` (one vectorised distance per
+    sighting), so an update costs what its new sightings cost, not the flight so far.
+    Positions are worked out in a local frame at ``origin`` (lat, lon), by default the
+    first sighting's position.
+    """
+
+    def __init__(self, *, gate_probability: float = 0.99, min_gate_m: float = 3.0, max_gate_m: float = 100.0,
+                 id_prefix: str = "T", shared_sigma_m: float = 0.0,
+                 origin: tuple[float, float] | None = None) -> None:
+        if not 0.0 < gate_probability < 1.0:
+            raise InputError(out_of_range("gate_probability", gate_probability, "0 < p < 1"))
+        if not (math.isfinite(shared_sigma_m) and shared_sigma_m >= 0.0):
+            raise InputError(out_of_range("shared_sigma_m", shared_sigma_m, ">= 0 m"))
+        self._gate = -2.0 * math.log(1.0 - gate_probability)
+        self._shared = np.eye(2) * shared_sigma_m**2
+        self._min_gate_m = float(min_gate_m)
+        self._max_gate_m = float(max_gate_m)
+        self._id_prefix = id_prefix
+        self._origin = origin
+        self._frame: LocalFrame | None = None
+        self._all: list[Sighting] = []
+        self._last_key: tuple[float, int] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._accs: list[_Acc] = []
+        self._means = np.zeros((16, 2))
+        self._last_key = None
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def add(self, sightings) -> None:
+        """Fuse ``sightings`` (one or more whole frames) into the targets so far."""
+        new = sorted(sightings, key=_order_key)
+        if not new:
+            return
+        if self._frame is None:
+            lat0, lon0 = self._origin if self._origin is not None else (new[0].lat_deg, new[0].lon_deg)
+            self._frame = LocalFrame.at(float(lat0), float(lon0))
+        self._all.extend(new)
+        if self._last_key is not None and _order_key(new[0]) <= self._last_key:
+            # Late sightings (or more of a frame already fused): fuse everything again, in order.
+            self._reset()
+            self._fuse(sorted(self._all, key=_order_key))
+        else:
+            self._fuse(new)
+
+    def _fuse(self, ss: list[Sighting]) -> None:
+        from scipy.optimize import linear_sum_assignment
+
+        xs, ys = self._frame.to_local(np.array([s.lat_deg for s in ss]), np.array([s.lon_deg for s in ss]))
+        zs = np.column_stack([np.atleast_1d(xs), np.atleast_1d(ys)])
+        big = 1e12
+        i = 0
+        while i < len(ss):
+            j = i
+            key = _order_key(ss[i])
+            while j < len(ss) and _order_key(ss[j]) == key:
+                j += 1
+            group = list(range(i, j))
+            covs = [_safe_cov(ss[k].cov_en_m2) for k in group]
+            n_acc = len(self._accs)
+            assigned: dict[int, int] = {}
+            if n_acc:
+                means = self._means[:n_acc]
+                cand_cols: dict[int, int] = {}  # acc index -> column
+                entries: list[tuple[int, int, float]] = []
+                for gi, k in enumerate(group):
+                    dist = np.hypot(means[:, 0] - zs[k, 0], means[:, 1] - zs[k, 1])
+                    for ai in np.flatnonzero(dist <= self._max_gate_m).tolist():
+                        a = self._accs[ai]
+                        if not _compatible(a.cls, ss[k].class_name):
+                            continue
+                        diff = zs[k] - means[ai]
+                        d2 = float(diff @ np.linalg.solve(a.cov() + self._shared + covs[gi], diff))
+                        if d2 <= self._gate or float(dist[ai]) <= self._min_gate_m:
+                            entries.append((gi, cand_cols.setdefault(ai, len(cand_cols)), d2))
+                if entries:
+                    cols = list(cand_cols)
+                    # One dummy column per sighting keeps the problem the full one's: as many
+                    # admissible pairs as possible, then the least total distance.
+                    cost = np.full((len(group), len(cols) + len(group)), big)
+                    for gi, c, d2 in entries:
+                        cost[gi, c] = d2
+                    rows, cs = linear_sum_assignment(cost)
+                    for r, c in zip(rows, cs):
+                        if cost[r, c] < big:
+                            assigned[r] = cols[c]
+            for gi, k in enumerate(group):
+                s = ss[k]
+                inf = np.linalg.inv(covs[gi])
+                if gi in assigned:
+                    ai = assigned[gi]
+                    self._accs[ai].add(s, zs[k], inf)
+                    self._means[ai] = self._accs[ai].mean()
+                else:
+                    acc = _Acc(inf, inf @ zs[k], s.alt_amsl_m, 1, 1.0 - s.score, s.time_s, s.time_s,
+                               {s.class_name: s.score}, s.score, s.thumbnail_png)
+                    acc.note(s)
+                    if len(self._accs) == len(self._means):
+                        self._means = np.vstack([self._means, np.zeros_like(self._means)])
+                    self._means[len(self._accs)] = zs[k]
+                    self._accs.append(acc)
+            self._last_key = key
+            i = j
+
+    def targets(self) -> tuple[FusedTarget, ...]:
+        """The targets of every sighting added so far."""
+        out = []
+        width = max(3, len(str(len(self._accs))))
+        for n, a in enumerate(self._accs, start=1):
+            m = a.mean()
+            cov = a.cov()
+            lat, lon = self._frame.to_geodetic(m[0], m[1])
+            sa, sb, orient = ellipse_from_cov(cov[None], 0.90)
+            out.append(FusedTarget(
+                f"{self._id_prefix}{n:0{width}d}", a.cls, float(lat), float(lon), a.alt_sum / a.n, cov,
+                min(0.999, 1.0 - a.miss_prob), a.n, a.first, a.last, float(cep_from_cov(cov[None])[0]),
+                float(sa[0]), float(sb[0]), float(orient[0]), a.thumb,
+                frame_indices=tuple(a.frames), class_counts=tuple(sorted(a.class_n.items())),
+                best_score=float(a.best_score), score_sum=float(sum(a.class_scores.values())), areas_m2=tuple(a.areas),
+            ))
+        return tuple(out)
 
 
 def targets_geojson(targets, *, indent: int | None = None) -> str:

@@ -28,7 +28,7 @@ from geo.frames import LocalFrame
 from geo.raycast import CameraView, HeightGrid
 from geo.terrain import Terrain
 from telemetry.confirm import ConfirmationRule, FrameCoverage, TargetEvidence, assess_targets
-from telemetry.fusion import FusedTarget, Sighting, fuse_sightings, targets_geojson
+from telemetry.fusion import FusedTarget, Sighting, SightingFuser, targets_geojson
 from telemetry.geotag import ErrorModel, geotag_pixels
 from telemetry.track import PoseArrays
 from vision.detection import Detection
@@ -128,6 +128,7 @@ class FramePipeline:
     min_score: float = 0.5
     sightings: list[Sighting] = field(default_factory=list)
     frames: int = 0
+    _fusion: tuple | None = field(default=None, repr=False, compare=False)
     detections: int = 0
     coverage: list[FrameCoverage] = field(default_factory=list)
 
@@ -176,13 +177,22 @@ class FramePipeline:
         return FrameOutcome(frame_index, time_s, gsd, dets, tuple(out))
 
     def targets(self, **fuse_kw) -> tuple[FusedTarget, ...]:
-        """Fused targets of every sighting so far (see :func:`telemetry.fuse_sightings`).
+        """Fused targets of every sighting so far (see :func:`telemetry.fuse_sightings`;
+        incremental: a :class:`telemetry.SightingFuser` kept between calls).
 
         The pose's horizontal error (``errors.horizontal_sigma_m``) is shared by the
         sightings of minutes of flight, so it is the fusion's ``shared_sigma_m`` unless given.
         """
         fuse_kw.setdefault("shared_sigma_m", self.errors.horizontal_sigma_m)
-        return fuse_sightings(self.sightings, **fuse_kw)
+        key = tuple(sorted(fuse_kw.items()))
+        cached = self._fusion
+        if cached is None or cached[0] != key or len(cached[1]) > len(self.sightings):
+            # Positions in a frame at the search area's origin, fixed for the flight.
+            fuser = SightingFuser(origin=(self.frame.origin_lat_deg, self.frame.origin_lon_deg), **fuse_kw)
+            self._fusion = cached = (key, fuser)
+        # Only the sightings since the last call are fused: a live flight's updates stay cheap.
+        cached[1].add(self.sightings[len(cached[1]):])
+        return cached[1].targets()
 
     def assess(self, rule: ConfirmationRule = ConfirmationRule(), **fuse_kw) -> SearchAssessment:
         """Fuse every sighting so far and confirm each target against the frames that covered it.
