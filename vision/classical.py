@@ -178,7 +178,7 @@ class ClassicalParams:
     # (AP50 0.525 at 3.5, 0.550 at 5.25, 0.555 at 7.0 = without the rule, 0.553 at 10.5).
     # Surfaces of any size are searched (a road across the frame too; there was a cap of
     # 8 x max_area_px: in the sheep scene's views around the cow on the road, 35 of 45 bodies
-    # found with it, 40 without; HIT-UAV figures and speed unchanged).
+    # found with it, 43 now; HIT-UAV figures and speed unchanged).
     surface_rise_z: float = 7.0
     min_score: float = 0.05
     patch_m: float = 1.6             # contrast patch side on the ground (with a GSD)
@@ -253,6 +253,8 @@ class BlobFeatures:
     # Measured on the body region of animal candidates only (see body_shape); 1 and 0 otherwise.
     elongation: float = 1.0
     surround_warm: float = 0.0
+    # The contrast of the warm surface the body stands on (a road), 0 on open ground.
+    base_z: float = 0.0
 
 
 # Unit floors of the noise scale: quantisation of grey levels, counts, or a
@@ -459,7 +461,7 @@ def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_e
     return m.z(0, img.shape[0], 0, img.shape[1])
 
 
-_COLUMNS = ("top_px", "left_px", "height_px", "width_px", "area_px", "peak_z", "mean_z", "global_z")
+_COLUMNS = ("top_px", "left_px", "height_px", "width_px", "area_px", "peak_z", "mean_z", "global_z", "base_z")
 
 
 def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
@@ -536,7 +538,7 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
     zsum = np.bincount(comp, weights=zv, minlength=cand.size)
     med, spread, high = maps.frame_median, maps.frame_spread, params.high_z
     cols = {"top_px": y, "left_px": x, "height_px": bh, "width_px": bw, "area_px": a, "peak_z": peak.astype(float),
-            "mean_z": zsum / a, "global_z": (gmax.astype(float) - med) / spread}
+            "mean_z": zsum / a, "global_z": (gmax.astype(float) - med) / spread, "base_z": np.zeros(cand.size)}
     keep = peak > high
     keep[n_direct:] = False
     parts: list[dict[str, np.ndarray]] = []
@@ -552,6 +554,7 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
         keep[i] = False
         pt = _part_table(zs, img[y0:y0 + h0, x0:x0 + w0], pieces[0], pieces[1], x0, y0)
         pt["global_z"] = (pt["global_z"] - med) / spread
+        pt["base_z"] = np.full(pt["area_px"].size, pieces[2])
         ok = (pt["area_px"] >= params.min_area_px) & (pt["peak_z"] > high)
         parts.append({k: v[ok] for k, v in pt.items()})
     out = {k: np.concatenate([np.asarray(v, float)[keep]] + [np.asarray(p[k], float) for p in parts])
@@ -565,11 +568,12 @@ def _features_from_table(t: dict[str, np.ndarray], gsd_m: float | None) -> list[
     aspect = np.maximum(w, h) / np.maximum(1, np.minimum(w, h))
     fill = a / (w * h).astype(float)
     area_m2 = (a * g2).tolist() if g2 else [None] * a.size
+    base = t["base_z"].tolist() if "base_z" in t else [0.0] * a.size
     return [BlobFeatures(top_px=tp, left_px=lf, height_px=hh, width_px=ww, area_px=aa, peak_z=pk, mean_z=mz,
-                         aspect=asp, fill=fl, area_m2=am, global_z=gz)
-            for tp, lf, hh, ww, aa, pk, mz, asp, fl, am, gz in zip(
+                         aspect=asp, fill=fl, area_m2=am, global_z=gz, base_z=bz)
+            for tp, lf, hh, ww, aa, pk, mz, asp, fl, am, gz, bz in zip(
                 top.tolist(), left.tolist(), h.tolist(), w.tolist(), a.tolist(), t["peak_z"].tolist(),
-                t["mean_z"].tolist(), aspect.tolist(), fill.tolist(), area_m2, t["global_z"].tolist())]
+                t["mean_z"].tolist(), aspect.tolist(), fill.tolist(), area_m2, t["global_z"].tolist(), base)]
 
 
 def blob_features(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
@@ -607,9 +611,9 @@ def _part_table(zs: np.ndarray, iv: np.ndarray, parts: np.ndarray, k: int, x: in
 
 
 def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams, *, surface: bool = False
-           ) -> tuple[np.ndarray, int] | None:
-    """The bodies inside one blob as a label window (1..k, 0 outside them) and k, or None
-    when it is one body.
+           ) -> tuple[np.ndarray, int, float] | None:
+    """The bodies inside one blob as a label window (1..k, 0 outside them), k and the
+    level they stand on (``z``; 0 but on a warm surface), or None when it is one body.
 
     Cores are the parts of the blob above ``split_level`` of its peak
     contrast; two cores mean two bodies whose saddle lies below that level
@@ -620,12 +624,15 @@ def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams, *, surface: b
     yard, a sun-warmed slope) the background model could not take out, that
     may hold bodies (a cow or a walker on a warm road). The bodies are then the
     parts that stand ``surface_rise_z`` above the surface's own median contrast,
-    each on its own (a single one too), not shared out over the surface.
+    each on its own (a single one too), not shared out over the surface; that median
+    (>= 0) is the level they stand on, from which their extent is measured
+    (:func:`_refine_table`).
     """
     zsm = cv2.GaussianBlur(zs, (3, 3), 0)
     m8 = m.view(np.uint8)
     if surface:
-        level = params.surface_rise_z + max(_median(zsm[m]), 0.0)
+        surface_z = max(_median(zsm[m]), 0.0)
+        level = params.surface_rise_z + surface_z
         cores = cv2.compare(zsm, float(np.float32(level)), cv2.CMP_GT) & m8
         n, markers, stats, _ = cv2.connectedComponentsWithStats(cores, connectivity=8, ltype=cv2.CV_32S)
         keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= 2)
@@ -634,7 +641,7 @@ def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams, *, surface: b
             return None
         lut = np.zeros(n, np.int32)
         lut[keep] = np.arange(1, keep.size + 1)
-        return lut[markers], int(keep.size)
+        return lut[markers], int(keep.size), surface_z
     peak = cv2.minMaxLoc(zsm, m8)[1]
     level = max(params.high_z, params.split_level * peak)
     # zsm > level (float32 against the level rounded to float32, as NumPy compares them) within m.
@@ -659,7 +666,7 @@ def _split(zs: np.ndarray, m: np.ndarray, params: ClassicalParams, *, surface: b
     cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), mk)
     mk[(mk > big.size) | ~m] = 0
     np.maximum(mk, 0, out=mk)
-    return mk, int(big.size)
+    return mk, int(big.size), 0.0
 
 
 _THREAD = threading.local()
@@ -914,11 +921,12 @@ def _resolve_overlaps(dets: list[Detection], gates: tuple[ClassGate, ...]) -> li
 _ANIMALS = ("sheep", "cow")
 
 
-def _body_region(maps: ContrastMaps, top: int, left: int, bh: int, bw: int, frac: float, margin: int
-                 ) -> tuple[np.ndarray, np.ndarray, int, int, int, int]:
-    """The region above ``frac`` of a blob's peak contrast that holds the peak, grown within
-    2 px of its box: (region mask, z window, window row, window col, peak row, peak col)
-    in a window ``margin`` pixels around the box."""
+def _body_region(maps: ContrastMaps, top: int, left: int, bh: int, bw: int, frac: float, margin: int,
+                 base_z: float = 0.0) -> tuple[np.ndarray, np.ndarray, int, int, int, int]:
+    """The region above ``frac`` of a blob's peak contrast (its rise over ``base_z``, the
+    level it stands on) that holds the peak, grown within 2 px of its box: (region mask,
+    z window, window row, window col, peak row, peak col) in a window ``margin`` pixels
+    around the box."""
     hh, ww = maps.img.shape
     r0, c0 = max(0, top - margin), max(0, left - margin)
     r1, c1 = min(hh, top + bh + margin), min(ww, left + bw + margin)
@@ -929,7 +937,9 @@ def _body_region(maps: ContrastMaps, top: int, left: int, bh: int, bw: int, frac
     g0r, g0c = max(0, top - 2 - r0), max(0, left - 2 - c0)
     g1r, g1c = top - r0 + bh + 2, left - c0 + bw + 2
     above = np.zeros(zs.shape, np.uint8)
-    above[g0r:g1r, g0c:g1c] = zs[g0r:g1r, g0c:g1c] >= frac * zs[pr, pc]
+    # As _refine_table: the share is of the peak's rise over the level the body stands on.
+    level = np.float32(frac) * zs[pr, pc] + np.float32(1.0 - frac) * np.float32(base_z)
+    above[g0r:g1r, g0c:g1c] = zs[g0r:g1r, g0c:g1c] >= level
     _, lab = cv2.connectedComponents(above, connectivity=8)
     return lab == lab[pr, pc], zs, r0, c0, pr, pc
 
@@ -966,7 +976,11 @@ def _refine_table(maps: ContrastMaps, t: dict[str, np.ndarray], frac: float) -> 
     peak = np.maximum.reduceat(zi, starts)
     hits = np.flatnonzero(zi == peak[comp])
     first = hits[np.r_[True, comp[hits][1:] != comp[hits][:-1]]]
-    thr = np.float32(frac) * peak  # as frac * zs[pr, pc] (float32)
+    # The share is of the peak's rise over the level the body stands on (base_z: a warm road's
+    # contrast for a body found on one, else 0): on a road the region stays on the body
+    # instead of filling the widened box with road.
+    base = (np.asarray(t["base_z"], np.float32) if "base_z" in t else np.zeros(n, np.float32))
+    thr = np.float32(frac) * peak + np.float32(1.0 - frac) * base
     # Windows on shelves of one canvas, a zero row/column between neighbours.
     width = max(256, int(wdt.max()) + 1)
     ox, oy = np.zeros(n, np.int64), np.zeros(n, np.int64)
@@ -989,7 +1003,8 @@ def _refine_table(maps: ContrastMaps, t: dict[str, np.ndarray], frac: float) -> 
     # A peak below its own threshold (never for a blob above high_z > 0) lies outside every
     # region: measured one by one as before.
     for i in np.flatnonzero(region == 0).tolist():
-        reg, _, rw0, cw0, _, _ = _body_region(maps, int(top[i]), int(left[i]), int(bh[i]), int(bw[i]), frac, 2)
+        reg, _, rw0, cw0, _, _ = _body_region(maps, int(top[i]), int(left[i]), int(bh[i]), int(bw[i]), frac, 2,
+                                              float(base[i]))
         rows, cols = np.nonzero(reg)
         rt, cl = int(rows.min()), int(cols.min())
         out["top_px"][i], out["left_px"][i] = rw0 + rt, cw0 + cl
@@ -1017,7 +1032,7 @@ def body_shape(maps: ContrastMaps, blobs: list[BlobFeatures], frac: float) -> tu
     elong, warm = np.ones(n), np.zeros(n)
     for i, b in enumerate(blobs):
         region, zs, r0, c0, pr, pc = _body_region(maps, b.top_px, b.left_px, b.height_px, b.width_px, frac,
-                                                  _RING_PX + 3)
+                                                  _RING_PX + 3, b.base_z)
         rows, cols = np.nonzero(region)
         if rows.size >= 3:
             # Contrast-weighted second moments of the region: those of the body (a uniform
