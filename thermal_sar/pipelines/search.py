@@ -128,7 +128,7 @@ class FramePipeline:
     min_score: float = 0.5
     sightings: list[Sighting] = field(default_factory=list)
     frames: int = 0
-    _fusion: tuple | None = field(default=None, repr=False, compare=False)
+    _fusion: tuple | None = field(default=None, init=False, repr=False, compare=False)
     detections: int = 0
     coverage: list[FrameCoverage] = field(default_factory=list)
 
