@@ -7,7 +7,7 @@
   :class:`TerrainServer`;
 * logs: :func:`read_log` (.tlog, DataFlash .bin/.log) into a :class:`PoseTrack`;
 * geotagging: :func:`geotag_pixels` with an :class:`ErrorModel` propagated
-  to error ellipses and CEP, :func:`fuse_sightings`, :func:`targets_geojson`,
+  to error ellipses and CEP, :func:`fuse_sightings` (and :class:`SightingFuser` for a live flight), :func:`targets_geojson`,
   DJI XMP poses (:func:`read_dji_pose`).
 
 Optional: :mod:`telemetry.dronekit_adapter` (extra ``dronekit``) gives
@@ -17,7 +17,7 @@ pilots' dronekit scripts our missions as ``dronekit.CommandInt``.
 from telemetry.camera_sync import ClockFit, fit_clock_offset
 from telemetry.control import CommandError, MissionProgress, Vehicle
 from telemetry.dji import DjiPose, read_dji_pose
-from telemetry.fusion import FusedTarget, Sighting, fuse_sightings, targets_geojson
+from telemetry.fusion import FusedTarget, Sighting, SightingFuser, fuse_sightings, targets_geojson
 from telemetry.geotag import ErrorModel, GeotagResult, cep_from_cov, ellipse_from_cov, geotag_pixels
 from telemetry.glitch import estimate_clock_offset, flag_gps_glitches
 from telemetry.link import (
@@ -60,5 +60,5 @@ __all__ = [
     "flag_gps_glitches", "estimate_clock_offset", "fit_clock_offset", "ClockFit",
     # geotagging
     "ErrorModel", "GeotagResult", "geotag_pixels", "ellipse_from_cov", "cep_from_cov", "Sighting", "FusedTarget",
-    "fuse_sightings", "targets_geojson", "DjiPose", "read_dji_pose",
+    "fuse_sightings", "SightingFuser", "targets_geojson", "DjiPose", "read_dji_pose",
 ]
