@@ -5,11 +5,13 @@ Readers (:mod:`vision.io`, :mod:`vision.rjpeg`) turn files into
 two detectors behind the :class:`Detector` protocol return :class:`Detection`:
 :class:`ClassicalDetector` (the default, no model) and :class:`YoloDetector`
 (onnxruntime); :class:`Tracker` associates detections across frames;
-:mod:`vision.evaluate` measures precision, recall and AP50.
+:mod:`vision.evaluate` measures precision, recall and AP50; :mod:`vision.agc` turns
+temperatures into a camera's 8-bit video (what the YOLO model learned from).
 
 Heavy modules (onnxruntime, the training code) load only when used.
 """
 
+from vision.agc import agc_linear, agc_plateau
 from vision.classical import ClassGate, ClassicalDetector, ClassicalParams
 from vision.detection import TARGET_CLASSES, Detection
 from vision.detector import Detector
@@ -22,7 +24,7 @@ from vision.tracking import Track, Tracker, TrackerParams, nadir_shift_px
 
 __all__ = [
     "Detection", "TARGET_CLASSES", "Detector",
-    "ThermalFrame", "ValueKind", "FrameFlag", "LrfTarget",
+    "ThermalFrame", "ValueKind", "FrameFlag", "LrfTarget", "agc_plateau", "agc_linear",
     "read_frame", "frame_from_array", "iter_video", "iter_sequence", "iter_frames",
     "decode_rjpeg", "raw_to_temperature_c", "FlirCalibration",
     "ClassicalDetector", "ClassicalParams", "ClassGate", "YoloDetector",

@@ -142,3 +142,24 @@ def test_missing_and_broken_models(tmp_path):
 def test_letterbox_type():
     lb = LetterBox(0.5, 10.0, 0.0, 64, 64)
     np.testing.assert_allclose(lb.to_frame(np.array([[0.0, 10.0, 32.0, 42.0]]), (200, 200)), [[0, 0, 64, 64]])
+
+
+def test_temperature_frames_are_fed_as_plateau_equalised_video(tmp_path):
+    """A frame in degrees Celsius reaches the network as a camera's plateau-equalised video (what
+    the model learned from), not as a linear stretch; counts of unknown scale get the linear one."""
+    from vision.agc import agc_plateau
+
+    det = YoloDetector(make_model(tmp_path / "m.onnx", known_output()), threads=1)
+    rng = np.random.default_rng(2)
+    t_c = (12.0 + rng.normal(0.0, 0.3, (64, 64)) + np.linspace(0.0, 3.0, 64)[None, :]).astype(np.float32)
+    t_c[30:34, 30:38] = 24.0  # a warm body on a cool meadow
+    x, _, shape = det.preprocess(ThermalFrame(t_c, ValueKind.TEMPERATURE_C))
+    expected = agc_plateau(t_c)[0]
+    assert shape == (64, 64)
+    assert np.array_equal(np.round(x[0, 0] * 255.0).astype(np.uint8), expected)
+    assert np.array_equal(x[0, 0], x[0, 2])  # grey in every channel
+    linear = ThermalFrame(t_c, ValueKind.TEMPERATURE_C).to_grey8()
+    assert not np.array_equal(expected, linear)  # the two stretches differ on this frame
+    counts = (t_c + 273.15) * 100.0
+    xc, _, _ = det.preprocess(ThermalFrame(counts, ValueKind.COUNTS))
+    assert np.array_equal(np.round(xc[0, 0] * 255.0).astype(np.uint8), ThermalFrame(counts, ValueKind.COUNTS).to_grey8())
