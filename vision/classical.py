@@ -568,12 +568,11 @@ def _features_from_table(t: dict[str, np.ndarray], gsd_m: float | None) -> list[
     aspect = np.maximum(w, h) / np.maximum(1, np.minimum(w, h))
     fill = a / (w * h).astype(float)
     area_m2 = (a * g2).tolist() if g2 else [None] * a.size
-    base = t["base_z"].tolist() if "base_z" in t else [0.0] * a.size
     return [BlobFeatures(top_px=tp, left_px=lf, height_px=hh, width_px=ww, area_px=aa, peak_z=pk, mean_z=mz,
                          aspect=asp, fill=fl, area_m2=am, global_z=gz, base_z=bz)
             for tp, lf, hh, ww, aa, pk, mz, asp, fl, am, gz, bz in zip(
                 top.tolist(), left.tolist(), h.tolist(), w.tolist(), a.tolist(), t["peak_z"].tolist(),
-                t["mean_z"].tolist(), aspect.tolist(), fill.tolist(), area_m2, t["global_z"].tolist(), base)]
+                t["mean_z"].tolist(), aspect.tolist(), fill.tolist(), area_m2, t["global_z"].tolist(), t["base_z"].tolist())]
 
 
 def blob_features(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
@@ -736,8 +735,9 @@ class ClassicalDetector:
                  ) -> list[tuple[bool, tuple[ClassGate, ...]]]:
         """(local map?, gates) of each candidate search this detector makes at ``gsd_m``:
         with a GSD, people and animals apart (each blob measured, boxed and scored as its
-        kind; animals in the locally normalised map where :meth:`animal_local` says so for
-        frames of ``kind``); without one, every class at once (``hotspot``)."""
+        kind), both in the frame-normalised map, and the ``local_animals`` once more in the
+        locally normalised map where :meth:`animal_local` says so for frames of ``kind``;
+        without one, every class at once (``hotspot``)."""
         if gsd_m is None:
             return [(False, self.gates)]
         people = tuple(g for g in self.gates if g.name not in _ANIMALS)
@@ -979,7 +979,7 @@ def _refine_table(maps: ContrastMaps, t: dict[str, np.ndarray], frac: float) -> 
     # The share is of the peak's rise over the level the body stands on (base_z: a warm road's
     # contrast for a body found on one, else 0): on a road the region stays on the body
     # instead of filling the widened box with road.
-    base = (np.asarray(t["base_z"], np.float32) if "base_z" in t else np.zeros(n, np.float32))
+    base = np.asarray(t["base_z"], np.float32)
     thr = np.float32(frac) * peak + np.float32(1.0 - frac) * base
     # Windows on shelves of one canvas, a zero row/column between neighbours.
     width = max(256, int(wdt.max()) + 1)

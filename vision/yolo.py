@@ -26,6 +26,7 @@ import numpy as np
 
 from geo.errors import FormatError, InputError, SarIOError, out_of_range
 from vision.detection import Detection
+from vision.agc import agc_plateau
 from vision.frame import ThermalFrame, ValueKind
 
 __all__ = ["DEFAULT_MODEL", "LetterBox", "letterbox", "decode_output", "nms", "YoloDetector"]
@@ -194,8 +195,6 @@ class YoloDetector:
 
         if isinstance(frame, ThermalFrame):
             if frame.kind == ValueKind.TEMPERATURE_C:
-                from vision.agc import agc_plateau
-
                 img = agc_plateau(frame.data)[0]
             else:
                 img = frame.to_grey8()

@@ -200,6 +200,6 @@ def test_evidence_is_consistent(raw):
             return {k for k in range(len(FLIGHT)) if abs(x - 12.0 * k) <= half_along_m + slack_m}
 
         assert len(covering(-0.3) | seen) <= e.opportunities <= len(covering(0.3) | seen)
-        assert 1 <= e.hits <= e.opportunities
+        assert e.hit_fraction == pytest.approx(e.hits / e.opportunities)
         assert 0.0 <= e.support <= e.hit_fraction <= 1.0
         assert e.confirmed == (e.reasons == ())
