@@ -32,9 +32,11 @@ Pipeline, all in pixels of the frame (row, col):
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -42,6 +44,7 @@ import numpy as np
 from geo.errors import InputError, out_of_range
 from vision.detection import Detection
 from vision.frame import ThermalFrame, ValueKind
+from vision.mlp import MlpScorer
 
 __all__ = ["ClassGate", "DEFAULT_GATES", "ClassicalParams", "ClassicalDetector", "BlobFeatures", "blob_features", "blob_table",
            "contrast_map", "contrast_maps", "ContrastMaps", "score_features", "contrast_patch", "contrast_patches",
@@ -203,6 +206,24 @@ class ClassicalParams:
     refine_frac_grey: float = 0.4
     max_detections: int = 200
     gates: tuple[ClassGate, ...] = field(default=DEFAULT_GATES)
+    # People (with a GSD) are also extracted at these further hysteresis levels (low_z, high_z):
+    # one threshold cannot suit every body. Two people side by side make one blob at 3 z and
+    # two at 5 or 7; a cool figure shows only below 3. Every level's candidates
+    # are scored by the MLP person scorer (fitted on all levels' candidates; it learned which
+    # cut of a body is the right box) and the overlapping ones reduced by non-maximum
+    # suppression at person_nms_iou. On HIT-UAV *train* night frames the share of people with
+    # a candidate at IoU >= 0.5 grows from 0.69 (one level) to 0.83 with these three.
+    # The scorer learned from 8-bit frames of one camera at 0.03-0.13 m/px: the levels and the
+    # scorer are used on frames of that kind within (a fifth beyond) that GSD range only, the
+    # base level and the logistic score elsewhere (radiometric frames, a person of 3 x 3 px),
+    # where the MLP would be extrapolating (ClassicalDetector.person_domain).
+    person_levels_z: tuple[tuple[float, float], ...] = ((2.0, 3.0), (4.5, 5.0), (7.0, 7.0))
+    person_nms_iou: float = 0.4
+    person_nms_inside: float = 0.7
+    # The person scorer (a JSON file of vision.mlp.MlpScorer: a name in vision/models or a
+    # path), fitted by `python -m vision.classical_fit HIT_UAV_ROOT train` for person_levels_z;
+    # None: the logistic score_weights on the base level only (the scorer before session 4).
+    person_scorer: str | None = "classical_person.json"
 
     def box_pad(self, kind: ValueKind) -> float:
         """The box padding per side (px) on frames of ``kind``."""
@@ -230,6 +251,13 @@ class ClassicalParams:
             raise InputError(out_of_range("animal_elongation", self.animal_elongation, "1 <= low < high, or None"))
         if self.max_surround_warm is not None and not (0.0 < self.max_surround_warm <= 1.0):
             raise InputError(out_of_range("max_surround_warm", self.max_surround_warm, "0 < value <= 1, or None"))
+        for lv in self.person_levels_z:
+            if not (len(lv) == 2 and all(math.isfinite(v) for v in lv) and 0 < lv[0] <= lv[1]):
+                raise InputError(out_of_range("person_levels_z", self.person_levels_z,
+                                              "pairs (low_z, high_z) with 0 < low_z <= high_z"))
+        if not (0.0 < self.person_nms_iou <= 1.0 and 0.0 < self.person_nms_inside <= 1.0):
+            raise InputError(out_of_range("person_nms_iou, person_nms_inside",
+                                          (self.person_nms_iou, self.person_nms_inside), "0 < share <= 1"))
         if self.min_area_px < 1 or self.max_area_px <= self.min_area_px:
             raise InputError(out_of_range("min_area_px, max_area_px", (self.min_area_px, self.max_area_px),
                                           "1 <= min_area_px < max_area_px"))
@@ -336,11 +364,36 @@ class ContrastMaps:
     # The workspace the maps were made with (see contrast_maps): blob_table reuses it.
     work: dict | None = field(default=None, repr=False)
     local: bool = False  # made by contrast_maps(local=True)
+    # The 4x downsampled background and 1/scale the full-resolution ones were upsampled
+    # from (None: threshold masks at other levels are made at full resolution).
+    background_small: np.ndarray | None = field(default=None, repr=False)
+    inv_scale_small: np.ndarray | None = field(default=None, repr=False)
 
     def z(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
         """``z`` of the window rows r0:r1, cols c0:c1 (float32)."""
         a = self.img[r0:r1, c0:c1].astype(np.float32)
         return (a - self.background[r0:r1, c0:c1]) * self.inv_scale[r0:r1, c0:c1]
+
+    def at_level(self, low_z: float, slot: int = 0) -> "ContrastMaps":
+        """The same model with ``low_mask`` at another growth threshold ``low_z`` (made as
+        :func:`contrast_maps` makes its own: the threshold map at low resolution, upsampled).
+        ``slot`` picks the workspace buffer the mask is written to (masks held at once need
+        different slots)."""
+        h, w = self.img.shape
+        if self.background_small is not None and self.inv_scale_small is not None:
+            thr_small = self.background_small + np.float32(low_z) / self.inv_scale_small
+        else:
+            thr_small = None
+        key = ("low_level", slot)
+        if self.img.dtype == np.uint8:
+            t = (np.clip(np.floor(thr_small), 0, 255).astype(np.uint8) if thr_small is not None else None)
+            thr = (cv2.resize(t, (w, h), interpolation=cv2.INTER_LINEAR) if t is not None else
+                   np.clip(np.floor(self.background + np.float32(low_z) / self.inv_scale), 0, 255).astype(np.uint8))
+        else:
+            thr = (cv2.resize(thr_small, (w, h), interpolation=cv2.INTER_LINEAR) if thr_small is not None else
+                   (self.background + np.float32(low_z) / self.inv_scale).astype(np.float32))
+        low = cv2.compare(self.img, thr, cv2.CMP_GT, dst=_buffer(self.work, key, (h, w), np.uint8))
+        return replace(self, low_mask=low)
 
 
 def _buffer(work: dict | None, key: tuple, shape: tuple[int, ...], dtype: type) -> np.ndarray | None:
@@ -451,7 +504,7 @@ def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z
     sub = f[::8, ::8].astype(np.float32)
     med = _median(sub)
     spread = max(_median(np.abs(sub - med)) * 1.4826, 1e-6)
-    return ContrastMaps(f, bg, inv, low, med, spread, kind, work, local)
+    return ContrastMaps(f, bg, inv, low, med, spread, kind, work, local, bg_small, inv_small)
 
 
 def contrast_map(img: np.ndarray, kind: ValueKind, background_px: int, *, edge_envelope: bool = True) -> np.ndarray:
@@ -492,14 +545,9 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
     split_px = params.split_min_area_px
     gates = params.gates if gates is None else gates
     refine_frac = params.refine_frac_grey if maps.kind == ValueKind.GREY else params.refine_frac
-    direct_px = params.max_area_px
+    direct_px = _direct_px(params, gsd_m, gates, refine_frac)
     if gsd_m and gates:
         split_px = max(split_px, int(2.0 * min(g.typical_m2 for g in gates) / (gsd_m * gsd_m)))
-        direct_px = int(math.ceil(max(g.max_m2 for g in gates) / (gsd_m * gsd_m)))
-        if refine_frac > 0 and any(g.name in _ANIMALS for g in gates):
-            # Animal blobs are measured again after regrowing (a hot body's hysteresis blob
-            # holds its blur tails), so larger ones are kept for that.
-            direct_px *= 4
     # Blobs larger than any target (direct_px) can only yield targets by splitting: warm
     # surfaces of any size (a road across the frame too) are searched for bodies on them.
     big = np.flatnonzero((area > direct_px) & (area >= split_px))
@@ -699,6 +747,21 @@ class ClassicalDetector:
         self._w_generic = np.asarray(self.params.generic_score_weights, np.float64)
         wa = self.params.animal_score_weights
         self._w_animal = {key: np.asarray(wa if wa is not None else w, np.float64) for key, w in _ANIMAL_WEIGHTS.items()}
+        p = self.params
+        self.person_mlp: MlpScorer | None = _person_scorer(p.person_scorer) if p.person_scorer else None
+        if self.person_mlp is not None:
+            fitted = tuple(tuple(float(v) for v in lv) for lv in self.person_mlp.meta.get("levels_z", ()))
+            wanted = tuple(tuple(float(v) for v in lv) for lv in p.person_levels_z)
+            if fitted != wanted or self.person_mlp.n_features != N_PERSON_FEATURES + len(wanted):
+                raise InputError(f"person_scorer {p.person_scorer!r} was fitted for person_levels_z={fitted} "
+                                 f"({self.person_mlp.n_features} features); these parameters ask for {wanted}. "
+                                 "Refit it (`python -m vision.classical_fit HIT_UAV_ROOT train --out FILE`) "
+                                 "or keep the default levels.")
+        # At the extra levels blobs are not split (nor warm surfaces searched): the other levels
+        # cut merged bodies apart (on HIT-UAV train night frames the levels' union covers 0.831 of
+        # the people without splitting there, 0.835 with it, at 1 ms more per frame).
+        self._level_params = tuple(replace(p, low_z=lo, high_z=hi, split_min_area_px=_NO_SPLIT_PX)
+                                   for lo, hi in p.person_levels_z)
 
     def animal_weights(self, kind: ValueKind, local: bool | None = None) -> np.ndarray:
         """The animal score weights for frames of ``kind`` in the locally normalised map
@@ -849,6 +912,12 @@ class ClassicalDetector:
                 shared = tuple(g for loc, gs in channels if loc == local for g in gs)
                 made[local] = (maps, blob_table(maps, p, gsd_m, shared))
             maps, table = made[local]
+            if self._multi_level(gsd_m, gates, local, kind):
+                kept, levels = self.person_candidates(maps, gsd_m, gates, table)
+                if kept:
+                    found = self._detections(maps, kept, gsd_m, (h, w), frame_index, frame_time_s, levels)
+                    dets.extend(_suppress(found, p.person_nms_iou, p.person_nms_inside))
+                continue
             kept = self.candidates(maps, gsd_m, gates, table)
             if kept:
                 dets.extend(self._detections(maps, kept, gsd_m, (h, w), frame_index, frame_time_s))
@@ -857,14 +926,79 @@ class ClassicalDetector:
         dets.sort(key=lambda d: -d.score)
         return dets[: p.max_detections]
 
+    def person_domain(self, gsd_m: float | None, kind: ValueKind) -> bool:
+        """Whether the MLP person scorer applies to frames of ``kind`` at ``gsd_m``: the kind of
+        frame it was fitted on, at a GSD within a fifth beyond the range of its training frames."""
+        m = self.person_mlp
+        if m is None or gsd_m is None:
+            return False
+        kinds = m.meta.get("kinds", [ValueKind.GREY.value])
+        lo, hi = m.meta.get("gsd_m_range") or (0.0, math.inf)
+        return kind.value in kinds and lo / 1.2 <= gsd_m <= hi * 1.2
+
+    def _multi_level(self, gsd_m: float | None, gates: tuple[ClassGate, ...], local: bool, kind: ValueKind) -> bool:
+        """Whether the channel (``gates`` in the ``local`` map) searches people at several levels
+        (with the MLP scorer in its domain only: the logistic person score was fitted on the base level)."""
+        return (bool(self._level_params) and self.person_domain(gsd_m, kind) and not local
+                and any(g.name == "person" for g in gates) and not any(g.name in _ANIMALS for g in gates))
+
+    def person_candidates(self, maps: ContrastMaps, gsd_m: float, gates: tuple[ClassGate, ...] | None = None,
+                          table: dict[str, np.ndarray] | None = None
+                          ) -> tuple[list[tuple[BlobFeatures, str, float]], np.ndarray]:
+        """(candidates, level of each): :meth:`candidates` at the base hysteresis level
+        (``table``, when made) and at each of ``person_levels_z`` (level 1, 2, ...), all
+        of them; overlapping cuts of one body are reduced after scoring."""
+        gates = self.gates if gates is None else gates
+        kept = self.candidates(maps, gsd_m, gates, table)
+        levels = [0] * len(kept)
+        surface = None
+        if any(lp.low_z > self.params.low_z for lp in self._level_params):
+            surface = _surface_mask(maps, self.params, gsd_m, gates)
+        for i, lp in enumerate(self._level_params, start=1):
+            m = maps.at_level(lp.low_z)
+            if surface is not None and lp.low_z > self.params.low_z:
+                # Above the base level a warm surface (road, yard) breaks into body-sized
+                # pieces; the bodies on it are the base level's to find (blob_table's surface rule).
+                cv2.subtract(m.low_mask, surface, dst=m.low_mask)
+            k = self.candidates(m, gsd_m, gates, blob_table(m, lp, gsd_m, gates))
+            kept.extend(k)
+            levels.extend([i] * len(k))
+        return kept, np.asarray(levels, np.int64)
+
+    def person_rows(self, x: np.ndarray, kept: list[tuple[BlobFeatures, str, float]], levels: np.ndarray,
+                    gsd_m: float) -> np.ndarray:
+        """The MLP person scorer's rows from :meth:`feature_rows`' ``x``: its 70 features, the
+        level one-hot (one column per extra level; none at the base level), the log of the
+        blob box's height and width in metres, and 1 (see :data:`PERSON_FEATURE_NAMES`)."""
+        n_lv = len(self._level_params)
+        onehot = np.zeros((len(kept), n_lv))
+        lv = np.asarray(levels, np.int64)
+        sel = lv > 0
+        onehot[np.flatnonzero(sel), lv[sel] - 1] = 1.0
+        hw = np.array([[b.height_px, b.width_px] for b, _, _ in kept], float).reshape(-1, 2)
+        return np.hstack([x[:, :-1], onehot, np.log(np.maximum(hw, 1.0) * gsd_m), x[:, -1:]])
+
     def _detections(self, maps: ContrastMaps, kept: list[tuple[BlobFeatures, str, float]], gsd_m: float | None,
-                    shape: tuple[int, int], frame_index: int | None, frame_time_s: float | None) -> list[Detection]:
+                    shape: tuple[int, int], frame_index: int | None, frame_time_s: float | None,
+                    levels: np.ndarray | None = None) -> list[Detection]:
         p = self.params
         h, w = shape
         x, person = self.feature_rows(maps, kept, gsd_m)
         animal = np.array([cls in _ANIMALS for _, cls, _ in kept], bool)
         x7 = x[:, [0, 1, 2, 3, 4, 5, -1]]
         logit = np.where(person, x @ self._w_person, x7 @ self._w_generic)
+        if person.any() and self.person_domain(gsd_m, maps.kind):
+            sel = np.flatnonzero(person)
+            lv = np.zeros(len(kept), np.int64) if levels is None else np.asarray(levels, np.int64)
+            rows = self.person_rows(x[sel], [kept[i] for i in sel.tolist()], lv[sel], gsd_m)
+            # Left and right are alike from the air: the score is the mean of the body's and its
+            # mirror image's (the patch flipped), so no side of a neighbour is preferred.
+            mlp = 0.5 * (self.person_mlp.logit(rows) + self.person_mlp.logit(mirror_patch(rows)))
+            # A base-level blob keeps its logistic score when that is higher: that score rises
+            # with contrast whatever the shape, so a very warm person-sized blob is never scored
+            # down by a shape the MLP did not see in its training frames (a round 0.65 m disk at
+            # 0.05 m/px: 0.04 by the MLP, 0.98 by the logistic).
+            logit[sel] = np.where(lv[sel] == 0, np.maximum(mlp, logit[sel]), mlp)
         if animal.any():
             xa = animal_feature_rows([kept[i] for i in np.flatnonzero(animal)])
             logit[animal] = xa @ self.animal_weights(maps.kind, maps.local)
@@ -891,6 +1025,87 @@ class ClassicalDetector:
                 frame_time_s=frame_time_s, source=self.name, area_m2=b.area_m2, peak_contrast=b.peak_z,
             ))
         return dets
+
+
+def _direct_px(params: ClassicalParams, gsd_m: float | None, gates: tuple[ClassGate, ...], refine_frac: float) -> int:
+    """Largest blob (px) that can be a target as it is (larger ones only by splitting: a warm surface)."""
+    direct_px = params.max_area_px
+    if gsd_m and gates:
+        direct_px = int(math.ceil(max(g.max_m2 for g in gates) / (gsd_m * gsd_m)))
+        if refine_frac > 0 and any(g.name in _ANIMALS for g in gates):
+            # Animal blobs are measured again after regrowing (a hot body's hysteresis blob
+            # holds its blur tails), so larger ones are kept for that.
+            direct_px *= 4
+    return direct_px
+
+
+def _surface_mask(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
+                  gates: tuple[ClassGate, ...]) -> np.ndarray | None:
+    """255 on the base-level blobs larger than any target of ``gates`` (warm surfaces), else 0;
+    None when there is none."""
+    n, lab, st, _ = cv2.connectedComponentsWithStats(maps.low_mask, connectivity=8, ltype=cv2.CV_32S)
+    refine_frac = params.refine_frac_grey if maps.kind == ValueKind.GREY else params.refine_frac
+    big = st[:, cv2.CC_STAT_AREA] > _direct_px(params, gsd_m, gates, refine_frac)
+    big[0] = False
+    if not big.any():
+        return None
+    return (big.astype(np.uint8) * 255)[lab]
+
+
+def mirror_patch(rows: np.ndarray) -> np.ndarray:
+    """Score rows (person or logistic layout: the 8x8 patch in columns 6..69) with the patch
+    mirrored left to right; the other features do not change in a mirror."""
+    out = np.array(rows, copy=True)
+    n_cells = PATCH_CELLS * PATCH_CELLS
+    patch = out[:, 6:6 + n_cells].reshape(-1, PATCH_CELLS, PATCH_CELLS)
+    out[:, 6:6 + n_cells] = patch[:, :, ::-1].reshape(-1, n_cells)
+    return out
+
+
+def _suppress(dets: list[Detection], iou_max: float, inside_max: float = 1.0) -> list[Detection]:
+    """Greedy non-maximum suppression: by falling score, a detection is dropped when its box
+    overlaps a kept one at IoU >= ``iou_max`` or lies in it (or holds it) for ``inside_max``
+    of the smaller box (one body cut at several levels: the cut at a lower threshold holds
+    the one at a higher)."""
+    if len(dets) < 2:
+        return dets
+    order = sorted(range(len(dets)), key=lambda i: -dets[i].score)
+    b = np.array([[dets[i].top_px, dets[i].left_px, dets[i].bottom_px, dets[i].right_px] for i in order])
+    ih = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None)
+    iw = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None)
+    inter = ih * iw
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    iou = inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
+    inside = inter / np.maximum(np.minimum(area[:, None], area[None, :]), 1e-9)
+    clash = (iou >= iou_max) | (inside >= inside_max)
+    keep = np.ones(len(order), bool)
+    for i in range(len(order)):
+        if keep[i]:
+            later = clash[i].copy()
+            later[: i + 1] = False
+            keep[later] = False
+    return [dets[order[i]] for i in np.flatnonzero(keep).tolist()]
+
+
+_MODELS_DIR = Path(__file__).resolve().parent / "models"
+_NO_SPLIT_PX = 1 << 40
+
+
+@functools.lru_cache(maxsize=8)
+def _read_scorer(path: str, mtime_ns: int) -> MlpScorer:
+    return MlpScorer.read(path)
+
+
+def _person_scorer(name: str) -> MlpScorer:
+    """The MLP person scorer ``name``: a path, or a file name in ``vision/models`` (read once)."""
+    path = Path(name).expanduser()
+    if not path.exists() and not path.is_absolute() and (_MODELS_DIR / name).exists():
+        path = _MODELS_DIR / name
+    if not path.is_file():
+        raise InputError(f"person_scorer {name!r}: no such file (looked in the working folder and in "
+                         f"{_MODELS_DIR}); give a path, None for the logistic score, or refit it with "
+                         "`python -m vision.classical_fit HIT_UAV_ROOT train`.")
+    return _read_scorer(str(path.resolve()), path.stat().st_mtime_ns)
 
 
 def _resolve_overlaps(dets: list[Detection], gates: tuple[ClassGate, ...]) -> list[Detection]:
@@ -1077,6 +1292,13 @@ _PIXEL_GATE = ClassGate("hotspot", 6.0, 90.0, 1500.0)
 
 PATCH_CELLS = 8
 N_SCORE_FEATURES = 6 + PATCH_CELLS * PATCH_CELLS + 1
+# Columns of the MLP person scorer's rows (ClassicalDetector.person_rows) with no extra
+# hysteresis level; each level adds a column ("level_1", ...) before the two size columns.
+PERSON_FEATURE_NAMES: tuple[str, ...] = (
+    ("log_peak_z", "log_mean_z", "fill", "log_aspect", "size_fit", "log1p_global_z")
+    + tuple(f"patch_{r}{c}" for r in range(PATCH_CELLS) for c in range(PATCH_CELLS))
+    + ("log_height_m", "log_width_m", "one"))
+N_PERSON_FEATURES = len(PERSON_FEATURE_NAMES)
 
 
 def patch_side_px(params: ClassicalParams, gsd_m: float | None) -> int:

@@ -28,15 +28,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from vision.classical import N_ANIMAL_FEATURES, ClassicalDetector, ClassicalParams, animal_feature_rows
+from vision.classical import (N_ANIMAL_FEATURES, N_PERSON_FEATURES, ClassicalDetector, ClassicalParams,
+                               animal_feature_rows)
 from vision.evaluate import iou_matrix
 from vision.frame import ValueKind
 from vision.labels import LabelledFrame
+from vision.mlp import MlpScorer, fit_mlp
 
-__all__ = ["candidate_table", "animal_candidate_table", "fit_score_weights", "read_sim_frame"]
+__all__ = ["candidate_table", "animal_candidate_table", "person_candidate_table", "person_feature_names",
+           "fit_person_scorer", "fit_score_weights", "read_sim_frame"]
 
 
 def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *, target: str = "person",
@@ -72,6 +76,58 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
         xs.extend(x)
         ys.extend(np.where(iou >= 0.5, 1, np.where(iou >= 0.2, -1, 0)).tolist())
     return np.array(xs).reshape(-1, 71 if patch else 7), np.array(ys)
+
+
+def person_feature_names(n_levels: int) -> list[str]:
+    """Column names of the MLP person scorer's rows with ``n_levels`` extra hysteresis levels."""
+    from vision.classical import PERSON_FEATURE_NAMES
+
+    names = list(PERSON_FEATURE_NAMES)
+    return names[:-3] + [f"level_{i}" for i in range(1, n_levels + 1)] + names[-3:]
+
+
+def person_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *, mirror: bool = False
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, y, frame): the MLP person scorer's rows of every person candidate the detector
+    makes on ``frames`` (every hysteresis level, :meth:`ClassicalDetector.person_candidates`),
+    its label (1: its box matches a labelled person at IoU >= 0.5, the evaluation's
+    criterion; -1: a near miss, 0.2 <= IoU < 0.5, neither right nor wrong; 0) and the
+    index of its frame. Frames without a GSD are skipped (people are scored with one).
+    ``mirror``: each frame once more mirrored left to right (twice the examples; a person
+    seen from the air is one in the mirror too)."""
+    import cv2
+
+    det = ClassicalDetector(replace(params, person_scorer=None), targets=("person",))
+    xs, ys, fs = [], [], []
+    for fi, fr in enumerate(frames):
+        img = cv2.imread(str(fr.path), cv2.IMREAD_UNCHANGED)
+        if img is None or img.ndim != 2 or not fr.gsd_m:
+            continue
+        kind = ValueKind.GREY if img.dtype == np.uint8 else ValueKind.COUNTS
+        truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes if g.class_name == "person"],
+                         float).reshape(-1, 4)
+        views = [(img, truth)]
+        if mirror:
+            w = img.shape[1]
+            views.append((np.ascontiguousarray(img[:, ::-1]), truth[:, [0, 3, 2, 1]] * [1, -1, 1, -1] + [0, w, 0, w]))
+        for im, tr in views:
+            maps = det.maps(im, kind, fr.gsd_m)
+            kept, levels = det.person_candidates(maps, fr.gsd_m)
+            if not kept:
+                continue
+            x, _ = det.feature_rows(maps, kept, fr.gsd_m)
+            rows = det.person_rows(x, kept, levels, fr.gsd_m)
+            pad = params.box_pad(kind)
+            boxes = np.array([[b.top_px - pad, b.left_px - pad, b.top_px + b.height_px + pad,
+                               b.left_px + b.width_px + pad] for b, _, _ in kept])
+            iou = iou_matrix(boxes, tr).max(axis=1) if len(tr) else np.zeros(len(kept))
+            xs.append(rows)
+            ys.append(np.where(iou >= 0.5, 1, np.where(iou >= 0.2, -1, 0)))
+            fs.append(np.full(len(kept), fi))
+    n = N_PERSON_FEATURES + len(params.person_levels_z)
+    if not xs:
+        return np.zeros((0, n)), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(fs)
 
 
 def read_sim_frame(fr: LabelledFrame, *, radiometric: bool = False) -> tuple[np.ndarray, ValueKind] | None:
@@ -141,6 +197,27 @@ def fit_score_weights(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iteratio
     return w
 
 
+def _is_8bit(path) -> bool:
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    return img is not None and img.dtype == np.uint8
+
+
+def fit_person_scorer(frames: Sequence[LabelledFrame], params: ClassicalParams, *, hidden: int = 32,
+                      l2: float = 30.0, mirror: bool = True, source: str = "") -> MlpScorer:
+    """The MLP person scorer fitted on every level's person candidates of ``frames``
+    (near misses left out), with what it was fitted for in its ``meta``."""
+    x, y, _ = person_candidate_table(frames, params, mirror=mirror)
+    gsds = [f.gsd_m for f in frames if f.gsd_m]
+    kinds = sorted({("grey" if _is_8bit(f.path) else "counts") for f in frames[:: max(1, len(frames) // 20)]})
+    meta = {"mirrored": mirror, "gsd_m_range": [min(gsds), max(gsds)] if gsds else None, "kinds": kinds, "features": person_feature_names(len(params.person_levels_z)),
+            "levels_z": [list(lv) for lv in params.person_levels_z],
+            "low_z": params.low_z, "high_z": params.high_z, "box_pad_px": params.box_pad_px,
+            "data": source, "command": "python -m vision.classical_fit " + source}
+    return fit_mlp(x, y, hidden=hidden, l2=l2, meta=meta)
+
+
 def main(argv: list[str]) -> int:  # pragma: no cover - a maintenance tool
     """``python -m vision.classical_fit HIT_UAV_ROOT [split]`` (people) or
     ``python -m vision.classical_fit --animals SIM_DIR...`` (sheep and cows, train splits)."""
@@ -161,9 +238,21 @@ def main(argv: list[str]) -> int:  # pragma: no cover - a maintenance tool
                 print(f"    ({local}, {radiometric}): (" + ", ".join(f"{float(v):.3f}" for v in wa) + "),")
         print("}")
         return 0
+    out = None
+    if "--out" in argv:
+        i = argv.index("--out")
+        out, argv = argv[i + 1], argv[:i] + argv[i + 2:]
     root, split = argv[0], argv[1] if len(argv) > 1 else "train"
     frames = load_hit_uav(root, split)
-    x, y = candidate_table(frames, replace(ClassicalParams(), box_pad_px=HIT_UAV_BOX_PAD_PX))
+    params = replace(ClassicalParams(), box_pad_px=HIT_UAV_BOX_PAD_PX, person_scorer=None)
+    scorer = fit_person_scorer(frames, params, source=f"{root} {split}")
+    from pathlib import Path
+
+    target = Path(out) if out else Path(__file__).resolve().parent / "models" / "classical_person.json"
+    scorer.write(target)
+    print(f"person scorer: {scorer.meta['rows']} candidates, {scorer.meta['positives']} positive, "
+          f"{scorer.meta['iterations']} iterations -> {target}")
+    x, y = candidate_table(frames, params)
     w = fit_score_weights(x, y)
     print(f"{len(y)} candidates, {(y == 1).sum()} positive, {(y == -1).sum()} near misses")
     print("_SCORE_WEIGHTS = (" + ", ".join(f"{float(v):.4f}" for v in w) + ")")
