@@ -13,7 +13,10 @@ Pipeline, all in pixels of the frame (row, col):
    same thresholds work on 8-bit AGC video, raw counts and degrees Celsius.
 3. **Candidates**: hysteresis threshold (pixels above ``low_z`` connected to
    a pixel above ``high_z``), connected components with statistics; large
-   blobs with several warm cores are split by a watershed.
+   blobs with several warm cores are split by a watershed. People on 8-bit
+   frames are also extracted at three further levels (``person_levels_z``)
+   and scored by an MLP that learned which cut of a body is the right box
+   (:mod:`vision.mlp`; overlapping cuts reduced by non-maximum suppression).
 4. **Features**: area in pixels and, with a ground sample distance, in m^2;
    aspect ratio, fill ratio (compactness of the box), peak and mean
    contrast, the peak's contrast within the whole frame, and for people an
