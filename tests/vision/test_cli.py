@@ -122,3 +122,30 @@ def test_frame_gsd_from_lrf_or_relative_altitude():
     assert frame_gsd_m(big, None) == pytest.approx(40.0 / cam.fx_px, rel=1e-6)
     # Unknown camera and no preset: no GSD rather than a guess.
     assert frame_gsd_m(ThermalFrame(data, ValueKind.COUNTS, pose=pose, meta={"model": "X"}), None) is None
+
+
+def test_base_level_only_flag_gives_the_base_level_detector(tmp_path):
+    """`--base-level-only` reaches the classical detector: on an 8-bit frame at 0.06 m/px (in the
+    MLP scorer's domain) of two people side by side and a faint third (+20 grey levels: found
+    only below the base level's seed), detect reports what the base-level detector reports, and
+    without the flag what the default one does: the faint person too (3 against 2)."""
+    from tests.vision.test_classical_levels import _two_people
+    from thermal_sar.pipelines.detect import make_detector
+
+    assert make_detector("classical").person_mlp is not None
+    assert make_detector("classical", base_level_only=True).person_mlp is None
+    rr, cc = np.mgrid[0:512, 0:640]
+    faint = 20.0 * np.exp(-((rr - 120) ** 2 / (2 * 6.5**2) + (cc - 450) ** 2 / (2 * 3.2**2)))
+    img = np.clip(np.round(_two_people(12.0) + faint), 0, 255).astype(np.uint8)
+    (tmp_path / "in").mkdir()
+    cv2.imwrite(str(tmp_path / "in" / "pair.png"), img)
+    got = {}
+    for name, flag in (("default", []), ("base", ["--base-level-only"])):
+        out = tmp_path / name
+        assert main(["detect", str(tmp_path / "in"), "--out", str(out), "--gsd-m", "0.06", "--target", "person",
+                     "--no-annotate", *flag]) == 0
+        got[name] = sorted(round(d["score"], 6) for d in json.loads((out / "detections.json").read_text())["detections"])
+    for name, base in (("default", False), ("base", True)):
+        want = make_detector("classical", targets=["person"], base_level_only=base).detect(img, gsd_m=0.06)
+        assert got[name] == sorted(round(d.score, 6) for d in want)
+    assert len(got["default"]) == 3 and len(got["base"]) == 2

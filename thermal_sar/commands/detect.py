@@ -23,13 +23,18 @@ import click
               help="Invert a colour palette back to a scalar.")
 @click.option("--threads", type=int, default=2, show_default=True, help="onnxruntime threads (yolo).")
 @click.option("--no-annotate", is_flag=True, help="Do not write annotated PNGs.")
-def detect(frames, detector, model, out_dir, gsd_m, camera, targets, polarity, palette, threads, no_annotate):
+@click.option("--base-level-only", is_flag=True,
+              help="Classical: people at one threshold level with the logistic score, no MLP scorer "
+                   "(~3.5x faster on 8-bit frames, fewer people found at night).")
+def detect(frames, detector, model, out_dir, gsd_m, camera, targets, polarity, palette, threads, no_annotate,
+           base_level_only):
     """Detect heat signatures in FRAMES (images, radiometric JPEGs, folders, videos)."""
     from rich.progress import Progress
 
     from thermal_sar.pipelines.detect import expand_inputs, make_detector, run_detect
 
-    det = make_detector(detector, model=model, targets=targets or None, threads=threads)
+    det = make_detector(detector, model=model, targets=targets or None, threads=threads,
+                        base_level_only=base_level_only)
     paths = expand_inputs(frames)
     with Progress(transient=True) as bar:
         task = bar.add_task("detecting", total=len(paths))

@@ -40,12 +40,14 @@ _DJI_PRESETS = {"ZH20T": "h20t", "ZH20N": "h20t", "M30T": "m30t", "M3T": "mavic3
 
 def make_detector(name: str, *, model: str | Path | None = None, targets: Sequence[str] | None = None,
                   threads: int = 2, score_threshold: float | None = None, box_pad_px: float = 0.0,
-                  box_pad_grey_px: float | None = None) -> Detector:
+                  box_pad_grey_px: float | None = None, base_level_only: bool = False) -> Detector:
     """The detector called ``name`` (classical or yolo).
 
     ``box_pad_px`` widens the classical detector's boxes (the warm blob) on
     every side, to match a labelling convention with loose boxes;
-    ``box_pad_grey_px`` on 8-bit frames (None: the same).
+    ``box_pad_grey_px`` on 8-bit frames (None: the same). ``base_level_only``:
+    the classical detector searches people at one threshold level with the
+    logistic score (no MLP scorer): ~3.5x faster on 8-bit frames, fewer people found.
     """
     if name == "classical":
         from dataclasses import replace
@@ -53,8 +55,10 @@ def make_detector(name: str, *, model: str | Path | None = None, targets: Sequen
         from vision.classical import ClassicalParams
 
         grey = None if box_pad_grey_px is None else float(box_pad_grey_px)
-        return ClassicalDetector(replace(ClassicalParams(), box_pad_px=float(box_pad_px), box_pad_grey_px=grey),
-                                 targets=tuple(targets) if targets else None)
+        params = replace(ClassicalParams(), box_pad_px=float(box_pad_px), box_pad_grey_px=grey)
+        if base_level_only:
+            params = replace(params, person_scorer=None)
+        return ClassicalDetector(params, targets=tuple(targets) if targets else None)
     if name == "yolo":
         from vision.yolo import YoloDetector
 
