@@ -378,25 +378,27 @@ class ContrastMaps:
         return (a - self.background[r0:r1, c0:c1]) * self.inv_scale[r0:r1, c0:c1]
 
     def at_level(self, low_z: float, slot: int = 0) -> "ContrastMaps":
-        """The same model with ``low_mask`` at another growth threshold ``low_z`` (made as
-        :func:`contrast_maps` makes its own: the threshold map at low resolution, upsampled).
-        ``slot`` picks the workspace buffer the mask is written to (masks held at once need
-        different slots)."""
-        h, w = self.img.shape
-        if self.background_small is not None and self.inv_scale_small is not None:
-            thr_small = self.background_small + np.float32(low_z) / self.inv_scale_small
-        else:
-            thr_small = None
-        key = ("low_level", slot)
-        if self.img.dtype == np.uint8:
-            t = (np.clip(np.floor(thr_small), 0, 255).astype(np.uint8) if thr_small is not None else None)
-            thr = (cv2.resize(t, (w, h), interpolation=cv2.INTER_LINEAR) if t is not None else
-                   np.clip(np.floor(self.background + np.float32(low_z) / self.inv_scale), 0, 255).astype(np.uint8))
-        else:
-            thr = (cv2.resize(thr_small, (w, h), interpolation=cv2.INTER_LINEAR) if thr_small is not None else
-                   (self.background + np.float32(low_z) / self.inv_scale).astype(np.float32))
-        low = cv2.compare(self.img, thr, cv2.CMP_GT, dst=_buffer(self.work, key, (h, w), np.uint8))
-        return replace(self, low_mask=low)
+        """The same model with ``low_mask`` at another growth threshold ``low_z``, made as
+        :func:`contrast_maps` makes its own (:func:`_low_mask`). ``slot`` picks the workspace
+        buffer the mask is written to (masks held at once need different slots)."""
+        small = self.background_small is not None and self.inv_scale_small is not None
+        bg, inv = (self.background_small, self.inv_scale_small) if small else (self.background, self.inv_scale)
+        return replace(self, low_mask=_low_mask(self.img, bg, inv, low_z, self.work, ("low_level", slot)))
+
+
+def _low_mask(f: np.ndarray, bg: np.ndarray, inv: np.ndarray, low_z: float, work: dict | None,
+              key: tuple) -> np.ndarray:
+    """255 where ``f`` is above ``bg + low_z / inv``, else 0 (into ``work[key]``). The threshold
+    map is made at the resolution of ``bg`` and ``inv`` and upsampled linearly when that is
+    lower than ``f``'s, so no full-frame ``z`` is built."""
+    h, w = f.shape
+    thr = bg + np.float32(low_z) / inv
+    if f.dtype == np.uint8:
+        # img > t  <=>  img > floor(t) for integer grey levels; 255 means nothing passes.
+        thr = np.clip(np.floor(thr), 0, 255).astype(np.uint8)
+    if thr.shape != (h, w):
+        thr = cv2.resize(thr, (w, h), dst=_buffer(work, ("thr",), (h, w), thr.dtype), interpolation=cv2.INTER_LINEAR)
+    return cv2.compare(f, thr, cv2.CMP_GT, dst=_buffer(work, key, (h, w), np.uint8))
 
 
 def _buffer(work: dict | None, key: tuple, shape: tuple[int, ...], dtype: type) -> np.ndarray | None:
@@ -495,15 +497,7 @@ def contrast_maps(img: np.ndarray, kind: ValueKind, background_px: int, *, low_z
                     interpolation=cv2.INTER_LINEAR)
     inv = cv2.resize(inv_small, (w, h), dst=_buffer(work, ("inv", local), (h, w), np.float32),
                      interpolation=cv2.INTER_LINEAR)
-    thr_small = bg_small + np.float32(low_z) / inv_small
-    if f.dtype == np.uint8:
-        # img > t  <=>  img > floor(t) for integer grey levels; 255 means nothing passes.
-        thr = cv2.resize(np.clip(np.floor(thr_small), 0, 255).astype(np.uint8), (w, h),
-                         dst=_buffer(work, ("thr",), (h, w), np.uint8), interpolation=cv2.INTER_LINEAR)
-    else:
-        thr = cv2.resize(thr_small, (w, h), dst=_buffer(work, ("thr",), (h, w), np.float32),
-                         interpolation=cv2.INTER_LINEAR)
-    low = cv2.compare(f, thr, cv2.CMP_GT, dst=_buffer(work, ("low", local), (h, w), np.uint8))
+    low = _low_mask(f, bg_small, inv_small, low_z, work, ("low", local))
     sub = f[::8, ::8].astype(np.float32)
     med = _median(sub)
     spread = max(_median(np.abs(sub - med)) * 1.4826, 1e-6)
@@ -763,6 +757,12 @@ class ClassicalDetector:
         # At the extra levels blobs are not split (nor warm surfaces searched): the other levels
         # cut merged bodies apart (on HIT-UAV train night frames the levels' union covers 0.831 of
         # the people without splitting there, 0.835 with it, at 1 ms more per frame).
+        # The scorer's domain: the kinds of frame and (a fifth beyond) the GSD range it was fitted on.
+        self._person_domain: tuple[tuple[str, ...], float, float] | None = None
+        if self.person_mlp is not None:
+            gsd_lo, gsd_hi = self.person_mlp.meta.get("gsd_m_range") or (0.0, math.inf)
+            kinds = tuple(self.person_mlp.meta.get("kinds", [ValueKind.GREY.value]))
+            self._person_domain = (kinds, gsd_lo / 1.2, gsd_hi * 1.2)
         self._level_params = tuple(replace(p, low_z=lo, high_z=hi, split_min_area_px=_NO_SPLIT_PX)
                                    for lo, hi in p.person_levels_z)
 
@@ -932,12 +932,10 @@ class ClassicalDetector:
     def person_domain(self, gsd_m: float | None, kind: ValueKind) -> bool:
         """Whether the MLP person scorer applies to frames of ``kind`` at ``gsd_m``: the kind of
         frame it was fitted on, at a GSD within a fifth beyond the range of its training frames."""
-        m = self.person_mlp
-        if m is None or gsd_m is None:
+        if self._person_domain is None or gsd_m is None:
             return False
-        kinds = m.meta.get("kinds", [ValueKind.GREY.value])
-        lo, hi = m.meta.get("gsd_m_range") or (0.0, math.inf)
-        return kind.value in kinds and lo / 1.2 <= gsd_m <= hi * 1.2
+        kinds, lo, hi = self._person_domain
+        return kind.value in kinds and lo <= gsd_m <= hi
 
     def _multi_level(self, gsd_m: float | None, gates: tuple[ClassGate, ...], local: bool, kind: ValueKind) -> bool:
         """Whether the channel (``gates`` in the ``local`` map) searches people at several levels
@@ -1072,22 +1070,30 @@ def _suppress(dets: list[Detection], iou_max: float, inside_max: float = 1.0) ->
     the one at a higher)."""
     if len(dets) < 2:
         return dets
-    order = sorted(range(len(dets)), key=lambda i: -dets[i].score)
-    b = np.array([[dets[i].top_px, dets[i].left_px, dets[i].bottom_px, dets[i].right_px] for i in order])
-    ih = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None)
-    iw = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None)
-    inter = ih * iw
-    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    order = sorted(dets, key=lambda d: -d.score)
+    inter, area = _overlaps(order)
     iou = inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
     inside = inter / np.maximum(np.minimum(area[:, None], area[None, :]), 1e-9)
-    clash = (iou >= iou_max) | (inside >= inside_max)
+    return _greedy_keep(order, (iou >= iou_max) | (inside >= inside_max))
+
+
+def _overlaps(dets: list[Detection]) -> tuple[np.ndarray, np.ndarray]:
+    """(pairwise intersection areas, box areas) of the detections' boxes."""
+    b = np.array([[d.top_px, d.left_px, d.bottom_px, d.right_px] for d in dets])
+    ih = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None)
+    iw = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None)
+    return ih * iw, (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+
+
+def _greedy_keep(order: list[Detection], clash: np.ndarray) -> list[Detection]:
+    """Walking ``order`` (best first), keep a detection unless it clashes with one kept before."""
     keep = np.ones(len(order), bool)
     for i in range(len(order)):
         if keep[i]:
             later = clash[i].copy()
             later[: i + 1] = False
             keep[later] = False
-    return [dets[order[i]] for i in np.flatnonzero(keep).tolist()]
+    return [d for d, k in zip(order, keep) if k]
 
 
 _MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -1122,18 +1128,8 @@ def _resolve_overlaps(dets: list[Detection], gates: tuple[ClassGate, ...]) -> li
         return (-(g.fit(d.area_m2) if g is not None and d.area_m2 is not None else 0.0), -d.score)
 
     order = sorted(dets, key=rank)
-    b = np.array([[d.top_px, d.left_px, d.bottom_px, d.right_px] for d in order])
-    ih = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None)
-    iw = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None)
-    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    clash = ih * iw >= 0.5 * np.minimum(area[:, None], area[None, :])
-    keep = np.ones(len(order), bool)
-    for i in range(len(order)):
-        if keep[i]:
-            later = clash[i].copy()
-            later[: i + 1] = False
-            keep[later] = False
-    return [d for d, k in zip(order, keep) if k]
+    inter, area = _overlaps(order)
+    return _greedy_keep(order, inter >= 0.5 * np.minimum(area[:, None], area[None, :]))
 
 
 _ANIMALS = ("sheep", "cow")

@@ -87,23 +87,25 @@ def person_feature_names(n_levels: int) -> list[str]:
 
 
 def person_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *, mirror: bool = False
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(X, y, frame): the MLP person scorer's rows of every person candidate the detector
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, set[str]]:
+    """(X, y, frame, kinds): the MLP person scorer's rows of every person candidate the detector
     makes on ``frames`` (every hysteresis level, :meth:`ClassicalDetector.person_candidates`),
     its label (1: its box matches a labelled person at IoU >= 0.5, the evaluation's
     criterion; -1: a near miss, 0.2 <= IoU < 0.5, neither right nor wrong; 0) and the
-    index of its frame. Frames without a GSD are skipped (people are scored with one).
+    index of its frame, and the kinds of frame read (``ValueKind`` values). Frames without a
+    GSD are skipped (people are scored with one).
     ``mirror``: each frame once more mirrored left to right (twice the examples; a person
     seen from the air is one in the mirror too)."""
     import cv2
 
     det = ClassicalDetector(replace(params, person_scorer=None), targets=("person",))
-    xs, ys, fs = [], [], []
+    xs, ys, fs, kinds = [], [], [], set()
     for fi, fr in enumerate(frames):
         img = cv2.imread(str(fr.path), cv2.IMREAD_UNCHANGED)
         if img is None or img.ndim != 2 or not fr.gsd_m:
             continue
         kind = ValueKind.GREY if img.dtype == np.uint8 else ValueKind.COUNTS
+        kinds.add(kind.value)
         truth = np.array([[g.top_px, g.left_px, g.bottom_px, g.right_px] for g in fr.boxes if g.class_name == "person"],
                          float).reshape(-1, 4)
         views = [(img, truth)]
@@ -126,8 +128,8 @@ def person_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalPar
             fs.append(np.full(len(kept), fi))
     n = N_PERSON_FEATURES + len(params.person_levels_z)
     if not xs:
-        return np.zeros((0, n)), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.vstack(xs), np.concatenate(ys), np.concatenate(fs)
+        return np.zeros((0, n)), np.zeros(0, np.int64), np.zeros(0, np.int64), kinds
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(fs), kinds
 
 
 def read_sim_frame(fr: LabelledFrame, *, radiometric: bool = False) -> tuple[np.ndarray, ValueKind] | None:
@@ -197,21 +199,14 @@ def fit_score_weights(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iteratio
     return w
 
 
-def _is_8bit(path) -> bool:
-    import cv2
-
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    return img is not None and img.dtype == np.uint8
-
-
 def fit_person_scorer(frames: Sequence[LabelledFrame], params: ClassicalParams, *, hidden: int = 32,
                       l2: float = 30.0, mirror: bool = True, source: str = "") -> MlpScorer:
     """The MLP person scorer fitted on every level's person candidates of ``frames``
     (near misses left out), with what it was fitted for in its ``meta``."""
-    x, y, _ = person_candidate_table(frames, params, mirror=mirror)
-    gsds = [f.gsd_m for f in frames if f.gsd_m]
-    kinds = sorted({("grey" if _is_8bit(f.path) else "counts") for f in frames[:: max(1, len(frames) // 20)]})
-    meta = {"mirrored": mirror, "gsd_m_range": [min(gsds), max(gsds)] if gsds else None, "kinds": kinds, "features": person_feature_names(len(params.person_levels_z)),
+    x, y, frame, kinds = person_candidate_table(frames, params, mirror=mirror)
+    gsds = [frames[i].gsd_m for i in np.unique(frame).tolist()]
+    meta = {"mirrored": mirror, "gsd_m_range": [min(gsds), max(gsds)] if gsds else None, "kinds": sorted(kinds),
+            "features": person_feature_names(len(params.person_levels_z)),
             "levels_z": [list(lv) for lv in params.person_levels_z],
             "low_z": params.low_z, "high_z": params.high_z, "box_pad_px": params.box_pad_px,
             "data": source, "command": "python -m vision.classical_fit " + source}
