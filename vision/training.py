@@ -365,6 +365,7 @@ class TrainConfig:
     project: str = "runs/train"
     name: str = "thermal_sar_yolo"
     threads: int | None = None  # torch CPU threads; None: every core (ultralytics would use cores - 1)
+    time_h: float | None = None  # train for this long: ultralytics re-fits `epochs` (and the schedule) after epoch 1
 
     def __post_init__(self) -> None:
         if self.imgsz_px < 32 or self.imgsz_px % 32:
@@ -385,6 +386,11 @@ class TrainConfig:
                              f"< epochs={self.epochs}.")
         if self.close_mosaic < 0:
             raise InputError(f"close_mosaic={self.close_mosaic!r} is out of range: allowed >= 0 (>= epochs: no mosaic).")
+        if self.time_h is not None and not (0.0 < self.time_h <= 1000.0):
+            raise InputError(f"time_h={self.time_h!r} is out of range: allowed 0 < time_h <= 1000 hours, or None "
+                             "(train for `epochs`).")
+        if not str(self.device).strip():
+            raise InputError("device='' is empty: allowed 'cpu', a CUDA index such as '0', or a list such as '0,1'.")
 
 
 def train_kwargs(config: TrainConfig, data_yaml: str | os.PathLike[str], *, from_weights: bool = False) -> dict[str, Any]:
@@ -398,6 +404,7 @@ def train_kwargs(config: TrainConfig, data_yaml: str | os.PathLike[str], *, from
     kw.pop("model")
     kw["imgsz"] = kw.pop("imgsz_px")
     kw.pop("threads")
+    kw["time"] = kw.pop("time_h")  # ultralytics: hours; None trains for `epochs`
     kw["nbs"] = config.nbs or config.batch
     kw.update(
         data=str(Path(data_yaml).resolve()),

@@ -216,12 +216,20 @@ def test_train_kwargs_from_weights_keep_the_loaded_weights():
     assert kw["pretrained"] is True and kw["warmup_epochs"] == 0 and kw["close_mosaic"] == 4
 
 
+def test_train_kwargs_time_budget_and_device():
+    kw = train_kwargs(TrainConfig(device="0", workers=12, time_h=0.125), "d.yaml")
+    assert kw["time"] == 0.125 and kw["device"] == "0" and kw["workers"] == 12
+    assert "time_h" not in kw
+    assert train_kwargs(TrainConfig(), "d.yaml")["time"] is None  # None: ultralytics trains for `epochs`
+
+
 @pytest.mark.parametrize(
     ("changes", "match"),
     [({"imgsz_px": 500}, "imgsz_px"), ({"batch": 0}, "batch"), ({"batch": 16, "nbs": 8}, "nbs"),
      ({"lr0": 0.0}, "lr0"), ({"threads": 0}, "threads"), ({"workers": -1}, "workers"),
      ({"warmup_epochs": -1.0}, "warmup_epochs"), ({"epochs": 2, "warmup_epochs": 2.0}, "warmup_epochs"),
-     ({"close_mosaic": -1}, "close_mosaic")],
+     ({"close_mosaic": -1}, "close_mosaic"), ({"time_h": 0.0}, "time_h"), ({"time_h": 2000.0}, "time_h"),
+     ({"device": " "}, "device")],
 )
 def test_train_config_rejects_bad_values(changes, match):
     with pytest.raises(InputError, match=match):

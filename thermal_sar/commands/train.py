@@ -32,6 +32,13 @@ import click
 @click.option("--close-mosaic", type=int, default=5, show_default=True,
               help="Train the last N epochs without mosaic augmentation.")
 @click.option("--threads", type=int, default=None, help="torch CPU threads [default: every core].")
+@click.option("--device", default="cpu", show_default=True,
+              help="Where to train: cpu, or a CUDA device index such as 0.")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Data-loading processes (on a GPU machine, most of its cores).")
+@click.option("--time-h", "time_h", type=float, default=None,
+              help="Train for this many hours instead of --epochs: after the first epoch the epoch count "
+                   "(and the learning-rate schedule and --close-mosaic) is fitted to the time.")
 @click.option("--keep-negatives", type=float, default=1.0, show_default=True,
               help="Fraction of training images without targets to keep (seeded choice); val is never thinned.")
 @click.option("--drop-unknown", is_flag=True, help="Drop boxes of classes other than person, sheep, cow, dog.")
@@ -58,6 +65,9 @@ def train(
     warmup_epochs: float,
     close_mosaic: int,
     threads: int | None,
+    device: str,
+    workers: int,
+    time_h: float | None,
     keep_negatives: float,
     drop_unknown: bool,
     work_dir: str,
@@ -87,7 +97,8 @@ def train(
         raise InputError("--data is missing: allowed one or more datasets. Hint: --data ../shared/data/thermal/hit_uav")
     config = TrainConfig(model=model_yaml, imgsz_px=imgsz_px, epochs=epochs, batch=batch, lr0=lr0,
                          warmup_epochs=warmup_epochs, close_mosaic=close_mosaic,
-                         threads=threads, project=project, name=name)
+                         threads=threads, device=device, workers=workers, time_h=time_h,
+                         project=project, name=name)
     outcome = train_and_export(data, Path(out_onnx), config=config, work_dir=Path(work_dir),
                                keep_negatives=keep_negatives, drop_unknown=drop_unknown, resume_from=resume_from,
                                start_weights=start_weights, input_hw=hw)
