@@ -60,6 +60,8 @@ __all__ = [
     "TrainOutcome",
     "resolve_sources",
     "train_and_export",
+    "PayloadSummary",
+    "write_device_payload",
 ]
 
 # Project-wide YOLO class ids. The order is part of the shipped model's contract.
@@ -675,3 +677,121 @@ def train_and_export(
     best = weights / "best.pt" if (weights / "best.pt").is_file() else weights / "last.pt"
     exported = export_onnx(best, out_onnx, config_dir=config_dir, input_hw=input_hw)
     return TrainOutcome(merge, weights, exported)
+
+
+# --------------------------------------------------------------------------- training on another machine
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadSummary:
+    """What :func:`write_device_payload` wrote (see ``vision/models/device_train.py``)."""
+
+    out_dir: Path
+    images_per_split: Mapping[str, int]
+    val_skipped: int
+    size_bytes: int
+    start_weights: Path | None
+
+
+def _payload_image(src: Path, dst_stem: Path, jpeg_quality: int | None) -> Path:
+    """Copy ``src`` (links followed), or re-encode it as a JPEG: grey when its channels are equal."""
+    if jpeg_quality is None:
+        dst = dst_stem.with_suffix(src.suffix.lower())
+        shutil.copyfile(src, dst)
+        return dst
+    import cv2
+    import numpy as np
+
+    img = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise SarIOError(f"image {str(src)!r} cannot be read. Hint: check the file, or leave jpeg_quality=None to copy it.")
+    if img.dtype != np.uint8:
+        raise FormatError(f"image {str(src)!r} is {img.dtype}: a JPEG payload holds 8-bit frames only. "
+                          "Hint: jpeg_quality=None copies the files as they are.")
+    if img.ndim == 3:
+        bgr = img[..., :3]
+        img = bgr[..., 0] if np.array_equal(bgr[..., 0], bgr[..., 1]) and np.array_equal(bgr[..., 0], bgr[..., 2]) else bgr
+    dst = dst_stem.with_suffix(".jpg")
+    if not cv2.imwrite(str(dst), img, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]):
+        raise SarIOError(f"cannot write {str(dst)!r}. Hint: check free space and permissions.")
+    return dst
+
+
+def write_device_payload(
+    data: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    config: TrainConfig,
+    start_weights: str | os.PathLike[str] | None = None,
+    work_dir: str | os.PathLike[str] = "datasets",
+    keep_negatives: float = 1.0,
+    drop_unknown: bool = False,
+    jpeg_quality: int | None = 78,
+    val_from: Sequence[str] | None = None,
+    config_dir: str | os.PathLike[str] = ".yolo",
+) -> PayloadSummary:
+    """Write what ``vision/models/device_train.py`` needs to train on a machine without this project.
+
+    ``out_dir`` gets ``kwargs.json`` (:func:`train_kwargs` of ``config``),
+    ``data/`` (the merged dataset, files copied, not linked), ``yolo/`` (the
+    offline config folder with its fonts) and ``start.pt`` when ``start_weights``
+    is given. To fit a size limit on what can be sent, ``jpeg_quality`` re-encodes
+    every image as a JPEG (grey when its three channels are equal; ``None``
+    copies the files as they are), and ``val_from`` keeps only the val images
+    of those sources (merged names begin with the source folder's name, e.g.
+    ``sim-sheep``); None keeps every val image. The merge is the one
+    :func:`train_and_export` makes (same seed, same negatives kept).
+    """
+    if jpeg_quality is not None and not (1 <= jpeg_quality <= 100):
+        raise InputError(f"jpeg_quality={jpeg_quality!r} is out of range: allowed 1..100, or None to copy the files.")
+    if start_weights is not None and not Path(start_weights).is_file():
+        raise SarIOError(f"start_weights={str(start_weights)!r} does not exist. Hint: runs/train/<name>/weights/last.pt.")
+    out = Path(out_dir)
+    if (out / "data").exists():
+        shutil.rmtree(out / "data")
+    sources = resolve_sources(data, work_dir)
+    merge = merge_datasets(sources, Path(work_dir) / "payload-merged", drop_unknown=drop_unknown,
+                           keep_negatives=keep_negatives, seed=config.seed)
+    root = merge.data_yaml.parent
+    tags = set(val_from) if val_from is not None else None
+    counts: dict[str, int] = {}
+    skipped = 0
+    for split in ("train", "val", "test"):
+        img_dir = root / "images" / split
+        if not img_dir.is_dir():
+            continue
+        (out / "data" / "images" / split).mkdir(parents=True, exist_ok=True)
+        (out / "data" / "labels" / split).mkdir(parents=True, exist_ok=True)
+        for image in sorted(img_dir.iterdir()):
+            if image.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            if split != "train" and tags is not None and image.name.split("__", 1)[0] not in tags:
+                skipped += 1
+                continue
+            _payload_image(image, out / "data" / "images" / split / image.stem, jpeg_quality)
+            label = _label_path(image)
+            (out / "data" / "labels" / split / f"{image.stem}.txt").write_text(
+                label.read_text(encoding="utf-8") if label.is_file() else "", encoding="utf-8")
+            counts[split] = counts.get(split, 0) + 1
+    if not counts.get("val"):
+        raise InputError(f"val_from={list(val_from or [])!r} left no val images: allowed the names of sources with "
+                         f"val images. Hint: merged names begin with the source folder's name, e.g. sim-sheep.")
+    lines = ["path: data"] + [f"{s}: images/{s}" for s in ("train", "val", "test") if counts.get(s)]
+    lines += ["names:"] + [f"  {i}: {n}" for i, n in enumerate(merge.names)]
+    data_yaml = out / "data" / "data.yaml"
+    data_yaml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kw = train_kwargs(config, data_yaml, from_weights=start_weights is not None)
+    kw["model"] = config.model
+    (out / "kwargs.json").write_text(json.dumps(kw, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    fonts = prepare_config_dir(config_dir)
+    (out / "yolo").mkdir(parents=True, exist_ok=True)
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        shutil.copyfile(fonts / name, out / "yolo" / name)
+    start = None
+    if start_weights is not None:
+        start = out / "start.pt"
+        shutil.copyfile(start_weights, start)
+    elif (out / "start.pt").exists():
+        (out / "start.pt").unlink()
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    return PayloadSummary(out, counts, skipped, size, start)

@@ -28,6 +28,7 @@ from vision.training import (
     require_training_stack,
     resolve_sources,
     train_kwargs,
+    write_device_payload,
     write_sidecar,
 )
 
@@ -287,6 +288,92 @@ def test_train_command_refuses_resume_with_weights(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "--resume and --weights" in err and err.count("\n") == 1
     assert not (tmp_path / "m.onnx").exists()
+
+
+# ------------------------------------------------------------------ a payload for training on another machine
+
+
+def _payload_sources(tmp_path: Path) -> tuple[Path, Path]:
+    """Two datasets: 'sim-a' (grey PNGs, train + val) and 'cam' (a colour JPEG, train + val)."""
+    a = _dataset(tmp_path / "sim-a", ["sheep", "person"], {"train": {"s1.png": "0 0.5 0.5 0.2 0.2", "s2.png": ""},
+                                                             "val": {"v1.png": "1 0.5 0.5 0.1 0.3"}})
+    b = _dataset(tmp_path / "cam", ["person"], {"train": {"c1.png": "0 0.4 0.4 0.1 0.1"}, "val": {"c2.png": ""}})
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (16, 20, 3), dtype=np.uint8)).save(tmp_path / "cam" / "images" / "train" / "c1.png")
+    return a, b
+
+
+def test_device_payload_holds_data_kwargs_fonts_and_weights(tmp_path: Path):
+    a, b = _payload_sources(tmp_path)
+    pt = tmp_path / "w.pt"
+    pt.write_bytes(b"weights")
+    cfg = TrainConfig(imgsz_px=768, batch=32, device="0", workers=15, time_h=0.12, warmup_epochs=2.0)
+    out = tmp_path / "payload"
+    p = write_device_payload([a, b], out, config=cfg, start_weights=pt, work_dir=tmp_path / "work",
+                             jpeg_quality=90, val_from=["sim-a"])
+    assert dict(p.images_per_split) == {"train": 3, "val": 1} and p.val_skipped == 1
+    assert sorted(f.name for f in (out / "data" / "images" / "val").iterdir()) == ["sim-a__v1.jpg"]
+    assert (out / "data" / "labels" / "val" / "sim-a__v1.txt").read_text() == "0 0.5 0.5 0.1 0.3\n"  # person: id 1 there, 0 here
+    assert (out / "data" / "labels" / "train" / "sim-a__s2.txt").read_text() == ""  # a negative stays a negative
+    import cv2
+
+    grey = cv2.imread(str(out / "data" / "images" / "train" / "sim-a__s1.jpg"), cv2.IMREAD_UNCHANGED)
+    colour = cv2.imread(str(out / "data" / "images" / "train" / "cam__c1.jpg"), cv2.IMREAD_UNCHANGED)
+    assert grey.shape == (8, 10) and colour.shape == (16, 20, 3)  # grey only where the channels were equal
+    doc = yaml.safe_load((out / "data" / "data.yaml").read_text())
+    assert doc["path"] == "data" and doc["names"] == dict(enumerate(CLASS_NAMES))
+    kw = json.loads((out / "kwargs.json").read_text())
+    assert kw["time"] == 0.12 and kw["device"] == "0" and kw["imgsz"] == 768 and kw["pretrained"] is True
+    assert kw["nbs"] == 32 and kw["amp"] is False and kw["model"] == "yolo11n.yaml"
+    assert (out / "start.pt").read_bytes() == b"weights"
+    assert p.size_bytes == sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if font.is_file() or importlib.util.find_spec("matplotlib") is not None:
+        assert (out / "yolo" / "Arial.ttf").stat().st_size > 1000
+    # written again without weights and copying the files: no stale start.pt, the original bytes
+    write_device_payload([a], out, config=TrainConfig(), work_dir=tmp_path / "work", jpeg_quality=None)
+    assert not (out / "start.pt").exists()
+    assert (out / "data" / "images" / "train" / "sim-a__s1.png").read_bytes() == \
+        (tmp_path / "sim-a" / "images" / "train" / "s1.png").read_bytes()
+    assert not (out / "data" / "images" / "train" / "cam__c1.jpg").exists()
+
+
+def test_device_payload_refuses_bad_values_before_writing(tmp_path: Path):
+    a, _ = _payload_sources(tmp_path)
+    with pytest.raises(InputError, match="jpeg_quality=0"):
+        write_device_payload([a], tmp_path / "p", config=TrainConfig(), work_dir=tmp_path / "w", jpeg_quality=0)
+    with pytest.raises(SarIOError, match="start_weights"):
+        write_device_payload([a], tmp_path / "p", config=TrainConfig(), start_weights=tmp_path / "none.pt",
+                             work_dir=tmp_path / "w")
+    assert not (tmp_path / "p").exists()
+    with pytest.raises(InputError, match="left no val images"):
+        write_device_payload([a], tmp_path / "p", config=TrainConfig(), work_dir=tmp_path / "w", val_from=["other"])
+
+
+def test_train_command_writes_a_device_payload_without_the_train_extra(tmp_path: Path, capsys):
+    a, _ = _payload_sources(tmp_path)
+    rc = main(["train", "--data", str(a), "--work-dir", str(tmp_path / "w"), "--device-payload", str(tmp_path / "p"),
+               "--device", "0", "--time-h", "0.5", "--payload-jpeg-quality", "0"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "device_train.py" in out and "train 2, val 1" in out
+    kw = json.loads((tmp_path / "p" / "kwargs.json").read_text())
+    assert kw["time"] == 0.5 and kw["device"] == "0" and kw["pretrained"] is False
+    assert (tmp_path / "p" / "data" / "images" / "train" / "sim-a__s1.png").is_file()
+
+
+def test_device_script_reads_results_without_polars(tmp_path: Path):
+    import runpy
+
+    ns = runpy.run_path(str(MODELS / "device_train.py"))
+    csv_path = tmp_path / "results.csv"
+    csv_path.write_text("epoch, metrics/mAP50(B)\n1,0.5\n2,0.75\n")
+
+    class Trainer:
+        csv = csv_path
+
+    assert ns["_results_without_polars"](Trainer()) == {"epoch": [1.0, 2.0], "metrics/mAP50(B)": [0.5, 0.75]}
+    Trainer.csv = tmp_path / "absent.csv"
+    assert ns["_results_without_polars"](Trainer()) == {}
 
 
 # ------------------------------------------------------------------ the shipped model

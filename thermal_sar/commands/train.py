@@ -53,6 +53,15 @@ import click
 @click.option("--export-hw", "export_hw", default=None, metavar="H,W",
               help="Export a fixed rectangular input, height,width (e.g. 512,640 for 640x512 cameras: no "
                    "letterbox padding, a fifth less computation). Default: square, the training size.")
+@click.option("--device-payload", "payload_dir", type=click.Path(file_okay=False), default=None,
+              help="Do not train: write what vision/models/device_train.py needs to train on another machine "
+                   "(a GPU box with torch and the ultralytics wheel, without this project) into this folder.")
+@click.option("--payload-jpeg-quality", type=click.IntRange(0, 100), default=78, show_default=True,
+              help="With --device-payload: re-encode images as JPEG at this quality (grey when their channels "
+                   "are equal) to keep the payload small; 0 copies the files as they are.")
+@click.option("--payload-val-from", "payload_val_from", multiple=True, metavar="SOURCE",
+              help="With --device-payload: keep only these sources' val images (merged names begin with the "
+                   "source folder's name, e.g. sim-sheep); repeat. Default: every val image.")
 def train(
     data: tuple[str, ...],
     out_onnx: str,
@@ -76,6 +85,9 @@ def train(
     resume_from: str | None,
     export_only: str | None,
     export_hw: str | None,
+    payload_dir: str | None,
+    payload_jpeg_quality: int,
+    payload_val_from: tuple[str, ...],
 ) -> None:
     """Train YOLO on sim and HIT-UAV data, offline, then export ONNX for onnxruntime.
 
@@ -88,6 +100,22 @@ def train(
     if resume_from and start_weights:
         raise InputError("--resume and --weights were both given: allowed one. Hint: --resume continues an "
                          "interrupted run; --weights starts a new run from finished weights.")
+    config = TrainConfig(model=model_yaml, imgsz_px=imgsz_px, epochs=epochs, batch=batch, lr0=lr0,
+                         warmup_epochs=warmup_epochs, close_mosaic=close_mosaic,
+                         threads=threads, device=device, workers=workers, time_h=time_h,
+                         project=project, name=name)
+    if payload_dir:
+        if not data:
+            raise InputError("--data is missing: allowed one or more datasets for --device-payload.")
+        from vision.training import write_device_payload
+
+        p = write_device_payload(data, Path(payload_dir), config=config, start_weights=start_weights,
+                                 work_dir=Path(work_dir), keep_negatives=keep_negatives, drop_unknown=drop_unknown,
+                                 jpeg_quality=payload_jpeg_quality or None, val_from=list(payload_val_from) or None)
+        split_text = ", ".join(f"{k} {v}" for k, v in p.images_per_split.items())
+        click.echo(f"wrote {p.out_dir} ({p.size_bytes / 2**20:.1f} MiB; images: {split_text}; val images left out: "
+                   f"{p.val_skipped}). On the GPU machine: python3 vision/models/device_train.py {p.out_dir} OUT_DIR")
+        return
     require_training_stack()
     if export_only:
         ex = export_onnx(Path(export_only), Path(out_onnx), input_hw=hw)
@@ -95,10 +123,6 @@ def train(
         return
     if not data and not resume_from:
         raise InputError("--data is missing: allowed one or more datasets. Hint: --data ../shared/data/thermal/hit_uav")
-    config = TrainConfig(model=model_yaml, imgsz_px=imgsz_px, epochs=epochs, batch=batch, lr0=lr0,
-                         warmup_epochs=warmup_epochs, close_mosaic=close_mosaic,
-                         threads=threads, device=device, workers=workers, time_h=time_h,
-                         project=project, name=name)
     outcome = train_and_export(data, Path(out_onnx), config=config, work_dir=Path(work_dir),
                                keep_negatives=keep_negatives, drop_unknown=drop_unknown, resume_from=resume_from,
                                start_weights=start_weights, input_hw=hw)
