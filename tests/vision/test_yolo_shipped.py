@@ -14,9 +14,9 @@ from vision.yolo import YoloDetector
 
 def test_shipped_model_finds_hit_uav_people():
     """HIT-UAV val, every third frame (97 frames, 399 people), score >= 0.01, IoU 0.5, as
-    `thermal-sar eval`. Measured with the session-5 model (608 x 768 input): AP50 0.849,
-    recall at precision >= 0.6 0.902 (the whole val split: 0.894 / 0.934; the model it
-    replaced: 0.778 / 0.822 on these frames). Floors ~0.04 below the measured figures."""
+    `thermal-sar eval`. Measured with the session-5 model (gpu2, 608 x 768 input): AP50 0.848,
+    recall at precision >= 0.6 0.905 (the whole val split: 0.895 / 0.936; the session-4 model:
+    0.778 / 0.822 on these frames). Floors ~0.04 below the measured figures."""
     from vision.evaluate import _class_result, match_frame
     from vision.io import read_frame
     from vision.labels import load_hit_uav
