@@ -29,6 +29,7 @@ from geo.errors import (
     SarIOError,
     TerrainError,
 )
+from geo.dji_xmp import dji_number, dji_xmp_tags
 from geo.frames import LocalFrame, UtmFrame, enu_from_geodetic, geodetic_from_enu, utm_epsg_for
 from geo.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.raycast import CameraView, GroundHits, HeightGrid, intersect_rays
@@ -56,6 +57,8 @@ __all__ = [
     # coordinates
     "AltRef", "GeoPoint", "check_lat_lon", "parse_lat_lon", "inverse", "distance_m", "bearing_deg",
     "destination", "compass_word", "wgs84_to_gcj02", "gcj02_to_wgs84",
+    # DJI camera metadata
+    "dji_xmp_tags", "dji_number",
     # frames
     "LocalFrame", "UtmFrame", "utm_epsg_for", "enu_from_geodetic", "geodetic_from_enu",
     # terrain

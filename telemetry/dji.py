@@ -11,18 +11,14 @@ our geotagging.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from geo.camera import CameraPose, MountMode
+from geo.dji_xmp import dji_xmp_tags
 from geo.errors import FormatError, SarIOError
 
 __all__ = ["DjiPose", "LrfTarget", "read_dji_pose", "parse_dji_xmp"]
-
-_ATTR = re.compile(rb'drone-dji:(\w+)="([^"]*)"')
-_ELEM = re.compile(rb"<drone-dji:(\w+)>([^<]*)</drone-dji:\1>")
-
 
 @dataclass(frozen=True, slots=True)
 class LrfTarget:
@@ -63,15 +59,12 @@ class DjiPose:
 
 
 def parse_dji_xmp(data: bytes, *, name: str = "image") -> DjiPose:
-    """Parse the ``drone-dji:`` tags out of a JPEG's bytes."""
-    start = data.find(b"<x:xmpmeta")
-    end = data.find(b"</x:xmpmeta>", start)
-    if start < 0 or end < 0:
-        raise FormatError(f"{name}: no XMP packet found. Hint: only DJI images carry drone-dji tags; "
-                          "images re-saved by editors may have lost them.")
-    xmp = data[start:end]
-    tags = {k.decode(): v.decode("utf-8", "replace").strip() for k, v in _ATTR.findall(xmp)}
-    tags.update({k.decode(): v.decode("utf-8", "replace").strip() for k, v in _ELEM.findall(xmp)})
+    """Parse the ``drone-dji:`` tags out of a JPEG's bytes (:func:`geo.dji_xmp.dji_xmp_tags`); strict:
+    a missing or malformed position, altitude or gimbal angle is a :class:`FormatError` naming the tag."""
+    tags = dji_xmp_tags(data)
+    if not tags:
+        raise FormatError(f"{name}: no XMP packet with drone-dji tags found. Hint: only DJI images carry "
+                          "drone-dji tags; images re-saved by editors may have lost them.")
 
     def num(key: str, default: float | None = None) -> float:
         if key not in tags or tags[key] == "":

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import struct
 from dataclasses import dataclass
 
 import numpy as np
 
 from geo.camera import CameraPose, MountMode
+from geo.dji_xmp import dji_number, dji_xmp_tags
 from geo.errors import FormatError, SarError
 from vision.frame import FrameFlag, LrfTarget, ThermalFrame, ValueKind
 
@@ -245,34 +245,10 @@ def raw_to_temperature_c(raw: np.ndarray, cal: FlirCalibration) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- DJI XMP
 
-_XMP_ATTR = re.compile(r"(?:drone-dji|DJI):(\w+)=\"([^\"]*)\"")
-_XMP_ELEM = re.compile(r"<(?:drone-dji|DJI):(\w+)>([^<]*)</")
-
-
 def parse_dji_xmp(data: bytes) -> dict[str, str]:
-    """The ``drone-dji:`` / ``DJI:`` XMP tags of a file as strings (empty when none)."""
-    i = data.find(b"<x:xmpmeta")
-    if i < 0:
-        return {}
-    j = data.find(b"</x:xmpmeta>", i)
-    text = data[i:j if j > 0 else i + 65536].decode("utf-8", "replace")
-    tags = dict(_XMP_ELEM.findall(text))
-    tags.update(_XMP_ATTR.findall(text))
-    return tags
+    """The ``drone-dji:`` / ``DJI:`` XMP tags of a file as strings (empty when none): :func:`geo.dji_xmp.dji_xmp_tags`."""
+    return dji_xmp_tags(data)
 
-
-def _num(tags: dict[str, str], *names: str) -> float | None:
-    for n in names:
-        v = tags.get(n)
-        if v is None or v.strip() == "":
-            continue
-        try:
-            x = float(v)
-        except ValueError:
-            continue
-        if math.isfinite(x):
-            return x
-    return None
 
 
 def pose_from_xmp(tags: dict[str, str], exif_gps: tuple[float, float, float] | None = None) -> CameraPose | None:
@@ -281,9 +257,9 @@ def pose_from_xmp(tags: dict[str, str], exif_gps: tuple[float, float, float] | N
     Position from ``GpsLatitude``/``GpsLongitude`` (or EXIF GPS when the XMP
     lacks them, as on the XT2), altitude from ``AbsoluteAltitude`` (AMSL).
     """
-    lat = _num(tags, "GpsLatitude", "Latitude")
-    lon = _num(tags, "GpsLongitude", "GpsLongtitude", "Longitude")
-    alt = _num(tags, "AbsoluteAltitude")
+    lat = dji_number(tags, "GpsLatitude", "Latitude")
+    lon = dji_number(tags, "GpsLongitude", "GpsLongtitude", "Longitude")
+    alt = dji_number(tags, "AbsoluteAltitude")
     if (lat is None or lon is None) and exif_gps is not None:
         lat, lon = exif_gps[0], exif_gps[1]
         alt = alt if alt is not None else exif_gps[2]
@@ -292,12 +268,12 @@ def pose_from_xmp(tags: dict[str, str], exif_gps: tuple[float, float, float] | N
     try:
         return CameraPose(
             lat_deg=lat, lon_deg=lon, alt_amsl_m=alt,
-            roll_deg=_num(tags, "FlightRollDegree") or 0.0,
-            pitch_deg=_num(tags, "FlightPitchDegree") or 0.0,
-            yaw_deg=_num(tags, "FlightYawDegree") or 0.0,
-            gimbal_roll_deg=_num(tags, "GimbalRollDegree") or 0.0,
-            gimbal_pitch_deg=_num(tags, "GimbalPitchDegree") if _num(tags, "GimbalPitchDegree") is not None else -90.0,
-            gimbal_yaw_deg=_num(tags, "GimbalYawDegree") or 0.0,
+            roll_deg=dji_number(tags, "FlightRollDegree") or 0.0,
+            pitch_deg=dji_number(tags, "FlightPitchDegree") or 0.0,
+            yaw_deg=dji_number(tags, "FlightYawDegree") or 0.0,
+            gimbal_roll_deg=dji_number(tags, "GimbalRollDegree") or 0.0,
+            gimbal_pitch_deg=pitch if (pitch := dji_number(tags, "GimbalPitchDegree")) is not None else -90.0,
+            gimbal_yaw_deg=dji_number(tags, "GimbalYawDegree") or 0.0,
             mount_mode=MountMode.EARTH,
         )
     except SarError:
@@ -306,15 +282,15 @@ def pose_from_xmp(tags: dict[str, str], exif_gps: tuple[float, float, float] | N
 
 def lrf_from_xmp(tags: dict[str, str]) -> LrfTarget | None:
     """The laser rangefinder target, or None when absent or without a return (distance 0)."""
-    d = _num(tags, "LRFTargetDistance")
-    lat = _num(tags, "LRFTargetLat")
-    lon = _num(tags, "LRFTargetLon")
+    d = dji_number(tags, "LRFTargetDistance")
+    lat = dji_number(tags, "LRFTargetLat")
+    lon = dji_number(tags, "LRFTargetLon")
     if d is None or lat is None or lon is None or d <= 0 or (lat == 0 and lon == 0):
         return None
     if tags.get("LRFStatus", "Normal").strip().lower() not in ("normal", ""):
         return None
     try:
-        return LrfTarget(lat, lon, d, _num(tags, "LRFTargetAlt"), _num(tags, "LRFTargetAbsAlt"))
+        return LrfTarget(lat, lon, d, dji_number(tags, "LRFTargetAlt"), dji_number(tags, "LRFTargetAbsAlt"))
     except SarError:
         return None
 

@@ -58,3 +58,14 @@ def test_missing_xmp_is_a_format_error():
         parse_dji_xmp(b"\xff\xd8\xff\xe0 not xmp", name="x.jpg")
     with pytest.raises(FormatError, match="Latitude is missing"):
         parse_dji_xmp(b'<x:xmpmeta drone-dji:AbsoluteAltitude="+1"></x:xmpmeta>', name="x.jpg")
+
+
+def test_pose_from_the_older_dji_prefix_and_element_form():
+    data = (b'<x:xmpmeta><rdf:Description DJI:Latitude="46.5" DJI:Longitude="8.1" DJI:AbsoluteAltitude="900.0" '
+            b'DJI:GimbalYawDegree="12.0"><DJI:GimbalPitchDegree>-60.5</DJI:GimbalPitchDegree>'
+            b"</rdf:Description></x:xmpmeta>")
+    p = parse_dji_xmp(data, name="xt2.jpg")
+    assert (p.lat_deg, p.lon_deg, p.abs_alt_m, p.gimbal_pitch_deg, p.gimbal_yaw_deg) == (46.5, 8.1, 900.0, -60.5, 12.0)
+    assert p.rel_alt_m == 0.0 and p.lrf is None
+    with pytest.raises(FormatError, match=r"drone-dji:GimbalPitchDegree='x' is not a number"):
+        parse_dji_xmp(data.replace(b"-60.5", b"x"), name="xt2.jpg")
