@@ -747,39 +747,53 @@ def write_device_payload(
     if start_weights is not None and not Path(start_weights).is_file():
         raise SarIOError(f"start_weights={str(start_weights)!r} does not exist. Hint: runs/train/<name>/weights/last.pt.")
     out = Path(out_dir)
-    if (out / "data").exists():
-        shutil.rmtree(out / "data")
     sources = resolve_sources(data, work_dir)
     merge = merge_datasets(sources, Path(work_dir) / "payload-merged", drop_unknown=drop_unknown,
                            keep_negatives=keep_negatives, seed=config.seed)
     root = merge.data_yaml.parent
     tags = set(val_from) if val_from is not None else None
+    eval_splits = [s for s in ("val", "test") if (root / "images" / s).is_dir()]
+    if tags is not None and not any(p.name.split("__", 1)[0] in tags
+                                    for s in eval_splits for p in (root / "images" / s).iterdir()):
+        raise InputError(f"val_from={list(tags)!r} leaves no val images: allowed the names of sources with val "
+                         "images. Hint: merged names begin with the source folder's name, e.g. sim-sheep.")
+    # Written beside the old payload's data and swapped in at the end: a failure leaves the old one whole.
+    staging = out / ".data.partial"
+    if staging.exists():
+        shutil.rmtree(staging)
     counts: dict[str, int] = {}
     skipped = 0
-    for split in ("train", "val", "test"):
-        img_dir = root / "images" / split
-        if not img_dir.is_dir():
-            continue
-        (out / "data" / "images" / split).mkdir(parents=True, exist_ok=True)
-        (out / "data" / "labels" / split).mkdir(parents=True, exist_ok=True)
-        for image in sorted(img_dir.iterdir()):
-            if image.suffix.lower() not in IMAGE_SUFFIXES:
+    try:
+        for split in ("train", "val", "test"):
+            img_dir = root / "images" / split
+            if not img_dir.is_dir():
                 continue
-            if split != "train" and tags is not None and image.name.split("__", 1)[0] not in tags:
-                skipped += 1
-                continue
-            _payload_image(image, out / "data" / "images" / split / image.stem, jpeg_quality)
-            label = _label_path(image)
-            (out / "data" / "labels" / split / f"{image.stem}.txt").write_text(
-                label.read_text(encoding="utf-8") if label.is_file() else "", encoding="utf-8")
-            counts[split] = counts.get(split, 0) + 1
-    if not counts.get("val"):
-        raise InputError(f"val_from={list(val_from or [])!r} left no val images: allowed the names of sources with "
-                         f"val images. Hint: merged names begin with the source folder's name, e.g. sim-sheep.")
-    lines = ["path: data"] + [f"{s}: images/{s}" for s in ("train", "val", "test") if counts.get(s)]
-    lines += ["names:"] + [f"  {i}: {n}" for i, n in enumerate(merge.names)]
+            (staging / "images" / split).mkdir(parents=True, exist_ok=True)
+            (staging / "labels" / split).mkdir(parents=True, exist_ok=True)
+            for image in sorted(img_dir.iterdir()):
+                if image.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                if split != "train" and tags is not None and image.name.split("__", 1)[0] not in tags:
+                    skipped += 1
+                    continue
+                _payload_image(image, staging / "images" / split / image.stem, jpeg_quality)
+                label = _label_path(image)
+                (staging / "labels" / split / f"{image.stem}.txt").write_text(
+                    label.read_text(encoding="utf-8") if label.is_file() else "", encoding="utf-8")
+                counts[split] = counts.get(split, 0) + 1
+        if not counts.get("val"):
+            raise InputError("the datasets have no val images: ultralytics needs a val split. "
+                             "Hint: add a source with val images (e.g. a `thermal-sar sim dataset` folder).")
+        lines = ["path: data"] + [f"{s}: images/{s}" for s in ("train", "val", "test") if counts.get(s)]
+        lines += ["names:"] + [f"  {i}: {n}" for i, n in enumerate(merge.names)]
+        (staging / "data.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if (out / "data").exists():
+        shutil.rmtree(out / "data")
+    staging.rename(out / "data")
     data_yaml = out / "data" / "data.yaml"
-    data_yaml.write_text("\n".join(lines) + "\n", encoding="utf-8")
     kw = train_kwargs(config, data_yaml, from_weights=start_weights is not None)
     kw["model"] = config.model
     (out / "kwargs.json").write_text(json.dumps(kw, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -346,8 +346,25 @@ def test_device_payload_refuses_bad_values_before_writing(tmp_path: Path):
         write_device_payload([a], tmp_path / "p", config=TrainConfig(), start_weights=tmp_path / "none.pt",
                              work_dir=tmp_path / "w")
     assert not (tmp_path / "p").exists()
-    with pytest.raises(InputError, match="left no val images"):
+    with pytest.raises(InputError, match="leaves no val images"):
         write_device_payload([a], tmp_path / "p", config=TrainConfig(), work_dir=tmp_path / "w", val_from=["other"])
+    assert not (tmp_path / "p").exists()  # refused before anything was written
+    no_val = _dataset(tmp_path / "nv", ["sheep"], {"train": {"n1.png": "0 0.5 0.5 0.2 0.2"}})
+    with pytest.raises(InputError, match="no val images"):
+        write_device_payload([no_val], tmp_path / "p", config=TrainConfig(), work_dir=tmp_path / "w")
+    assert not (tmp_path / "p" / "data").exists() and not (tmp_path / "p" / ".data.partial").exists()
+
+
+def test_device_payload_that_fails_leaves_the_previous_one_whole(tmp_path: Path):
+    a, _ = _payload_sources(tmp_path)
+    out = tmp_path / "p"
+    write_device_payload([a], out, config=TrainConfig(), work_dir=tmp_path / "w")
+    before = sorted(str(f.relative_to(out)) for f in (out / "data").rglob("*"))
+    (tmp_path / "sim-a" / "images" / "train" / "s3.png").write_bytes(b"not a png")
+    with pytest.raises(SarIOError, match="cannot be read"):
+        write_device_payload([a], out, config=TrainConfig(), work_dir=tmp_path / "w")
+    assert sorted(str(f.relative_to(out)) for f in (out / "data").rglob("*")) == before
+    assert not (out / ".data.partial").exists()
 
 
 def test_train_command_writes_a_device_payload_without_the_train_extra(tmp_path: Path, capsys):
