@@ -96,11 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"frames: {len(frames)} x {frames[0].shape[1]}x{frames[0].shape[0]} ({what}), fastest of {a.repeats} runs")
     print(f"baseline: 5x5 Gaussian blur {blur_rate:9.1f} /s")
 
-    from vision.classical import ClassicalDetector
-
     from dataclasses import replace
 
-    from vision.classical import ClassicalParams
+    from vision.classical import ClassicalDetector, ClassicalParams
 
     pairs = list(zip(frames, gsds))
     person = ClassicalDetector(targets=("person",))

@@ -52,7 +52,8 @@ from vision.mlp import MlpScorer
 __all__ = ["ClassGate", "DEFAULT_GATES", "ClassicalParams", "ClassicalDetector", "BlobFeatures", "blob_features", "blob_table",
            "contrast_map", "contrast_maps", "ContrastMaps", "score_features", "contrast_patch", "contrast_patches",
            "patch_side_px", "animal_feature_rows", "N_ANIMAL_FEATURES",
-           "animal_shape_factor", "body_shape"]
+           "animal_shape_factor", "body_shape", "PERSON_FEATURE_NAMES", "N_PERSON_FEATURES", "person_feature_names",
+           "mirror_patch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,14 +531,10 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
     blobs at once; only blobs to be split are measured one by one.
     """
     empty = {k: np.zeros(0) for k in _COLUMNS}
-    low = maps.low_mask
-    n_on = cv2.countNonZero(low)
-    if n_on == 0:
+    comps = _components(maps.low_mask, maps.work, "labels")
+    if comps is None:
         return empty
-    # 16-bit labels are twice as fast; fewer lit pixels than 65535 cannot make more labels.
-    ltype = cv2.CV_16U if n_on < 65535 else cv2.CV_32S
-    lab = _buffer(maps.work, ("labels", ltype), low.shape, np.uint16 if ltype == cv2.CV_16U else np.int32)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(low, labels=lab, connectivity=8, ltype=ltype)
+    labels, stats = comps
     area = stats[:, cv2.CC_STAT_AREA]
     split_px = params.split_min_area_px
     gates = params.gates if gates is None else gates
@@ -746,6 +743,8 @@ class ClassicalDetector:
         self._w_animal = {key: np.asarray(wa if wa is not None else w, np.float64) for key, w in _ANIMAL_WEIGHTS.items()}
         p = self.params
         self.person_mlp: MlpScorer | None = _person_scorer(p.person_scorer) if p.person_scorer else None
+        # The scorer's domain: the kinds of frame and (a fifth beyond) the GSD range it was fitted on.
+        self._person_domain: tuple[tuple[str, ...], float, float] | None = None
         if self.person_mlp is not None:
             fitted = tuple(tuple(float(v) for v in lv) for lv in self.person_mlp.meta.get("levels_z", ()))
             wanted = tuple(tuple(float(v) for v in lv) for lv in p.person_levels_z)
@@ -754,15 +753,12 @@ class ClassicalDetector:
                                  f"({self.person_mlp.n_features} features); these parameters ask for {wanted}. "
                                  "Refit it (`python -m vision.classical_fit HIT_UAV_ROOT train --out FILE`) "
                                  "or keep the default levels.")
-        # At the extra levels blobs are not split (nor warm surfaces searched): the other levels
-        # cut merged bodies apart (on HIT-UAV train night frames the levels' union covers 0.831 of
-        # the people without splitting there, 0.835 with it, at 1 ms more per frame).
-        # The scorer's domain: the kinds of frame and (a fifth beyond) the GSD range it was fitted on.
-        self._person_domain: tuple[tuple[str, ...], float, float] | None = None
-        if self.person_mlp is not None:
             gsd_lo, gsd_hi = self.person_mlp.meta.get("gsd_m_range") or (0.0, math.inf)
             kinds = tuple(self.person_mlp.meta.get("kinds", [ValueKind.GREY.value]))
             self._person_domain = (kinds, gsd_lo / 1.2, gsd_hi * 1.2)
+        # At the extra levels blobs are not split (nor warm surfaces searched): the other levels
+        # cut merged bodies apart (on HIT-UAV train night frames the levels' union covers 0.831 of
+        # the people without splitting there, 0.835 with it, at 1 ms more per frame).
         self._level_params = tuple(replace(p, low_z=lo, high_z=hi, split_min_area_px=_NO_SPLIT_PX)
                                    for lo, hi in p.person_levels_z)
 
@@ -970,7 +966,7 @@ class ClassicalDetector:
                     gsd_m: float) -> np.ndarray:
         """The MLP person scorer's rows from :meth:`feature_rows`' ``x``: its 70 features, the
         level one-hot (one column per extra level; none at the base level), the log of the
-        blob box's height and width in metres, and 1 (see :data:`PERSON_FEATURE_NAMES`)."""
+        blob box's height and width in metres, and 1 (named by :func:`person_feature_names`)."""
         n_lv = len(self._level_params)
         onehot = np.zeros((len(kept), n_lv))
         lv = np.asarray(levels, np.int64)
@@ -1040,17 +1036,37 @@ def _direct_px(params: ClassicalParams, gsd_m: float | None, gates: tuple[ClassG
     return direct_px
 
 
+def _components(mask: np.ndarray, work: dict | None, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(labels, stats) of the 8-connected components of ``mask`` (labels into ``work[(key, type)]``);
+    None when nothing is lit."""
+    n_on = cv2.countNonZero(mask)
+    if n_on == 0:
+        return None
+    # 16-bit labels are twice as fast; fewer lit pixels than 65535 cannot make more labels.
+    ltype = cv2.CV_16U if n_on < 65535 else cv2.CV_32S
+    lab = _buffer(work, (key, ltype), mask.shape, np.uint16 if ltype == cv2.CV_16U else np.int32)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, labels=lab, connectivity=8, ltype=ltype)
+    return labels, stats
+
+
 def _surface_mask(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
                   gates: tuple[ClassGate, ...]) -> np.ndarray | None:
     """255 on the base-level blobs larger than any target of ``gates`` (warm surfaces), else 0;
     None when there is none."""
-    n, lab, st, _ = cv2.connectedComponentsWithStats(maps.low_mask, connectivity=8, ltype=cv2.CV_32S)
-    refine_frac = params.refine_frac_grey if maps.kind == ValueKind.GREY else params.refine_frac
-    big = st[:, cv2.CC_STAT_AREA] > _direct_px(params, gsd_m, gates, refine_frac)
-    big[0] = False
-    if not big.any():
+    comps = _components(maps.low_mask, maps.work, "surface_labels")
+    if comps is None:
         return None
-    return (big.astype(np.uint8) * 255)[lab]
+    labels, st = comps
+    refine_frac = params.refine_frac_grey if maps.kind == ValueKind.GREY else params.refine_frac
+    big = np.flatnonzero(st[1:, cv2.CC_STAT_AREA] > _direct_px(params, gsd_m, gates, refine_frac)) + 1
+    if big.size == 0:
+        return None
+    out = np.zeros(labels.shape, np.uint8)
+    for i in big.tolist():  # few surfaces: each painted within its own box
+        x, y, w, h = (int(v) for v in st[i, :4])
+        box = out[y:y + h, x:x + w]
+        box[labels[y:y + h, x:x + w] == i] = 255
+    return out
 
 
 def mirror_patch(rows: np.ndarray) -> np.ndarray:
@@ -1298,6 +1314,12 @@ PERSON_FEATURE_NAMES: tuple[str, ...] = (
     + tuple(f"patch_{r}{c}" for r in range(PATCH_CELLS) for c in range(PATCH_CELLS))
     + ("log_height_m", "log_width_m", "one"))
 N_PERSON_FEATURES = len(PERSON_FEATURE_NAMES)
+
+
+def person_feature_names(n_levels: int) -> list[str]:
+    """Column names of :meth:`ClassicalDetector.person_rows` with ``n_levels`` extra hysteresis levels."""
+    names = list(PERSON_FEATURE_NAMES)
+    return names[:-3] + [f"level_{i}" for i in range(1, n_levels + 1)] + names[-3:]
 
 
 def patch_side_px(params: ClassicalParams, gsd_m: float | None) -> int:

@@ -33,7 +33,7 @@ from dataclasses import replace
 import numpy as np
 
 from vision.classical import (N_ANIMAL_FEATURES, N_PERSON_FEATURES, ClassicalDetector, ClassicalParams,
-                               animal_feature_rows)
+                               animal_feature_rows, person_feature_names)
 from vision.evaluate import iou_matrix
 from vision.frame import ValueKind
 from vision.labels import LabelledFrame
@@ -76,14 +76,6 @@ def candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *,
         xs.extend(x)
         ys.extend(np.where(iou >= 0.5, 1, np.where(iou >= 0.2, -1, 0)).tolist())
     return np.array(xs).reshape(-1, 71 if patch else 7), np.array(ys)
-
-
-def person_feature_names(n_levels: int) -> list[str]:
-    """Column names of the MLP person scorer's rows with ``n_levels`` extra hysteresis levels."""
-    from vision.classical import PERSON_FEATURE_NAMES
-
-    names = list(PERSON_FEATURE_NAMES)
-    return names[:-3] + [f"level_{i}" for i in range(1, n_levels + 1)] + names[-3:]
 
 
 def person_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalParams, *, mirror: bool = False

@@ -422,3 +422,14 @@ def test_write_sidecar_rectangular_input(tmp_path: Path):
     assert json.loads(p.read_text())["imgsz"] == [512, 640]
     with pytest.raises(InputError, match="multiple of 32"):
         write_sidecar(tmp_path / "m.onnx", ["person"], (500, 640))
+
+
+def test_train_command_refuses_a_device_payload_with_resume_or_export(tmp_path: Path, capsys):
+    a, _ = _payload_sources(tmp_path)
+    pt = tmp_path / "last.pt"
+    pt.write_bytes(b"weights")
+    for flag in ("--resume", "--export-only"):
+        rc = main(["train", "--data", str(a), "--device-payload", str(tmp_path / "p"), flag, str(pt)])
+        err = capsys.readouterr().err
+        assert rc == 2 and "--device-payload" in err and err.count("\n") == 1
+    assert not (tmp_path / "p").exists()

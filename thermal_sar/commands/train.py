@@ -105,6 +105,9 @@ def train(
                          threads=threads, device=device, workers=workers, time_h=time_h,
                          project=project, name=name)
     if payload_dir:
+        if resume_from or export_only:
+            raise InputError("--device-payload was given with --resume or --export-only: allowed alone. Hint: the "
+                             "payload starts a new run (--weights for a start); resume or export where it ran.")
         if not data:
             raise InputError("--data is missing: allowed one or more datasets for --device-payload.")
         from vision.training import write_device_payload

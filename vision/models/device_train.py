@@ -7,11 +7,12 @@ training step of ``vision.training.run_training`` and nothing else, so it runs
 there with the ``ultralytics`` wheel alone:
 
     # on the project machine: the merged dataset, the start weights and the arguments
-    python -c "from vision.training import TrainConfig, train_kwargs; import json; ..."  # see MODEL_CARD.md
+    thermal-sar train --data ... [training options] --device 0 --device-payload PAYLOAD_DIR
     # on the GPU machine
     python3 vision/models/device_train.py PAYLOAD_DIR OUT_DIR
 
-``PAYLOAD_DIR`` holds ``kwargs.json`` (written by ``vision.training.train_kwargs``),
+``PAYLOAD_DIR`` (``vision.training.write_device_payload``) holds ``kwargs.json``
+(``vision.training.train_kwargs``),
 ``data/`` (a merged dataset with its ``data.yaml``), ``yolo/`` (the offline
 ``YOLO_CONFIG_DIR`` with its fonts) and optionally ``start.pt`` (weights to start
 from). ``OUT_DIR`` receives ``last.pt`` and ``best.pt`` without optimiser state,
@@ -51,6 +52,10 @@ def main(payload: Path, out: Path) -> int:
     overrides = json.loads(os.environ.get("DEVICE_TRAIN_OVERRIDES", "{}"))  # for a dry run on a CPU
     kw.update(overrides)
     data_dir = (payload / "data").resolve()
+    # A label cache from a run elsewhere names that machine's image paths: ultralytics would
+    # trust it and find no images. It is rebuilt from the labels.
+    for cache in data_dir.glob("labels/*.cache"):
+        cache.unlink()
     text = (data_dir / "data.yaml").read_text(encoding="utf-8").splitlines()
     text = [f"path: {data_dir}" if line.startswith("path:") else line for line in text]
     (data_dir / "data.yaml").write_text("\n".join(text) + "\n", encoding="utf-8")
@@ -73,8 +78,8 @@ def main(payload: Path, out: Path) -> int:
           f"cuda {torch.cuda.is_available()} {torch.cuda.get_device_name(0) if torch.cuda.is_available() else ''}",
           flush=True)
     start = payload / "start.pt"
-    model = ultralytics.YOLO(str(start) if start.is_file() else kw.pop("model", "yolo11n.yaml"))
-    kw.pop("model", None)
+    model_yaml = kw.pop("model", "yolo11n.yaml")
+    model = ultralytics.YOLO(str(start) if start.is_file() else model_yaml)
     kw["pretrained"] = start.is_file()
     print("train(" + json.dumps(kw, sort_keys=True) + ")", flush=True)
     try:
