@@ -15,8 +15,11 @@ Pipeline, all in pixels of the frame (row, col):
    a pixel above ``high_z``), connected components with statistics; large
    blobs with several warm cores are split by a watershed. People on 8-bit
    frames are also extracted at three further levels (``person_levels_z``)
-   and scored by an MLP that learned which cut of a body is the right box
-   (:mod:`vision.mlp`; overlapping cuts reduced by non-maximum suppression).
+   and proposed as boxes of body size on every warm peak (``person_anchors_m``,
+   :func:`anchor_candidates`), and scored by an MLP that learned which cut of a
+   body is the right box (:mod:`vision.mlp`, reading also where the warmth lies
+   around each box, :func:`box_patches`; overlapping boxes reduced by
+   non-maximum suppression).
 4. **Features**: area in pixels and, with a ground sample distance, in m^2;
    aspect ratio, fill ratio (compactness of the box), peak and mean
    contrast, the peak's contrast within the whole frame, and for people an
@@ -53,7 +56,7 @@ __all__ = ["ClassGate", "DEFAULT_GATES", "ClassicalParams", "ClassicalDetector",
            "contrast_map", "contrast_maps", "ContrastMaps", "score_features", "contrast_patch", "contrast_patches",
            "patch_side_px", "animal_feature_rows", "N_ANIMAL_FEATURES",
            "animal_shape_factor", "body_shape", "PERSON_FEATURE_NAMES", "N_PERSON_FEATURES", "person_feature_names",
-           "mirror_patch"]
+           "mirror_patch", "anchor_candidates", "warm_peaks", "box_patches", "BOX_CELLS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +225,18 @@ class ClassicalParams:
     # base level and the logistic score elsewhere (radiometric frames, a person of 3 x 3 px),
     # where the MLP would be extrapolating (ClassicalDetector.person_domain).
     person_levels_z: tuple[tuple[float, float], ...] = ((2.0, 3.0), (4.5, 5.0), (7.0, 7.0))
+    # People (with a GSD, in the scorer's domain) are also proposed as boxes of these body sizes
+    # (height, width on the ground, metres; the box a labeller draws, less box_pad) centred on
+    # each warm peak of at least person_anchor_min_z (a local maximum of the smoothed contrast
+    # within person_anchor_peak_m), whatever the thresholds make of the blob: a faint edge that
+    # no level reaches, or two bodies that every level joins. The MLP scorer learned which of
+    # them is a person. The sizes are the three k-means centres (log scale) of the people of
+    # HIT-UAV *train* (never val); on its night frames the share of people with a candidate at
+    # IoU >= 0.5 grows from 0.806 (the four levels) to 0.885 with them (docs/vision.md).
+    person_anchors_m: tuple[tuple[float, float], ...] = ((0.9, 0.5), (0.85, 0.3), (0.45, 0.4))
+    person_anchor_min_z: float = 5.0
+    person_anchor_peak_m: float = 0.4
+    person_anchor_max: int = 300     # most warm peaks proposed per frame (the warmest)
     person_nms_iou: float = 0.4
     person_nms_inside: float = 0.7
     # The person scorer (a JSON file of vision.mlp.MlpScorer: a name in vision/models or a
@@ -259,6 +274,16 @@ class ClassicalParams:
             if not (len(lv) == 2 and all(math.isfinite(v) for v in lv) and 0 < lv[0] <= lv[1]):
                 raise InputError(out_of_range("person_levels_z", self.person_levels_z,
                                               "pairs (low_z, high_z) with 0 < low_z <= high_z"))
+        for hw in self.person_anchors_m:
+            if not (len(hw) == 2 and all(math.isfinite(v) and 0.05 <= v <= 5.0 for v in hw)):
+                raise InputError(out_of_range("person_anchors_m", self.person_anchors_m,
+                                              "pairs (height, width) of 0.05..5 metres, or () for none"))
+        if not (math.isfinite(self.person_anchor_min_z) and self.person_anchor_min_z > 0):
+            raise InputError(out_of_range("person_anchor_min_z", self.person_anchor_min_z, "> 0 (z)"))
+        if not (math.isfinite(self.person_anchor_peak_m) and 0 < self.person_anchor_peak_m <= 5.0):
+            raise InputError(out_of_range("person_anchor_peak_m", self.person_anchor_peak_m, "0 < metres <= 5"))
+        if not (1 <= self.person_anchor_max <= 100_000):
+            raise InputError(out_of_range("person_anchor_max", self.person_anchor_max, "1..100000 peaks"))
         if not (0.0 < self.person_nms_iou <= 1.0 and 0.0 < self.person_nms_inside <= 1.0):
             raise InputError(out_of_range("person_nms_iou, person_nms_inside",
                                           (self.person_nms_iou, self.person_nms_inside), "0 < share <= 1"))
@@ -746,13 +771,25 @@ class ClassicalDetector:
         # The scorer's domain: the kinds of frame and (a fifth beyond) the GSD range it was fitted on.
         self._person_domain: tuple[tuple[str, ...], float, float] | None = None
         if self.person_mlp is not None:
-            fitted = tuple(tuple(float(v) for v in lv) for lv in self.person_mlp.meta.get("levels_z", ()))
+            meta = self.person_mlp.meta
+            fitted = tuple(tuple(float(v) for v in lv) for lv in meta.get("levels_z", ()))
             wanted = tuple(tuple(float(v) for v in lv) for lv in p.person_levels_z)
-            if fitted != wanted or self.person_mlp.n_features != N_PERSON_FEATURES + len(wanted):
+            fitted_anchors = (tuple(tuple(float(v) for v in hw) for hw in meta.get("anchors_m", ())),
+                              float(meta.get("anchor_min_z", p.person_anchor_min_z)),
+                              float(meta.get("anchor_peak_m", p.person_anchor_peak_m)))
+            wanted_anchors = (tuple(tuple(float(v) for v in hw) for hw in p.person_anchors_m),
+                              float(p.person_anchor_min_z), float(p.person_anchor_peak_m))
+            if not p.person_anchors_m and not fitted_anchors[0]:
+                fitted_anchors = wanted_anchors
+            n_cols = len(wanted) + (1 if p.person_anchors_m else 0)
+            if (fitted != wanted or fitted_anchors != wanted_anchors
+                    or self.person_mlp.n_features != N_PERSON_FEATURES + n_cols):
                 raise InputError(f"person_scorer {p.person_scorer!r} was fitted for person_levels_z={fitted} "
-                                 f"({self.person_mlp.n_features} features); these parameters ask for {wanted}. "
-                                 "Refit it (`python -m vision.classical_fit HIT_UAV_ROOT train --out FILE`) "
-                                 "or keep the default levels.")
+                                 f"and person_anchors_m={fitted_anchors[0]} (min z {fitted_anchors[1]}, peaks "
+                                 f"{fitted_anchors[2]} m; {self.person_mlp.n_features} features); these parameters "
+                                 f"ask for {wanted} and {wanted_anchors[0]} (min z {wanted_anchors[1]}, peaks "
+                                 f"{wanted_anchors[2]} m). Refit it (`python -m vision.classical_fit "
+                                 "HIT_UAV_ROOT train --out FILE`) or keep the default levels and anchors.")
             gsd_lo, gsd_hi = self.person_mlp.meta.get("gsd_m_range") or (0.0, math.inf)
             kinds = tuple(self.person_mlp.meta.get("kinds", [ValueKind.GREY.value]))
             self._person_domain = (kinds, gsd_lo / 1.2, gsd_hi * 1.2)
@@ -960,20 +997,25 @@ class ClassicalDetector:
             k = self.candidates(m, gsd_m, gates, blob_table(m, lp, gsd_m, gates))
             kept.extend(k)
             levels.extend([i] * len(k))
+        if self.params.person_anchors_m and any(g.name == "person" for g in gates):
+            k = anchor_candidates(maps, self.params, gsd_m, next(g for g in gates if g.name == "person"))
+            kept.extend(k)
+            levels.extend([len(self._level_params) + 1] * len(k))
         return kept, np.asarray(levels, np.int64)
 
-    def person_rows(self, x: np.ndarray, kept: list[tuple[BlobFeatures, str, float]], levels: np.ndarray,
-                    gsd_m: float) -> np.ndarray:
+    def person_rows(self, maps: ContrastMaps, x: np.ndarray, kept: list[tuple[BlobFeatures, str, float]],
+                    levels: np.ndarray, gsd_m: float) -> np.ndarray:
         """The MLP person scorer's rows from :meth:`feature_rows`' ``x``: its 70 features, the
         level one-hot (one column per extra level; none at the base level), the log of the
         blob box's height and width in metres, and 1 (named by :func:`person_feature_names`)."""
-        n_lv = len(self._level_params)
+        n_lv = len(self._level_params) + (1 if self.params.person_anchors_m else 0)
         onehot = np.zeros((len(kept), n_lv))
         lv = np.asarray(levels, np.int64)
         sel = lv > 0
         onehot[np.flatnonzero(sel), lv[sel] - 1] = 1.0
         hw = np.array([[b.height_px, b.width_px] for b, _, _ in kept], float).reshape(-1, 2)
-        return np.hstack([x[:, :-1], onehot, np.log(np.maximum(hw, 1.0) * gsd_m), x[:, -1:]])
+        boxes = box_patches(maps, [b for b, _, _ in kept])
+        return np.hstack([x[:, :-1], onehot, np.log(np.maximum(hw, 1.0) * gsd_m), boxes, x[:, -1:]])
 
     def _detections(self, maps: ContrastMaps, kept: list[tuple[BlobFeatures, str, float]], gsd_m: float | None,
                     shape: tuple[int, int], frame_index: int | None, frame_time_s: float | None,
@@ -987,10 +1029,10 @@ class ClassicalDetector:
         if person.any() and self.person_domain(gsd_m, maps.kind):
             sel = np.flatnonzero(person)
             lv = np.zeros(len(kept), np.int64) if levels is None else np.asarray(levels, np.int64)
-            rows = self.person_rows(x[sel], [kept[i] for i in sel.tolist()], lv[sel], gsd_m)
+            rows = self.person_rows(maps, x[sel], [kept[i] for i in sel.tolist()], lv[sel], gsd_m)
             # Left and right are alike from the air: the score is the mean of the body's and its
             # mirror image's (the patch flipped), so no side of a neighbour is preferred.
-            mlp = 0.5 * (self.person_mlp.logit(rows) + self.person_mlp.logit(mirror_patch(rows)))
+            mlp = 0.5 * (self.person_mlp.logit(rows) + self.person_mlp.logit(mirror_patch(rows, person=True)))
             # A base-level blob keeps its logistic score when that is higher: that score rises
             # with contrast whatever the shape, so a very warm person-sized blob is never scored
             # down by a shape the MLP did not see in its training frames (a round 0.65 m disk at
@@ -1069,13 +1111,18 @@ def _surface_mask(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | No
     return out
 
 
-def mirror_patch(rows: np.ndarray) -> np.ndarray:
-    """Score rows (person or logistic layout: the 8x8 patch in columns 6..69) with the patch
-    mirrored left to right; the other features do not change in a mirror."""
+def mirror_patch(rows: np.ndarray, *, person: bool = False) -> np.ndarray:
+    """Score rows (logistic layout, or with ``person`` the person scorer's: the 8x8 patch in
+    columns 6..69, and the box patch before the last column) with the patches mirrored left to
+    right; the other features do not change in a mirror (the box is mirrored with the body)."""
     out = np.array(rows, copy=True)
     n_cells = PATCH_CELLS * PATCH_CELLS
     patch = out[:, 6:6 + n_cells].reshape(-1, PATCH_CELLS, PATCH_CELLS)
     out[:, 6:6 + n_cells] = patch[:, :, ::-1].reshape(-1, n_cells)
+    if person:
+        nb = BOX_CELLS * BOX_CELLS
+        a = out.shape[1] - 1 - nb
+        out[:, a:a + nb] = out[:, a:a + nb].reshape(-1, BOX_CELLS, BOX_CELLS)[:, :, ::-1].reshape(-1, nb)
     return out
 
 
@@ -1307,19 +1354,143 @@ _PIXEL_GATE = ClassGate("hotspot", 6.0, 90.0, 1500.0)
 
 PATCH_CELLS = 8
 N_SCORE_FEATURES = 6 + PATCH_CELLS * PATCH_CELLS + 1
+# The box patch (box_patches): contrast in BOX_CELLS x BOX_CELLS cells over the candidate's box
+# grown by BOX_GROW of its size on every side, so the scorer sees how the box sits on the body.
+BOX_CELLS = 6
+BOX_GROW = 0.5
 # Columns of the MLP person scorer's rows (ClassicalDetector.person_rows) with no extra
-# hysteresis level; each level adds a column ("level_1", ...) before the two size columns.
+# hysteresis level; each level (and the anchors) adds a column ("level_1", ..., "anchor")
+# before the two size columns.
 PERSON_FEATURE_NAMES: tuple[str, ...] = (
     ("log_peak_z", "log_mean_z", "fill", "log_aspect", "size_fit", "log1p_global_z")
     + tuple(f"patch_{r}{c}" for r in range(PATCH_CELLS) for c in range(PATCH_CELLS))
-    + ("log_height_m", "log_width_m", "one"))
+    + ("log_height_m", "log_width_m")
+    + tuple(f"box_{r}{c}" for r in range(BOX_CELLS) for c in range(BOX_CELLS)) + ("one",))
 N_PERSON_FEATURES = len(PERSON_FEATURE_NAMES)
+_N_TAIL = 3 + BOX_CELLS * BOX_CELLS  # the columns after the level columns
 
 
-def person_feature_names(n_levels: int) -> list[str]:
-    """Column names of :meth:`ClassicalDetector.person_rows` with ``n_levels`` extra hysteresis levels."""
+def person_feature_names(n_levels: int, anchors: bool = False) -> list[str]:
+    """Column names of :meth:`ClassicalDetector.person_rows` with ``n_levels`` extra hysteresis
+    levels (and the column of the anchor boxes, :func:`anchor_candidates`)."""
     names = list(PERSON_FEATURE_NAMES)
-    return names[:-3] + [f"level_{i}" for i in range(1, n_levels + 1)] + names[-3:]
+    return (names[:-_N_TAIL] + [f"level_{i}" for i in range(1, n_levels + 1)] + (["anchor"] if anchors else [])
+            + names[-_N_TAIL:])
+
+
+def box_patches(maps: ContrastMaps, blobs: list[BlobFeatures]) -> np.ndarray:
+    """(n, BOX_CELLS**2): the contrast ``z`` over each blob's box grown by ``BOX_GROW`` of its
+    height and width on every side, in BOX_CELLS x BOX_CELLS cells (each the mean of 2 x 2
+    samples at the nearest pixels; zero outside the frame), clipped to -5..30 and scaled by 1/10:
+    where the warmth lies relative to the box (a box that cuts a body, or holds two, or sits on
+    a warm edge, looks different from one around a body)."""
+    n = len(blobs)
+    if n == 0:
+        return np.zeros((0, BOX_CELLS * BOX_CELLS))
+    h, w = maps.img.shape
+    geo = np.array([[b.top_px, b.left_px, b.height_px, b.width_px] for b in blobs], float)
+    k = 2 * BOX_CELLS
+    frac = (np.arange(k) + 0.5) / k * (1.0 + 2.0 * BOX_GROW) - BOX_GROW
+    rows = np.floor(geo[:, :1] + frac[None, :] * geo[:, 2:3]).astype(np.int64)
+    cols = np.floor(geo[:, 1:2] + frac[None, :] * geo[:, 3:4]).astype(np.int64)
+    ok = ((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :]
+    ri, ci = np.clip(rows, 0, h - 1)[:, :, None], np.clip(cols, 0, w - 1)[:, None, :]
+    z = (maps.img[ri, ci].astype(np.float32) - maps.background[ri, ci]) * maps.inv_scale[ri, ci]
+    z = np.where(ok, z, np.float32(0.0)).reshape(n, BOX_CELLS, 2, BOX_CELLS, 2).mean(axis=(2, 4))
+    return np.clip(z, -5.0, 30.0).reshape(n, -1) / 10.0
+
+
+def warm_peaks(maps: ContrastMaps, min_z: float, radius_px: int, max_peaks: int) -> np.ndarray:
+    """(n, 2) rows and columns of the warm peaks of the frame: pixels of the contrast ``z``
+    (smoothed 3 x 3) that are the maximum within ``radius_px`` and at least ``min_z``; the
+    ``max_peaks`` warmest when there are more. Only the windows around pixels above
+    ``min_z`` are measured."""
+    h, w = maps.img.shape
+    # Candidate pixels from the threshold map at min_z (no full-frame z), then z in their boxes.
+    hot = _low_mask(maps.img, maps.background_small if maps.background_small is not None else maps.background,
+                    maps.inv_scale_small if maps.inv_scale_small is not None else maps.inv_scale,
+                    min_z, maps.work, ("anchor_peaks", 0))
+    comps = _components(hot, maps.work, "anchor_labels")
+    if comps is None:
+        return np.zeros((0, 2), np.int64)
+    _, stats = comps
+    m = radius_px + 1
+    out: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    k = 2 * radius_px + 1
+    kernel = np.ones((k, k), np.uint8)
+    for x, y, bw, bh, _ in stats[1:].tolist():
+        r0, c0 = max(0, y - m), max(0, x - m)
+        r1, c1 = min(h, y + bh + m), min(w, x + bw + m)
+        zs = cv2.GaussianBlur(maps.z(r0, r1, c0, c1), (3, 3), 0)
+        peak = (zs >= cv2.dilate(zs, kernel)) & (zs >= min_z)
+        peak[: y - r0, :] = False
+        peak[y + bh - r0:, :] = False
+        peak[:, : x - c0] = False
+        peak[:, x + bw - c0:] = False
+        rr, cc = np.nonzero(peak)
+        out.append(np.stack([rr + r0, cc + c0], axis=1))
+        vals.append(zs[rr, cc])
+    pk = np.concatenate(out) if out else np.zeros((0, 2), np.int64)
+    if len(pk) > max_peaks:
+        pk = pk[np.argsort(-np.concatenate(vals), kind="stable")[:max_peaks]]
+    return pk.astype(np.int64)
+
+
+_ANCHOR_MAX_BODIES = 2  # anchors only on warm regions of at most this many people's largest area
+
+
+def anchor_candidates(maps: ContrastMaps, params: ClassicalParams, gsd_m: float, gate: ClassGate
+                      ) -> list[tuple[BlobFeatures, str, float]]:
+    """Person candidates of fixed body sizes (``params.person_anchors_m``) centred on each
+    warm peak (:func:`warm_peaks`) of a warm region (above ``low_z``) no larger than two people
+    (``gate.max_m2`` each), measured as blobs are: area and mean contrast of the pixels above
+    ``low_z`` in the box, the peak's contrast, the box's warmest value over the frame."""
+    h, w = maps.img.shape
+    radius = max(1, int(round(params.person_anchor_peak_m / gsd_m / 2.0)))
+    pk = warm_peaks(maps, params.person_anchor_min_z, radius, params.person_anchor_max)
+    if len(pk) == 0:
+        return []
+    # Only peaks of a warm region (above low_z) of at most two people's area: the peaks of a
+    # cow, a car, a roof or a road are no person's centre (a cow became "person" boxes).
+    comps = _components(maps.low_mask, maps.work, "anchor_base_labels")
+    if comps is None:
+        return []
+    labels, stats = comps
+    comp = labels[pk[:, 0], pk[:, 1]]
+    area_m2 = stats[comp, cv2.CC_STAT_AREA] * gsd_m * gsd_m
+    pk = pk[(comp > 0) & (area_m2 <= _ANCHOR_MAX_BODIES * gate.max_m2)]
+    if len(pk) == 0:
+        return []
+    sizes = np.array([[max(1, int(round(a / gsd_m))), max(1, int(round(b / gsd_m)))]
+                      for a, b in params.person_anchors_m], np.int64)
+    r = np.repeat(pk[:, 0], len(sizes))
+    c = np.repeat(pk[:, 1], len(sizes))
+    bh, bw = np.tile(sizes[:, 0], len(pk)), np.tile(sizes[:, 1], len(pk))
+    top = np.clip(r - bh // 2, 0, h - 1)
+    left = np.clip(c - bw // 2, 0, w - 1)
+    bh = np.minimum(bh, h - top)
+    bw = np.minimum(bw, w - left)
+    comp, wr, wc = _box_pixels(bh, bw)
+    rr, cc = top[comp] + wr, left[comp] + wc
+    flat = rr * w + cc
+    iv = _take(maps.img, flat, rr, cc).astype(np.float32)
+    zv = (iv - _take(maps.background, flat, rr, cc)) * _take(maps.inv_scale, flat, rr, cc)
+    warm = zv >= params.low_z
+    n = len(top)
+    area = np.bincount(comp, weights=warm, minlength=n)
+    zsum = np.bincount(comp, weights=np.where(warm, zv, 0.0), minlength=n)
+    starts = np.cumsum(bh * bw) - bh * bw
+    peak = np.maximum.reduceat(zv, starts)
+    vmax = np.maximum.reduceat(iv, starts)
+    ok = area >= params.min_area_px
+    t = {"top_px": top, "left_px": left, "height_px": bh, "width_px": bw, "area_px": area,
+         "peak_z": peak.astype(float), "mean_z": zsum / np.maximum(area, 1.0),
+         "global_z": (vmax.astype(float) - maps.frame_median) / maps.frame_spread, "base_z": np.zeros(n)}
+    t = {k: np.asarray(v)[ok] for k, v in t.items()}
+    fit = gate.fit_array(t["area_px"] * gsd_m * gsd_m)
+    blobs = _features_from_table(t, gsd_m)
+    return [(b, gate.name, f) for b, f in zip(blobs, fit.tolist())]
 
 
 def patch_side_px(params: ClassicalParams, gsd_m: float | None) -> int:

@@ -109,17 +109,18 @@ class MlpScorer:
 def fit_mlp(x: np.ndarray, y: np.ndarray, *, hidden: int = 32, l2: float = 30.0, seed: int = 0,
             max_iterations: int = 1500, meta: dict | None = None) -> MlpScorer:
     """Fit an :class:`MlpScorer` on rows ``x`` (the last column the constant 1) and labels
-    ``y`` in {0, 1} (rows with other labels, e.g. -1 for "neither", are left out):
-    L-BFGS on the log loss plus ``l2 / 2`` times the squared weights (biases free),
-    inputs standardised, seeded start (the same data give the same scorer)."""
+    ``y`` in 0..1 (1 and 0, or a soft label between: the share of "right" a row deserves; rows
+    with other labels, e.g. -1 for "neither", are left out): L-BFGS on the log loss (cross
+    entropy) plus ``l2 / 2`` times the squared weights (biases free), inputs standardised,
+    seeded start (the same data give the same scorer)."""
     from scipy.optimize import minimize
 
     x = np.asarray(x, np.float64)
-    y = np.asarray(y)
-    keep = (y == 0) | (y == 1)
-    x, t = x[keep, :-1], y[keep].astype(np.float64)
-    if x.shape[0] == 0 or t.min() == t.max():
-        raise InputError(f"fit_mlp needs rows of both labels 0 and 1; got {int((t == 1).sum())} positive and "
+    y = np.asarray(y, np.float64)
+    keep = (y >= 0) & (y <= 1)
+    x, t = x[keep, :-1], y[keep]
+    if x.shape[0] == 0 or not (t == 0).any() or not (t == 1).any():
+        raise InputError(f"fit_mlp needs rows labelled 0 and rows labelled 1; got {int((t == 1).sum())} positive and "
                          f"{int((t == 0).sum())} negative.")
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
@@ -149,6 +150,6 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, *, hidden: int = 32, l2: float = 30.0,
     res = minimize(loss, p0, jac=True, method="L-BFGS-B", options={"maxiter": int(max_iterations)})
     w1, b1, w2, b2 = unpack(res.x)
     info = dict(meta or {})
-    info.update(hidden=h, l2=l2, seed=seed, rows=int(t.size), positives=int(t.sum()),
+    info.update(hidden=h, l2=l2, seed=seed, rows=int(t.size), positives=int((t == 1).sum()),
                 iterations=int(res.nit), converged=bool(res.success))
     return MlpScorer(mean, scale, w1, b1, w2, b2, info)

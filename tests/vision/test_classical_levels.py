@@ -146,14 +146,28 @@ def test_mlp_learns_what_a_logistic_cannot_and_round_trips(tmp_path):
     assert np.array_equal(back(x), m(x)) and back.meta["features"] == ["a", "b", "one"]
     with pytest.raises(InputError, match="columns"):
         m(np.ones((3, 4)))
-    with pytest.raises(InputError, match="both labels"):
+    with pytest.raises(InputError, match="rows labelled 0 and rows labelled 1"):
         fit_mlp(x, np.zeros(len(x), int))
+
+
+def test_mlp_soft_labels_rank_between_the_hard_ones():
+    """A soft label (the share of "right" a row deserves) is fitted as a target between 0 and 1:
+    rows labelled 0.5 score between the 0 rows and the 1 rows; -1 rows are left out."""
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-1, 1, (3000, 1))
+    y = np.where(a[:, 0] < -0.3, 0.0, np.where(a[:, 0] > 0.3, 1.0, 0.5))
+    y[:100] = -1
+    m = fit_mlp(np.c_[a, np.ones(len(a))], y, hidden=4, l2=0.1)
+    probe = m(np.array([[-0.8, 1.0], [0.0, 1.0], [0.8, 1.0]]))
+    assert probe[0] < 0.1 and 0.35 < probe[1] < 0.65 and probe[2] > 0.9
+    assert m.meta["rows"] == 2900 and m.meta["positives"] == int((y == 1).sum())
 
 
 def test_real_night_frames_people_found_better_than_by_the_base_level_alone():
     """HIT-UAV val night frames (every third: 65 frames, 317 people), IoU 0.5. Measured:
-    AP50 0.663 and recall at precision >= 0.6 0.697 with the levels and the MLP; 0.562 and
-    0.593 with the logistic score at the base level. Floors ~0.05 below the measured figures."""
+    AP50 0.734 and recall at precision >= 0.6 0.757 with the levels, the anchor boxes and the
+    MLP (session 5's scorer without anchors: 0.663 and 0.697); 0.562 and 0.593 with the
+    logistic score at the base level. Floors ~0.05 below the measured figures."""
     import cv2
 
     from vision.evaluate import _class_result, match_frame
@@ -173,5 +187,5 @@ def test_real_night_frames_people_found_better_than_by_the_base_level_alone():
             matches += match_frame(det.detect(img, gsd_m=f.gsd_m), truth, f.ignore, iou_min=0.5)
         got[scorer] = _class_result("person", matches, n)
     new, old = got["classical_person.json"], got[None]
-    assert new.ap50 >= 0.61 and new.best_recall_at_p60 >= 0.65
+    assert new.ap50 >= 0.68 and new.best_recall_at_p60 >= 0.70
     assert new.ap50 >= old.ap50 + 0.05

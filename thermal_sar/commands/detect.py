@@ -25,7 +25,7 @@ import click
 @click.option("--no-annotate", is_flag=True, help="Do not write annotated PNGs.")
 @click.option("--base-level-only", is_flag=True,
               help="Classical: people at one threshold level with the logistic score, no MLP scorer "
-                   "(3-4.4x faster on 8-bit frames in bench runs, fewer people found at night).")
+                   "(3-4.6x faster on 8-bit frames in bench runs, fewer people found at night).")
 def detect(frames, detector, model, out_dir, gsd_m, camera, targets, polarity, palette, threads, no_annotate,
            base_level_only):
     """Detect heat signatures in FRAMES (images, radiometric JPEGs, folders, videos)."""

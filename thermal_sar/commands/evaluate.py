@@ -24,7 +24,7 @@ import click
               help="IoU for a match (0.5 = AP50).")
 @click.option("--base-level-only", is_flag=True,
               help="Classical: people at one threshold level with the logistic score, no MLP scorer "
-                   "(3-4.4x faster on 8-bit frames in bench runs, fewer people found at night).")
+                   "(3-4.6x faster on 8-bit frames in bench runs, fewer people found at night).")
 def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, threads, box_pad_px, iou_min,
              base_level_only):
     """Precision, recall and AP50 per class, speed, and a PR-curve PNG."""

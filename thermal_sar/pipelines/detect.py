@@ -47,7 +47,7 @@ def make_detector(name: str, *, model: str | Path | None = None, targets: Sequen
     every side, to match a labelling convention with loose boxes;
     ``box_pad_grey_px`` on 8-bit frames (None: the same). ``base_level_only``:
     the classical detector searches people at one threshold level with the
-    logistic score (no MLP scorer): 3-4.4x faster on 8-bit frames in bench/bench_vision.py runs, fewer people found.
+    logistic score (no MLP scorer): 3-4.6x faster on 8-bit frames in bench/bench_vision.py runs, fewer people found.
     """
     if name == "classical":
         from dataclasses import replace
