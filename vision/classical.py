@@ -1400,11 +1400,13 @@ def box_patches(maps: ContrastMaps, blobs: list[BlobFeatures]) -> np.ndarray:
     return np.clip(z, -5.0, 30.0).reshape(n, -1) / 10.0
 
 
-def warm_peaks(maps: ContrastMaps, min_z: float, radius_px: int, max_peaks: int) -> np.ndarray:
+def warm_peaks(maps: ContrastMaps, min_z: float, radius_px: int, max_peaks: int,
+               max_region_px: int | None = None) -> np.ndarray:
     """(n, 2) rows and columns of the warm peaks of the frame: pixels of the contrast ``z``
     (smoothed 3 x 3) that are the maximum within ``radius_px`` and at least ``min_z``; the
     ``max_peaks`` warmest when there are more. Only the windows around pixels above
-    ``min_z`` are measured."""
+    ``min_z`` are measured, and only regions above ``min_z`` of at most ``max_region_px``
+    pixels (None: any) are searched."""
     h, w = maps.img.shape
     # Candidate pixels from the threshold map at min_z (no full-frame z), then z in their boxes.
     hot = _low_mask(maps.img, maps.background_small if maps.background_small is not None else maps.background,
@@ -1419,7 +1421,9 @@ def warm_peaks(maps: ContrastMaps, min_z: float, radius_px: int, max_peaks: int)
     vals: list[np.ndarray] = []
     k = 2 * radius_px + 1
     kernel = np.ones((k, k), np.uint8)
-    for x, y, bw, bh, _ in stats[1:].tolist():
+    for x, y, bw, bh, area in stats[1:].tolist():
+        if max_region_px is not None and area > max_region_px:
+            continue
         r0, c0 = max(0, y - m), max(0, x - m)
         r1, c1 = min(h, y + bh + m), min(w, x + bw + m)
         zs = cv2.GaussianBlur(maps.z(r0, r1, c0, c1), (3, 3), 0)
@@ -1448,7 +1452,9 @@ def anchor_candidates(maps: ContrastMaps, params: ClassicalParams, gsd_m: float,
     ``low_z`` in the box, the peak's contrast, the box's warmest value over the frame."""
     h, w = maps.img.shape
     radius = max(1, int(round(params.person_anchor_peak_m / gsd_m / 2.0)))
-    pk = warm_peaks(maps, params.person_anchor_min_z, radius, params.person_anchor_max)
+    # (A region warmer than min_z that is already too large lies in a base-level region too large.)
+    max_px = int(_ANCHOR_MAX_BODIES * gate.max_m2 / (gsd_m * gsd_m))
+    pk = warm_peaks(maps, params.person_anchor_min_z, radius, params.person_anchor_max, max_px)
     if len(pk) == 0:
         return []
     # Only peaks of a warm region (above low_z) of at most two people's area: the peaks of a

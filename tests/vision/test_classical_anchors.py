@@ -153,3 +153,15 @@ def test_no_anchor_boxes_on_a_warm_region_larger_than_two_people():
     got = anchor_candidates(maps, p, gsd, gate)
     centres = [(b.top_px + b.height_px / 2, b.left_px + b.width_px / 2) for b, _, _ in got]
     assert centres and all(abs(r - 150.5) <= 2 and abs(c - 150.5) <= 2 for r, c in centres)
+
+
+def test_warm_peaks_skip_regions_larger_than_asked():
+    det = ClassicalDetector(targets=("person",))
+    img = _bodies([(250, 200)]).astype(np.int16)
+    img[235:265, 385:415] += 60                      # a warm 30 x 30 px car roof, a warmer spot on it
+    img[248:252, 398:402] += 40
+    maps = _maps(np.clip(img, 0, 255).astype(np.uint8), det)
+    everywhere = warm_peaks(maps, 5.0, 3, 1000)
+    small_only = warm_peaks(maps, 5.0, 3, 1000, max_region_px=500)
+    assert any(235 <= r < 265 and 385 <= c < 415 for r, c in everywhere.tolist())
+    assert small_only.tolist() == [[250, 200]]
