@@ -403,7 +403,7 @@ class ContrastMaps:
         a = self.img[r0:r1, c0:c1].astype(np.float32)
         return (a - self.background[r0:r1, c0:c1]) * self.inv_scale[r0:r1, c0:c1]
 
-    def at_level(self, low_z: float, slot: int = 0) -> "ContrastMaps":
+    def at_level(self, low_z: float, slot: int | str = 0) -> "ContrastMaps":
         """The same model with ``low_mask`` at another growth threshold ``low_z``, made as
         :func:`contrast_maps` makes its own (:func:`_low_mask`). ``slot`` picks the workspace
         buffer the mask is written to (masks held at once need different slots)."""
@@ -779,11 +779,10 @@ class ClassicalDetector:
                               float(meta.get("anchor_peak_m", p.person_anchor_peak_m)))
             wanted_anchors = (tuple(tuple(float(v) for v in hw) for hw in p.person_anchors_m),
                               float(p.person_anchor_min_z), float(p.person_anchor_peak_m))
-            if not p.person_anchors_m and not fitted_anchors[0]:
-                fitted_anchors = wanted_anchors
+            # Without anchors on either side, their settings do not matter.
+            anchors_differ = bool(fitted_anchors[0] or wanted_anchors[0]) and fitted_anchors != wanted_anchors
             n_cols = len(wanted) + (1 if p.person_anchors_m else 0)
-            if (fitted != wanted or fitted_anchors != wanted_anchors
-                    or self.person_mlp.n_features != N_PERSON_FEATURES + n_cols):
+            if fitted != wanted or anchors_differ or self.person_mlp.n_features != N_PERSON_FEATURES + n_cols:
                 raise InputError(f"person_scorer {p.person_scorer!r} was fitted for person_levels_z={fitted} "
                                  f"and person_anchors_m={fitted_anchors[0]} (min z {fitted_anchors[1]}, peaks "
                                  f"{fitted_anchors[2]} m; {self.person_mlp.n_features} features); these parameters "
@@ -985,9 +984,11 @@ class ClassicalDetector:
         gates = self.gates if gates is None else gates
         kept = self.candidates(maps, gsd_m, gates, table)
         levels = [0] * len(kept)
-        surface = None
-        if any(lp.low_z > self.params.low_z for lp in self._level_params):
-            surface = _surface_mask(maps, self.params, gsd_m, gates)
+        person = next((g for g in gates if g.name == "person"), None) if self.params.person_anchors_m else None
+        above = any(lp.low_z > self.params.low_z for lp in self._level_params)
+        # The base level's regions, labelled once for the surface mask and the anchors' size rule.
+        base = _components(maps.low_mask, maps.work, "base_labels") if above or person is not None else None
+        surface = _surface_mask(maps, self.params, gsd_m, gates, base) if above else None
         for i, lp in enumerate(self._level_params, start=1):
             m = maps.at_level(lp.low_z)
             if surface is not None and lp.low_z > self.params.low_z:
@@ -997,8 +998,8 @@ class ClassicalDetector:
             k = self.candidates(m, gsd_m, gates, blob_table(m, lp, gsd_m, gates))
             kept.extend(k)
             levels.extend([i] * len(k))
-        if self.params.person_anchors_m and any(g.name == "person" for g in gates):
-            k = anchor_candidates(maps, self.params, gsd_m, next(g for g in gates if g.name == "person"))
+        if person is not None:
+            k = anchor_candidates(maps, self.params, gsd_m, person, base)
             kept.extend(k)
             levels.extend([len(self._level_params) + 1] * len(k))
         return kept, np.asarray(levels, np.int64)
@@ -1006,8 +1007,9 @@ class ClassicalDetector:
     def person_rows(self, maps: ContrastMaps, x: np.ndarray, kept: list[tuple[BlobFeatures, str, float]],
                     levels: np.ndarray, gsd_m: float) -> np.ndarray:
         """The MLP person scorer's rows from :meth:`feature_rows`' ``x``: its 70 features, the
-        level one-hot (one column per extra level; none at the base level), the log of the
-        blob box's height and width in metres, and 1 (named by :func:`person_feature_names`)."""
+        level one-hot (one column per extra level and one for the anchor boxes; none at the base
+        level), the log of the box's height and width in metres, its box patch
+        (:func:`box_patches`) and 1 (named by :func:`person_feature_names`)."""
         n_lv = len(self._level_params) + (1 if self.params.person_anchors_m else 0)
         onehot = np.zeros((len(kept), n_lv))
         lv = np.asarray(levels, np.int64)
@@ -1092,10 +1094,9 @@ def _components(mask: np.ndarray, work: dict | None, key: str) -> tuple[np.ndarr
 
 
 def _surface_mask(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
-                  gates: tuple[ClassGate, ...]) -> np.ndarray | None:
-    """255 on the base-level blobs larger than any target of ``gates`` (warm surfaces), else 0;
-    None when there is none."""
-    comps = _components(maps.low_mask, maps.work, "surface_labels")
+                  gates: tuple[ClassGate, ...], comps: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+    """255 on the base-level blobs (``comps``: :func:`_components` of ``maps.low_mask``) larger
+    than any target of ``gates`` (warm surfaces), else 0; None when there is none."""
     if comps is None:
         return None
     labels, st = comps
@@ -1409,10 +1410,7 @@ def warm_peaks(maps: ContrastMaps, min_z: float, radius_px: int, max_peaks: int,
     pixels (None: any) are searched."""
     h, w = maps.img.shape
     # Candidate pixels from the threshold map at min_z (no full-frame z), then z in their boxes.
-    hot = _low_mask(maps.img, maps.background_small if maps.background_small is not None else maps.background,
-                    maps.inv_scale_small if maps.inv_scale_small is not None else maps.inv_scale,
-                    min_z, maps.work, ("anchor_peaks", 0))
-    comps = _components(hot, maps.work, "anchor_labels")
+    comps = _components(maps.at_level(min_z, slot="anchor_peaks").low_mask, maps.work, "anchor_labels")
     if comps is None:
         return np.zeros((0, 2), np.int64)
     _, stats = comps
@@ -1444,12 +1442,13 @@ def warm_peaks(maps: ContrastMaps, min_z: float, radius_px: int, max_peaks: int,
 _ANCHOR_MAX_BODIES = 2  # anchors only on warm regions of at most this many people's largest area
 
 
-def anchor_candidates(maps: ContrastMaps, params: ClassicalParams, gsd_m: float, gate: ClassGate
-                      ) -> list[tuple[BlobFeatures, str, float]]:
+def anchor_candidates(maps: ContrastMaps, params: ClassicalParams, gsd_m: float, gate: ClassGate,
+                      base: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[BlobFeatures, str, float]]:
     """Person candidates of fixed body sizes (``params.person_anchors_m``) centred on each
     warm peak (:func:`warm_peaks`) of a warm region (above ``low_z``) no larger than two people
     (``gate.max_m2`` each), measured as blobs are: area and mean contrast of the pixels above
-    ``low_z`` in the box, the peak's contrast, the box's warmest value over the frame."""
+    ``low_z`` in the box, the peak's contrast, the box's warmest value over the frame.
+    ``base``: the components of ``maps.low_mask`` when already labelled."""
     h, w = maps.img.shape
     radius = max(1, int(round(params.person_anchor_peak_m / gsd_m / 2.0)))
     # (A region warmer than min_z that is already too large lies in a base-level region too large.)
@@ -1459,7 +1458,7 @@ def anchor_candidates(maps: ContrastMaps, params: ClassicalParams, gsd_m: float,
         return []
     # Only peaks of a warm region (above low_z) of at most two people's area: the peaks of a
     # cow, a car, a roof or a road are no person's centre (a cow became "person" boxes).
-    comps = _components(maps.low_mask, maps.work, "anchor_base_labels")
+    comps = base if base is not None else _components(maps.low_mask, maps.work, "base_labels")
     if comps is None:
         return []
     labels, stats = comps

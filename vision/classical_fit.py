@@ -102,6 +102,7 @@ def person_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalPar
 
     det = ClassicalDetector(replace(params, person_scorer=None), targets=("person",))
     xs, ys, fs, kinds = [], [], [], set()
+    near = -1 if labels == "lenient" else 0  # the label of a near miss
     for fi, fr in enumerate(frames):
         img = cv2.imread(str(fr.path), cv2.IMREAD_UNCHANGED)
         if img is None or img.ndim != 2 or not fr.gsd_m:
@@ -126,7 +127,6 @@ def person_candidate_table(frames: Sequence[LabelledFrame], params: ClassicalPar
                                b.left_px + b.width_px + pad] for b, _, _ in kept])
             iou = iou_matrix(boxes, tr).max(axis=1) if len(tr) else np.zeros(len(kept))
             xs.append(rows)
-            near = -1 if labels == "lenient" else 0
             ys.append(np.where(iou >= 0.5, 1, np.where(iou >= 0.2, near, 0)))
             fs.append(np.full(len(kept), fi))
     n = N_PERSON_FEATURES + len(params.person_levels_z) + (1 if params.person_anchors_m else 0)
