@@ -165,9 +165,10 @@ def test_mlp_soft_labels_rank_between_the_hard_ones():
 
 def test_real_night_frames_people_found_better_than_by_the_base_level_alone():
     """HIT-UAV val night frames (every third: 65 frames, 317 people), IoU 0.5. Measured:
-    AP50 0.734 and recall at precision >= 0.6 0.757 with the levels, the anchor boxes and the
-    MLP (session 5's scorer without anchors: 0.663 and 0.697); 0.562 and 0.593 with the
-    logistic score at the base level. Floors ~0.05 below the measured figures."""
+    AP50 0.749 and recall at precision >= 0.6 0.767 with the levels, the anchor boxes, the
+    MLP and box voting (0.734 and 0.757 without voting; session 5's scorer without anchors:
+    0.663 and 0.697); 0.562 and 0.593 with the logistic score at the base level. Floors
+    ~0.05 below the measured figures."""
     import cv2
 
     from vision.evaluate import _class_result, match_frame
@@ -187,5 +188,43 @@ def test_real_night_frames_people_found_better_than_by_the_base_level_alone():
             matches += match_frame(det.detect(img, gsd_m=f.gsd_m), truth, f.ignore, iou_min=0.5)
         got[scorer] = _class_result("person", matches, n)
     new, old = got["classical_person.json"], got[None]
-    assert new.ap50 >= 0.68 and new.best_recall_at_p60 >= 0.70
+    assert new.ap50 >= 0.70 and new.best_recall_at_p60 >= 0.715
     assert new.ap50 >= old.ap50 + 0.05
+
+
+def _det(t, l, b, r, score, cls="person"):
+    from vision.detection import Detection
+
+    return Detection(top_px=t, left_px=l, bottom_px=b, right_px=r, score=score, class_name=cls, area_m2=0.3,
+                     peak_contrast=9.0)
+
+
+def test_box_voting_moves_the_kept_box_to_the_weighted_mean_of_those_it_suppressed():
+    from vision.classical import _suppress
+
+    best = _det(100, 100, 120, 110, 0.8)
+    near = _det(102, 100, 122, 110, 0.4)      # IoU 18/22 = 0.82 with best: votes
+    inside = _det(104, 102, 110, 108, 0.6)    # wholly inside best, IoU 0.18: suppressed, no vote
+    apart = _det(200, 200, 220, 210, 0.5)     # elsewhere: kept as it is
+    dets = [near, apart, inside, best]
+    plain = _suppress(dets, 0.4, 0.7)
+    assert [(d.top_px, d.score) for d in plain] == [(100, 0.8), (200, 0.5)]
+    voted = _suppress(dets, 0.4, 0.7, vote_power=1.0)
+    assert len(voted) == 2
+    w = np.array([0.8, 0.4])
+    top = float(w @ [100, 102] / w.sum())
+    assert voted[0].top_px == pytest.approx(top, abs=1e-9) and voted[0].bottom_px == pytest.approx(top + 20, abs=1e-9)
+    assert (voted[0].left_px, voted[0].right_px) == pytest.approx((100, 110), abs=1e-9)
+    assert (voted[0].score, voted[0].class_name, voted[0].peak_contrast) == (0.8, "person", 9.0)
+    assert voted[1] == apart
+    # A high power all but ignores the weaker box; power 0 is the plain mean.
+    assert _suppress(dets, 0.4, 0.7, vote_power=40.0)[0].top_px == pytest.approx(100, abs=1e-6)
+    assert _suppress(dets, 0.4, 0.7, vote_power=0.0)[0].top_px == pytest.approx(101, abs=1e-9)
+
+
+def test_box_voting_is_on_by_default_and_refuses_bad_powers():
+    assert ClassicalParams().person_box_vote_power is not None
+    for bad in (-1.0, float("nan"), 51.0):
+        with pytest.raises(InputError, match="person_box_vote_power.*None for none"):
+            ClassicalParams(person_box_vote_power=bad)
+    ClassicalParams(person_box_vote_power=None)

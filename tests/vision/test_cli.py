@@ -149,3 +149,54 @@ def test_base_level_only_flag_gives_the_base_level_detector(tmp_path):
         want = make_detector("classical", targets=["person"], base_level_only=base).detect(img, gsd_m=0.06)
         assert got[name] == sorted(round(d.score, 6) for d in want)
     assert len(got["default"]) == 3 and len(got["base"]) == 2
+
+
+def _centikelvin(seed=0):
+    """A 16-bit frame in centikelvin (the simulator's radiometric PNGs): two warm bodies at 10 C."""
+    grey = hot_disks(disks=((100, 150, 5, 60), (300, 400, 6, 70)), seed=seed).astype(np.float32)
+    return np.round((10.0 + grey / 20.0 + 273.15) * 100.0).astype(np.uint16)
+
+
+def test_detect_reads_16_bit_counts_as_temperatures_when_given_their_scale(tmp_path, capsys):
+    frame = tmp_path / "in" / "f.png"
+    frame.parent.mkdir()
+    cv2.imwrite(str(frame), _centikelvin())
+    for extra, kind in (([], "counts"), (["--counts-scale-c", "0.01", "--counts-offset-c", "-273.15"], "temperature_c")):
+        out = tmp_path / kind
+        assert main(["detect", str(frame), "--out", str(out), "--no-annotate", *extra]) == 0
+        doc = json.loads((out / "detections.json").read_text())
+        assert doc["frames"][0]["kind"] == kind and len(doc["detections"]) == 2
+    capsys.readouterr()
+    assert main(["detect", str(frame), "--out", str(tmp_path / "bad"), "--counts-scale-c", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "counts_scale_c" in err and "0 < scale <= 10" in err and "centikelvin" in err
+    assert not (tmp_path / "bad" / "detections.json").exists()
+
+
+def test_eval_radiometric_measures_the_sim_sets_16_bit_frames_as_temperatures(tmp_path, capsys):
+    root = tmp_path / "ds"
+    for sub in ("images/val", "labels/val", "radiometric/val"):
+        (root / sub).mkdir(parents=True)
+    for i in range(2):
+        # The 8-bit video frame is blank: only the radiometric twin shows the bodies.
+        cv2.imwrite(str(root / "images" / "val" / f"{i}.png"), np.full((512, 640), 90, np.uint8))
+        cv2.imwrite(str(root / "radiometric" / "val" / f"{i}.png"), _centikelvin(i))
+        (root / "labels" / "val" / f"{i}.txt").write_text(
+            f"1 {150.5 / 640} {100.5 / 512} {14 / 640} {14 / 512}\n1 {400.5 / 640} {300.5 / 512} {16 / 640} {16 / 512}\n")
+    got = {}
+    for extra in ([], ["--radiometric"]):
+        out = tmp_path / ("r" if extra else "v")
+        assert main(["eval", "--data", str(root), "--out", str(out), "--box-pad-px", "0", *extra]) == 0
+        doc = json.loads((out / "eval_classical.json").read_text())
+        got[bool(extra)] = doc
+    assert got[False]["results"][0]["recall"] == 0.0 and got[False]["radiometric"] is False
+    r = got[True]
+    assert r["radiometric"] is True and r["counts_scale_c"] == pytest.approx(0.01) and r["counts_offset_c"] == -273.15
+    assert r["results"][0]["truth"] == 4 and r["results"][0]["recall"] == pytest.approx(1.0)
+    assert "radiometric" in capsys.readouterr().out
+    # A set without radiometric twins: one clear error with the way out.
+    for twin in (root / "radiometric" / "val").iterdir():
+        twin.unlink()
+    assert main(["eval", "--data", str(root), "--out", str(tmp_path / "x"), "--radiometric"]) == 2
+    err = capsys.readouterr().err
+    assert "no radiometric twin" in err and "thermal-sar sim dataset --radiometric" in err

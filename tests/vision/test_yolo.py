@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from geo.errors import FormatError, InputError, SarIOError
-from vision.frame import ThermalFrame, ValueKind
+from vision.frame import ThermalFrame, ValueKind, check_constant
 from vision.io import frame_from_array
 from vision.yolo import LetterBox, YoloDetector, decode_output, letterbox, nms
 
@@ -146,7 +146,7 @@ def test_letterbox_type():
 
 def test_temperature_frames_are_fed_as_plateau_equalised_video(tmp_path):
     """A frame in degrees Celsius reaches the network as a camera's plateau-equalised video (what
-    the model learned from), not as a linear stretch; counts of unknown scale get the linear one."""
+    the model learned from), not as a linear stretch; so do radiometric counts of unknown scale."""
     from vision.agc import agc_plateau
 
     det = YoloDetector(make_model(tmp_path / "m.onnx", known_output()), threads=1)
@@ -160,6 +160,12 @@ def test_temperature_frames_are_fed_as_plateau_equalised_video(tmp_path):
     assert np.array_equal(x[0, 0], x[0, 2])  # grey in every channel
     linear = ThermalFrame(t_c, ValueKind.TEMPERATURE_C).to_grey8()
     assert not np.array_equal(expected, linear)  # the two stretches differ on this frame
-    counts = (t_c + 273.15) * 100.0
+    counts = np.round((t_c + 273.15) * 100.0).astype(np.uint16)  # centikelvin, read without its scale
     xc, _, _ = det.preprocess(ThermalFrame(counts, ValueKind.COUNTS))
-    assert np.array_equal(np.round(xc[0, 0] * 255.0).astype(np.uint8), ThermalFrame(counts, ValueKind.COUNTS).to_grey8())
+    grey = np.round(xc[0, 0] * 255.0)
+    # The same equalisation in counts (one-count bins): within a few grey levels of the temperatures'.
+    assert np.abs(grey - expected).mean() <= 3.0 and np.abs(grey - expected).max() <= 12
+    assert np.abs(grey - ThermalFrame(counts, ValueKind.COUNTS).to_grey8()).mean() > 10.0
+    # A flat frame of counts (a closed shutter) is flagged and never reaches the network.
+    flat = ThermalFrame((30000 + rng.integers(0, 3, (64, 64))).astype(np.uint16), ValueKind.COUNTS)
+    assert det.detect(check_constant(flat)) == []

@@ -26,8 +26,13 @@ import click
 @click.option("--base-level-only", is_flag=True,
               help="Classical: people at one threshold level with the logistic score, no MLP scorer "
                    "(3-4.6x faster on 8-bit frames in bench runs, fewer people found at night).")
+@click.option("--counts-scale-c", type=float, default=None,
+              help="16-bit frames (TIFF/PNG) hold counts: T = counts x scale + offset, e.g. 0.01 for "
+                   "centikelvin (default: counts of unknown scale).")
+@click.option("--counts-offset-c", type=float, default=0.0, show_default=True,
+              help="Degrees C at count 0 (e.g. -273.15 for counts in kelvin); with --counts-scale-c.")
 def detect(frames, detector, model, out_dir, gsd_m, camera, targets, polarity, palette, threads, no_annotate,
-           base_level_only):
+           base_level_only, counts_scale_c, counts_offset_c):
     """Detect heat signatures in FRAMES (images, radiometric JPEGs, folders, videos)."""
     from rich.progress import Progress
 
@@ -39,7 +44,8 @@ def detect(frames, detector, model, out_dir, gsd_m, camera, targets, polarity, p
     with Progress(transient=True) as bar:
         task = bar.add_task("detecting", total=len(paths))
         s = run_detect(paths, out_dir, detector=det, gsd_m=gsd_m, camera=camera, polarity=polarity,
-                       palette=palette, annotate=not no_annotate,
+                       palette=palette, annotate=not no_annotate, counts_scale_c=counts_scale_c,
+                       counts_offset_c=counts_offset_c,
                        progress=lambda n: bar.update(task, completed=n))
     per = ", ".join(f"{n} {c}" for c, n in sorted(s.by_class.items())) or "nothing"
     fps = s.frames / s.seconds if s.seconds > 0 else 0.0

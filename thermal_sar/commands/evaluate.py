@@ -25,8 +25,16 @@ import click
 @click.option("--base-level-only", is_flag=True,
               help="Classical: people at one threshold level with the logistic score, no MLP scorer "
                    "(3-4.6x faster on 8-bit frames in bench runs, fewer people found at night).")
+@click.option("--radiometric", is_flag=True,
+              help="A 'thermal-sar sim dataset --radiometric' set: measure on its 16-bit radiometric frames "
+                   "(radiometric/<split>/) read as temperatures, not on its 8-bit video.")
+@click.option("--counts-scale-c", type=float, default=None,
+              help="16-bit frames hold counts: T = counts x scale + offset (e.g. 0.01 for centikelvin; "
+                   "default: counts of unknown scale, or the simulator's 0.01 with --radiometric).")
+@click.option("--counts-offset-c", type=float, default=0.0, show_default=True,
+              help="Degrees C at count 0 (e.g. -273.15 for counts in kelvin); with --counts-scale-c.")
 def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, threads, box_pad_px, iou_min,
-             base_level_only):
+             base_level_only, radiometric, counts_scale_c, counts_offset_c):
     """Precision, recall and AP50 per class, speed, and a PR-curve PNG."""
     from rich.console import Console
     from rich.progress import Progress
@@ -53,9 +61,11 @@ def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, thre
     with Progress(transient=True) as bar:
         task = bar.add_task("evaluating", total=None)
         s = run_eval(data, out_dir, detector=det, split=split, classes=list(classes) or None, use_gsd=not no_gsd,
-                     limit=limit, iou_min=iou_min, progress=lambda n: bar.update(task, completed=n),
+                     limit=limit, iou_min=iou_min, radiometric=radiometric, counts_scale_c=counts_scale_c,
+                     counts_offset_c=counts_offset_c, progress=lambda n: bar.update(task, completed=n),
                      on_total=lambda n: bar.update(task, total=n))
-    t = Table(title=f"{detector} on {data} ({split}, {s.n_frames} frames)")
+    kind = ", radiometric" if radiometric else ""
+    t = Table(title=f"{detector} on {data} ({split}{kind}, {s.n_frames} frames)")
     ap = "AP50" if abs(iou_min - 0.5) < 1e-9 else f"AP@IoU{iou_min:g}"
     for col in ("subset", "class", "truth", "detections", "precision", "recall", ap, "recall@P>=0.6", "recall@P>=0.9"):
         t.add_column(col, justify="right" if col not in ("subset", "class") else "left")

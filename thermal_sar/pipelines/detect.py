@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.camera import CameraModel, camera_preset
-from geo.errors import InputError, SarError, SarIOError
+from geo.errors import InputError, SarError, SarIOError, out_of_range
 from vision.classical import ClassicalDetector
 from vision.detection import Detection
 from vision.detector import Detector
@@ -149,13 +149,18 @@ def _frame_record(fr: ThermalFrame, gsd: float | None, dets: list[Detection], tr
 
 def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: Detector,
                gsd_m: float | None = None, camera: str | None = None, polarity: str = "white-hot",
-               palette: str | None = None, annotate: bool = True,
+               palette: str | None = None, annotate: bool = True, counts_scale_c: float | None = None,
+               counts_offset_c: float = 0.0,
                progress: Callable[[int], None] | None = None) -> DetectSummary:
-    """Run ``detector`` over the frames; write JSON, JSONL, tracks and annotated PNGs into ``out_dir``."""
+    """Run ``detector`` over the frames; write JSON, JSONL, tracks and annotated PNGs into ``out_dir``.
+
+    ``counts_scale_c``, ``counts_offset_c``: 16-bit frames hold counts, T = counts * scale +
+    offset (None: counts of unknown scale)."""
     import cv2
 
     from vision.render import annotate as draw
 
+    _check_counts_scale(counts_scale_c, counts_offset_c)
     paths = expand_inputs(inputs)
     out = Path(out_dir)
     try:
@@ -172,8 +177,9 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
     prev_pose = None
     t0 = time.perf_counter()
     with open(out / "detections.jsonl", "w", encoding="utf-8") as jl:
+        scale = {} if counts_scale_c is None else {"counts_scale_c": counts_scale_c, "counts_offset_c": counts_offset_c}
         for i, fr in enumerate(iter_frames(paths, on_error="skip", errors=summary.skipped, polarity=polarity,
-                                           palette=palette)):
+                                           palette=palette, **scale)):
             fr = fr.with_index(i, fr.time_s)
             gsd = gsd_m if gsd_m is not None else frame_gsd_m(fr, cam)
             try:
@@ -238,12 +244,38 @@ class EvalSummary:
     n_frames: int
 
 
+def _check_counts_scale(counts_scale_c: float | None, counts_offset_c: float) -> None:
+    if counts_scale_c is not None and not (math.isfinite(counts_scale_c) and 0 < counts_scale_c <= 10.0
+                                           and math.isfinite(counts_offset_c) and abs(counts_offset_c) <= 1000.0):
+        raise InputError(out_of_range("counts_scale_c, counts_offset_c", (counts_scale_c, counts_offset_c),
+                                      "0 < scale <= 10 degrees C per count and |offset| <= 1000 degrees C",
+                                      "e.g. 0.01 and -273.15 for counts in centikelvin"))
+
+
+def _radiometric_twin(image: Path) -> Path:
+    """``radiometric/<split>/<name>.png`` beside ``images/<split>/<name>.*`` of a sim dataset."""
+    split_dir = image.parent
+    twin = split_dir.parent.parent / "radiometric" / split_dir.name / (image.stem + ".png")
+    if split_dir.parent.name != "images" or not twin.is_file():
+        raise InputError(f"radiometric=True but {str(image)!r} has no radiometric twin ({str(twin)!r} is not there). "
+                         "Hint: make the set with `thermal-sar sim dataset --radiometric`, or leave --radiometric "
+                         "out and give --counts-scale-c for a folder of 16-bit frames.")
+    return twin
+
+
 def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split: str = "val",
              classes: Sequence[str] | None = None, use_gsd: bool = True, limit: int | None = None,
-             iou_min: float = 0.5,
+             iou_min: float = 0.5, radiometric: bool = False, counts_scale_c: float | None = None,
+             counts_offset_c: float = 0.0,
              progress: Callable[[int], None] | None = None, on_total: Callable[[int], None] | None = None
              ) -> EvalSummary:
-    """Evaluate ``detector`` on a HIT-UAV split or a YOLO folder; write the PR curve and eval.json."""
+    """Evaluate ``detector`` on a HIT-UAV split or a YOLO folder; write the PR curve and eval.json.
+
+    ``radiometric``: a ``thermal-sar sim dataset --radiometric`` set is measured on its 16-bit
+    frames (``radiometric/<split>/``, same names and labels) read as temperatures, as a
+    radiometric camera delivers them (T = counts / 100 - 273.15 unless ``counts_scale_c`` says
+    otherwise). ``counts_scale_c``, ``counts_offset_c``: 16-bit frames hold counts, T = counts *
+    scale + offset (None: counts of unknown scale)."""
     import cv2
 
     from vision.render import pr_curve_image
@@ -257,12 +289,21 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
     if on_total:
         on_total(len(frames))
     # Reading is not part of the detector's speed: read first, then time detect() alone.
+    if radiometric:
+        if counts_scale_c is None:
+            from sim.sensor import COUNTS_PER_K  # the simulator's counts: T = counts / 100 - 273.15
+
+            counts_scale_c, counts_offset_c = 1.0 / COUNTS_PER_K, -273.15
+        paths = [_radiometric_twin(f.path) for f in frames]
+    else:
+        paths = [f.path for f in frames]
+    _check_counts_scale(counts_scale_c, counts_offset_c)
     loaded = []
-    for f in frames:
+    for f, path in zip(frames, paths):
         try:
-            loaded.append(read_frame(f.path))
+            loaded.append(read_frame(path, counts_scale_c=counts_scale_c, counts_offset_c=counts_offset_c))
         except SarError as exc:
-            raise SarIOError(f"labelled frame {f.path} cannot be read: {exc}") from None
+            raise SarIOError(f"labelled frame {path} cannot be read: {exc}") from None
     cache = {f.path: fr for f, fr in zip(frames, loaded)}
 
     def detect(f: LabelledFrame) -> list[Detection]:
@@ -282,6 +323,8 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
     cv2.imwrite(str(png), pr_curve_image(curves, title=f"{detector.name} on {Path(data).name} {split}"))
     doc = {
         "detector": detector.name, "data": str(data), "split": split, "use_gsd": use_gsd, "iou_min": iou_min,
+        "radiometric": radiometric, "counts_scale_c": counts_scale_c,
+        "counts_offset_c": counts_offset_c if counts_scale_c is not None else None,
         "frames_per_s": reports[0].frames_per_s if reports else 0.0,
         "results": [{"subset": r.subset, "frames": r.n_frames, "class": c.class_name, "truth": c.n_truth,
                      "detections": c.n_detections, "precision": c.precision, "recall": c.recall, "ap50": c.ap50,
