@@ -171,6 +171,8 @@ def test_detect_reads_16_bit_counts_as_temperatures_when_given_their_scale(tmp_p
     err = capsys.readouterr().err
     assert "counts_scale_c" in err and "0 < scale <= 10" in err and "centikelvin" in err
     assert not (tmp_path / "bad" / "detections.json").exists()
+    assert main(["detect", str(frame), "--out", str(tmp_path / "bad"), "--counts-offset-c", "-273.15"]) == 2
+    assert "without counts_scale_c" in capsys.readouterr().err
 
 
 def test_eval_radiometric_measures_the_sim_sets_16_bit_frames_as_temperatures(tmp_path, capsys):

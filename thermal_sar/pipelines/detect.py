@@ -245,6 +245,9 @@ class EvalSummary:
 
 
 def _check_counts_scale(counts_scale_c: float | None, counts_offset_c: float) -> None:
+    if counts_scale_c is None and counts_offset_c != 0.0:
+        raise InputError(f"counts_offset_c={counts_offset_c!r} was given without counts_scale_c: the offset "
+                         "applies to counts read with a scale. Give both (e.g. 0.01 and -273.15 for centikelvin).")
     if counts_scale_c is not None and not (math.isfinite(counts_scale_c) and 0 < counts_scale_c <= 10.0
                                            and math.isfinite(counts_offset_c) and abs(counts_offset_c) <= 1000.0):
         raise InputError(out_of_range("counts_scale_c, counts_offset_c", (counts_scale_c, counts_offset_c),
@@ -280,6 +283,7 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
 
     from vision.render import pr_curve_image
 
+    _check_counts_scale(counts_scale_c, counts_offset_c)
     frames = load_dataset(data, split=split)
     if limit:
         frames = frames[: int(limit)]
@@ -297,7 +301,6 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
         paths = [_radiometric_twin(f.path) for f in frames]
     else:
         paths = [f.path for f in frames]
-    _check_counts_scale(counts_scale_c, counts_offset_c)
     loaded = []
     for f, path in zip(frames, paths):
         try:
