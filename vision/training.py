@@ -729,6 +729,7 @@ def write_device_payload(
     jpeg_quality: int | None = 78,
     val_from: Sequence[str] | None = None,
     config_dir: str | os.PathLike[str] = ".yolo",
+    wheels: Sequence[str | os.PathLike[str]] = (),
 ) -> PayloadSummary:
     """Write what ``vision/models/device_train.py`` needs to train on a machine without this project.
 
@@ -740,12 +741,20 @@ def write_device_payload(
     copies the files as they are), and ``val_from`` keeps only the val images
     of those sources (merged names begin with the source folder's name, e.g.
     ``sim-sheep``); None keeps every val image. The merge is the one
-    :func:`train_and_export` makes (same seed, same negatives kept).
+    :func:`train_and_export` makes (same seed, same negatives kept). ``wheels``
+    (``.whl`` files, e.g. the ``ultralytics`` wheel that ``pip download --no-deps
+    ultralytics==8.4.190`` fetches) are copied into ``whl/`` for an offline
+    ``python3 -m pip install --no-deps --no-index PAYLOAD/whl/*.whl`` there;
+    ``whl/`` holds exactly these afterwards.
     """
     if jpeg_quality is not None and not (1 <= jpeg_quality <= 100):
         raise InputError(f"jpeg_quality={jpeg_quality!r} is out of range: allowed 1..100, or None to copy the files.")
     if start_weights is not None and not Path(start_weights).is_file():
         raise SarIOError(f"start_weights={str(start_weights)!r} does not exist. Hint: runs/train/<name>/weights/last.pt.")
+    for wheel in wheels:
+        if Path(wheel).suffix != ".whl" or not Path(wheel).is_file():
+            raise InputError(f"wheel {str(wheel)!r} is not a .whl file: allowed existing wheel files. Hint: "
+                             "pip download --no-deps ultralytics==8.4.190 -d DIR, then give DIR/ultralytics-*.whl.")
     out = Path(out_dir)
     sources = resolve_sources(data, work_dir)
     merge = merge_datasets(sources, Path(work_dir) / "payload-merged", drop_unknown=drop_unknown,
@@ -807,5 +816,11 @@ def write_device_payload(
         shutil.copyfile(start_weights, start)
     elif (out / "start.pt").exists():
         (out / "start.pt").unlink()
+    if (out / "whl").exists():
+        shutil.rmtree(out / "whl")
+    if wheels:
+        (out / "whl").mkdir()
+        for wheel in wheels:
+            shutil.copyfile(wheel, out / "whl" / Path(wheel).name)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return PayloadSummary(out, counts, skipped, size, start)

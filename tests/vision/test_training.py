@@ -376,6 +376,29 @@ def test_train_command_writes_a_device_payload_without_the_train_extra(tmp_path:
     kw = json.loads((tmp_path / "p" / "kwargs.json").read_text())
     assert kw["time"] == 0.5 and kw["device"] == "0" and kw["pretrained"] is False
     assert (tmp_path / "p" / "data" / "images" / "train" / "sim-a__s1.png").is_file()
+    assert not (tmp_path / "p" / "whl").exists() and "pip install" not in out
+
+
+def test_device_payload_carries_the_wheels_it_is_given(tmp_path: Path, capsys):
+    a, _ = _payload_sources(tmp_path)
+    wheel = tmp_path / "dl" / "ultralytics-8.4.190-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"PK wheel")
+    out = tmp_path / "p"
+    rc = main(["train", "--data", str(a), "--work-dir", str(tmp_path / "w"), "--device-payload", str(out),
+               "--payload-wheel", str(wheel)])
+    text = capsys.readouterr().out
+    assert rc == 0 and f"pip install --no-deps --no-index {out}/whl/*.whl" in text
+    assert [f.name for f in (out / "whl").iterdir()] == [wheel.name]
+    assert (out / "whl" / wheel.name).read_bytes() == b"PK wheel"
+    # written again without wheels: whl/ holds exactly what was given, here nothing
+    write_device_payload([a], out, config=TrainConfig(), work_dir=tmp_path / "w")
+    assert not (out / "whl").exists()
+    # a path that is not a wheel is refused before anything is written
+    for bad in (tmp_path / "none.whl", tmp_path / "dl"):
+        with pytest.raises(InputError, match="is not a .whl file.*pip download"):
+            write_device_payload([a], tmp_path / "q", config=TrainConfig(), work_dir=tmp_path / "w", wheels=[bad])
+    assert not (tmp_path / "q").exists()
 
 
 def test_device_script_reads_results_without_polars(tmp_path: Path):

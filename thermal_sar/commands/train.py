@@ -62,6 +62,9 @@ import click
 @click.option("--payload-val-from", "payload_val_from", multiple=True, metavar="SOURCE",
               help="With --device-payload: keep only these sources' val images (merged names begin with the "
                    "source folder's name, e.g. sim-sheep); repeat. Default: every val image.")
+@click.option("--payload-wheel", "payload_wheels", multiple=True, type=click.Path(dir_okay=False), metavar="WHL",
+              help="With --device-payload: copy this wheel into the payload's whl/ (e.g. the ultralytics wheel from "
+                   "'pip download --no-deps ultralytics==8.4.190'), for an offline install there; repeat.")
 def train(
     data: tuple[str, ...],
     out_onnx: str,
@@ -88,6 +91,7 @@ def train(
     payload_dir: str | None,
     payload_jpeg_quality: int,
     payload_val_from: tuple[str, ...],
+    payload_wheels: tuple[str, ...],
 ) -> None:
     """Train YOLO on sim and HIT-UAV data, offline, then export ONNX for onnxruntime.
 
@@ -114,10 +118,13 @@ def train(
 
         p = write_device_payload(data, Path(payload_dir), config=config, start_weights=start_weights,
                                  work_dir=Path(work_dir), keep_negatives=keep_negatives, drop_unknown=drop_unknown,
-                                 jpeg_quality=payload_jpeg_quality or None, val_from=list(payload_val_from) or None)
+                                 jpeg_quality=payload_jpeg_quality or None, val_from=list(payload_val_from) or None,
+                                 wheels=list(payload_wheels))
         split_text = ", ".join(f"{k} {v}" for k, v in p.images_per_split.items())
         click.echo(f"wrote {p.out_dir} ({p.size_bytes / 2**20:.1f} MiB; images: {split_text}; val images left out: "
-                   f"{p.val_skipped}). On the GPU machine: python3 vision/models/device_train.py {p.out_dir} OUT_DIR")
+                   f"{p.val_skipped}). On the GPU machine: "
+                   + (f"python3 -m pip install --no-deps --no-index {p.out_dir}/whl/*.whl; " if payload_wheels else "")
+                   + f"python3 vision/models/device_train.py {p.out_dir} OUT_DIR")
         return
     require_training_stack()
     if export_only:

@@ -6,9 +6,12 @@ torchvision and a few common packages, with no network. This script is the
 training step of ``vision.training.run_training`` and nothing else, so it runs
 there with the ``ultralytics`` wheel alone:
 
-    # on the project machine: the merged dataset, the start weights and the arguments
-    thermal-sar train --data ... [training options] --device 0 --device-payload PAYLOAD_DIR
+    # on the project machine: the merged dataset, the start weights, the arguments and the wheel
+    pip download --no-deps ultralytics==8.4.190 -d wheels/
+    thermal-sar train --data ... [training options] --device 0 --device-payload PAYLOAD_DIR \
+        --payload-wheel wheels/ultralytics-8.4.190-py3-none-any.whl
     # on the GPU machine
+    python3 -m pip install --no-deps --no-index PAYLOAD_DIR/whl/*.whl
     python3 vision/models/device_train.py PAYLOAD_DIR OUT_DIR
 
 ``PAYLOAD_DIR`` (``vision.training.write_device_payload``) holds ``kwargs.json``
