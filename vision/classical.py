@@ -372,6 +372,21 @@ def _take(a: np.ndarray, flat: np.ndarray, rr: np.ndarray, cc: np.ndarray) -> np
     return a[rr, cc]
 
 
+def _take_z(maps: "ContrastMaps", flat: np.ndarray, rr: np.ndarray, cc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(image values, contrast ``z``) at the pixels ``rr``, ``cc`` (flat indices ``flat``), float32."""
+    iv = _take(maps.img, flat, rr, cc).astype(np.float32)
+    return iv, (iv - _take(maps.background, flat, rr, cc)) * _take(maps.inv_scale, flat, rr, cc)
+
+
+def _z_grid(maps: "ContrastMaps", rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(n, a, b) contrast ``z`` on the grids rows (n, a) x cols (n, b), 0 outside the frame."""
+    h, w = maps.img.shape
+    ok = ((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :]
+    ri, ci = np.clip(rows, 0, h - 1)[:, :, None], np.clip(cols, 0, w - 1)[:, None, :]
+    z = (maps.img[ri, ci].astype(np.float32) - maps.background[ri, ci]) * maps.inv_scale[ri, ci]
+    return np.where(ok, z, np.float32(0.0))
+
+
 def _windows(a: np.ndarray, rows: np.ndarray, left: np.ndarray, side: int) -> np.ndarray:
     """(k, side, side): the squares of ``a`` at rows ``rows`` (k, side) and columns ``left[i]``
     to ``left[i] + side`` (inside ``a``), gathered a row segment at a time (a third of the time
@@ -601,8 +616,7 @@ def blob_table(maps: ContrastMaps, params: ClassicalParams, gsd_m: float | None,
     mine = labels.ravel().take(flat) == cand[comp]
     comp, rr, cc, flat = comp[mine], rr[mine], cc[mine], flat[mine]
     img = maps.img
-    iv = _take(img, flat, rr, cc).astype(np.float32)
-    zv = (iv - _take(maps.background, flat, rr, cc)) * _take(maps.inv_scale, flat, rr, cc)
+    iv, zv = _take_z(maps, flat, rr, cc)
     # comp is sorted and every candidate keeps at least one pixel (its own component's):
     # per-candidate maxima over contiguous runs.
     peak = np.full(cand.size, -np.inf, np.float32)
@@ -1153,14 +1167,14 @@ def _suppress(dets: list[Detection], iou_max: float, inside_max: float = 1.0, *,
     if len(dets) < 2:
         return dets
     order = sorted(dets, key=lambda d: -d.score)
-    inter, area = _overlaps(order)
+    boxes = _boxes(order)
+    inter, area = _overlaps(boxes)
     iou = inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
     inside = inter / np.maximum(np.minimum(area[:, None], area[None, :]), 1e-9)
     clash = (iou >= iou_max) | (inside >= inside_max)
     if vote_power is None:
         return _greedy_keep(order, clash)
     keep = np.ones(len(order), bool)
-    boxes = np.array([[d.top_px, d.left_px, d.bottom_px, d.right_px] for d in order])
     weight = np.array([d.score for d in order]) ** vote_power
     out: list[Detection] = []
     for i, d in enumerate(order):
@@ -1178,9 +1192,13 @@ def _suppress(dets: list[Detection], iou_max: float, inside_max: float = 1.0, *,
     return out
 
 
-def _overlaps(dets: list[Detection]) -> tuple[np.ndarray, np.ndarray]:
-    """(pairwise intersection areas, box areas) of the detections' boxes."""
-    b = np.array([[d.top_px, d.left_px, d.bottom_px, d.right_px] for d in dets])
+def _boxes(dets: list[Detection]) -> np.ndarray:
+    """(n, 4) top, left, bottom, right of the detections."""
+    return np.array([[d.top_px, d.left_px, d.bottom_px, d.right_px] for d in dets], float).reshape(-1, 4)
+
+
+def _overlaps(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pairwise intersection areas, box areas) of the boxes ``b`` (:func:`_boxes`)."""
     ih = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None)
     iw = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None)
     return ih * iw, (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
@@ -1229,7 +1247,7 @@ def _resolve_overlaps(dets: list[Detection], gates: tuple[ClassGate, ...]) -> li
         return (-(g.fit(d.area_m2) if g is not None and d.area_m2 is not None else 0.0), -d.score)
 
     order = sorted(dets, key=rank)
-    inter, area = _overlaps(order)
+    inter, area = _overlaps(_boxes(order))
     return _greedy_keep(order, inter >= 0.5 * np.minimum(area[:, None], area[None, :]))
 
 
@@ -1282,8 +1300,7 @@ def _refine_table(maps: ContrastMaps, t: dict[str, np.ndarray], frac: float) -> 
     comp, wr, wc = _box_pixels(wh, wdt)
     rr, cc = r0[comp] + wr, c0[comp] + wc
     flat = rr * ww + cc
-    z = ((_take(maps.img, flat, rr, cc).astype(np.float32) - _take(maps.background, flat, rr, cc))
-         * _take(maps.inv_scale, flat, rr, cc))
+    _, z = _take_z(maps, flat, rr, cc)
     # The peak: the first maximum of z in the blob's box in raster order (np.argmax of the box).
     inner = (rr >= top[comp]) & (rr < (top + bh)[comp]) & (cc >= left[comp]) & (cc < (left + bw)[comp])
     zi = np.where(inner, z, np.float32(-np.inf))
@@ -1425,16 +1442,12 @@ def box_patches(maps: ContrastMaps, blobs: list[BlobFeatures]) -> np.ndarray:
     n = len(blobs)
     if n == 0:
         return np.zeros((0, BOX_CELLS * BOX_CELLS))
-    h, w = maps.img.shape
     geo = np.array([[b.top_px, b.left_px, b.height_px, b.width_px] for b in blobs], float)
     k = 2 * BOX_CELLS
     frac = (np.arange(k) + 0.5) / k * (1.0 + 2.0 * BOX_GROW) - BOX_GROW
     rows = np.floor(geo[:, :1] + frac[None, :] * geo[:, 2:3]).astype(np.int64)
     cols = np.floor(geo[:, 1:2] + frac[None, :] * geo[:, 3:4]).astype(np.int64)
-    ok = ((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :]
-    ri, ci = np.clip(rows, 0, h - 1)[:, :, None], np.clip(cols, 0, w - 1)[:, None, :]
-    z = (maps.img[ri, ci].astype(np.float32) - maps.background[ri, ci]) * maps.inv_scale[ri, ci]
-    z = np.where(ok, z, np.float32(0.0)).reshape(n, BOX_CELLS, 2, BOX_CELLS, 2).mean(axis=(2, 4))
+    z = _z_grid(maps, rows, cols).reshape(n, BOX_CELLS, 2, BOX_CELLS, 2).mean(axis=(2, 4))
     return np.clip(z, -5.0, 30.0).reshape(n, -1) / 10.0
 
 
@@ -1516,8 +1529,7 @@ def anchor_candidates(maps: ContrastMaps, params: ClassicalParams, gsd_m: float,
     comp, wr, wc = _box_pixels(bh, bw)
     rr, cc = top[comp] + wr, left[comp] + wc
     flat = rr * w + cc
-    iv = _take(maps.img, flat, rr, cc).astype(np.float32)
-    zv = (iv - _take(maps.background, flat, rr, cc)) * _take(maps.inv_scale, flat, rr, cc)
+    iv, zv = _take_z(maps, flat, rr, cc)
     warm = zv >= params.low_z
     n = len(top)
     area = np.bincount(comp, weights=warm, minlength=n)
@@ -1576,11 +1588,7 @@ def contrast_patches(maps: ContrastMaps, blobs: list[BlobFeatures], side_px: int
         z[inside] = (iv - _windows(maps.background, ri, ci, side_px)) * _windows(maps.inv_scale, ri, ci, side_px)
     if not inside.all():
         out = ~inside
-        rr, cc = rr[out], cc[out]
-        ok = ((rr >= 0) & (rr < h))[:, :, None] & ((cc >= 0) & (cc < w))[:, None, :]
-        ri, ci = np.clip(rr, 0, h - 1)[:, :, None], np.clip(cc, 0, w - 1)[:, None, :]
-        zo = (maps.img[ri, ci].astype(np.float32) - maps.background[ri, ci]) * maps.inv_scale[ri, ci]
-        z[out] = np.where(ok, zo, np.float32(0.0))
+        z[out] = _z_grid(maps, rr[out], cc[out])
     a = _area_weights(side_px).astype(np.float32)
     cells = np.matmul(np.matmul(a, z), a.T)
     return np.clip(cells, -5.0, 30.0).reshape(len(blobs), -1) / 10.0

@@ -21,6 +21,7 @@ skip them (``on_error="skip"``) so a live run never dies on one bad file.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -29,16 +30,29 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.errors import FormatError, InputError, SarError, SarIOError
+from geo.errors import FormatError, InputError, SarError, SarIOError, out_of_range
 from vision.frame import FrameFlag, ThermalFrame, ValueKind, check_constant
 from vision.palettes import PALETTES, invert_palette
 
-__all__ = ["read_frame", "frame_from_array", "iter_video", "iter_sequence", "iter_frames", "natural_key", "IMAGE_SUFFIXES",
+__all__ = ["read_frame", "frame_from_array", "check_counts_scale", "iter_video", "iter_sequence", "iter_frames", "natural_key", "IMAGE_SUFFIXES",
            "VIDEO_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".pgm")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".ts", ".m4v", ".mpg", ".mpeg")
 _POLARITIES = ("white-hot", "black-hot")
+
+
+def check_counts_scale(counts_scale_c: float | None, counts_offset_c: float = 0.0) -> None:
+    """Refuse a counts scale that cannot be meant: T = counts * scale + offset needs
+    0 < scale <= 10 degrees C per count and |offset| <= 1000 degrees C, and an offset only with a scale."""
+    if counts_scale_c is None and counts_offset_c != 0.0:
+        raise InputError(f"counts_offset_c={counts_offset_c!r} was given without counts_scale_c: the offset "
+                         "applies to counts read with a scale. Give both (e.g. 0.01 and -273.15 for centikelvin).")
+    if counts_scale_c is not None and not (math.isfinite(counts_scale_c) and 0 < counts_scale_c <= 10.0
+                                           and math.isfinite(counts_offset_c) and abs(counts_offset_c) <= 1000.0):
+        raise InputError(out_of_range("counts_scale_c, counts_offset_c", (counts_scale_c, counts_offset_c),
+                                      "0 < scale <= 10 degrees C per count and |offset| <= 1000 degrees C",
+                                      "e.g. 0.01 and -273.15 for counts in centikelvin"))
 
 
 def frame_from_array(array: np.ndarray, *, polarity: str = "white-hot", palette: str | None = None,
@@ -49,6 +63,7 @@ def frame_from_array(array: np.ndarray, *, polarity: str = "white-hot", palette:
     Colour arrays are BGR (OpenCV order). See the module docstring for the rules.
     """
     a = np.asarray(array)
+    check_counts_scale(counts_scale_c, counts_offset_c)
     if polarity not in _POLARITIES:
         raise InputError(f"polarity={polarity!r} is not allowed: use one of {', '.join(_POLARITIES)}.")
     flags: set[FrameFlag] = set()
@@ -122,6 +137,7 @@ def read_frame(path: str | os.PathLike, *, polarity: str = "white-hot", palette:
     """
     import cv2
 
+    check_counts_scale(counts_scale_c, counts_offset_c)
     p = Path(path)
     data = _read_bytes(p)
     if not data:

@@ -197,26 +197,27 @@ class YoloDetector:
         into what such a camera would show: plateau-equalised video (:func:`vision.agc.agc_plateau`),
         not a linear stretch (held-out sim sheep frames, seeds 3, 31, 301, radiometric: sheep AP50
         0.50-0.58 with the linear stretch, 0.60-0.63 with plateau; false cows 183-575 -> 15-64).
-        Raw counts of unknown scale get the linear stretch (:meth:`ThermalFrame.to_grey8`)."""
+        Raw counts of unknown scale (a frame of kind counts, or a bare 2-D integer array wider than
+        8 bits) are equalised the same way, in counts (``COUNTS_BIN``, ``COUNTS_MIN_SPAN``); a bare
+        float array is taken as degrees C, as :func:`vision.io.frame_from_array` takes it."""
         import cv2
 
-        if isinstance(frame, ThermalFrame):
-            if frame.kind == ValueKind.TEMPERATURE_C:
-                img = agc_plateau(frame.data)[0]
-            elif frame.kind == ValueKind.COUNTS:
-                img = agc_plateau(frame.data, bin_c=COUNTS_BIN, min_span_c=COUNTS_MIN_SPAN)[0]
-            else:
-                img = frame.to_grey8()
-        else:
+        if not isinstance(frame, ThermalFrame):
             a = np.asarray(frame)
-            if a.ndim == 2 and a.dtype == np.uint8:
-                img = a
-            elif a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.uint8:
-                img = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
-            elif a.ndim == 2:
-                img = ThermalFrame(np.ascontiguousarray(a), "counts").to_grey8()
-            else:
+            if a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.uint8:
+                a = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
+            if a.ndim != 2:
                 raise InputError(f"frame has shape {a.shape} and dtype {a.dtype}: expected a 2-D thermal image.")
+            # As vision.io reads arrays: 8 bits are grey levels, floats degrees C, other integers counts.
+            kind = (ValueKind.GREY if a.dtype == np.uint8 else
+                    ValueKind.TEMPERATURE_C if a.dtype.kind == "f" else ValueKind.COUNTS)
+            frame = ThermalFrame(np.ascontiguousarray(a), kind)
+        if frame.kind == ValueKind.TEMPERATURE_C:
+            img = agc_plateau(frame.data)[0]
+        elif frame.kind == ValueKind.COUNTS:
+            img = agc_plateau(frame.data, bin_c=COUNTS_BIN, min_span_c=COUNTS_MIN_SPAN)[0]
+        else:
+            img = frame.to_grey8()
         lb_img, lb = letterbox(img, self.input_hw)
         x = (lb_img.astype(np.float32) * (1.0 / 255.0))[None, None]
         x = np.ascontiguousarray(np.repeat(x, 3, axis=1))

@@ -30,6 +30,20 @@ def test_16bit_png_counts_and_scaled_temperature(tmp_path, rng):
     assert float(np.median(t.data)) == pytest.approx(20.0, abs=0.05)
 
 
+def test_a_counts_scale_that_cannot_be_meant_is_refused_by_the_reader(tmp_path, rng):
+    counts = rng.integers(28000, 31000, (16, 16)).astype(np.uint16)
+    p = tmp_path / "c.png"
+    cv2.imwrite(str(p), counts)
+    for scale, offset in ((0.0, 0.0), (-0.01, 0.0), (float("nan"), 0.0), (0.01, 5000.0)):
+        with pytest.raises(InputError, match="counts_scale_c.*0 < scale <= 10.*centikelvin"):
+            read_frame(p, counts_scale_c=scale, counts_offset_c=offset)
+        with pytest.raises(InputError, match="counts_scale_c"):
+            frame_from_array(counts, counts_scale_c=scale, counts_offset_c=offset)
+    with pytest.raises(InputError, match="without counts_scale_c"):
+        read_frame(p, counts_offset_c=-273.15)
+    assert read_frame(p, counts_scale_c=0.01, counts_offset_c=-273.15).kind == ValueKind.TEMPERATURE_C
+
+
 def test_16bit_tiff_round_trip(tmp_path, rng):
     counts = rng.integers(1000, 5000, (40, 50)).astype(np.uint16)
     p = tmp_path / "f.tiff"

@@ -166,6 +166,11 @@ def test_temperature_frames_are_fed_as_plateau_equalised_video(tmp_path):
     # The same equalisation in counts (one-count bins): within a few grey levels of the temperatures'.
     assert np.abs(grey - expected).mean() <= 3.0 and np.abs(grey - expected).max() <= 12
     assert np.abs(grey - ThermalFrame(counts, ValueKind.COUNTS).to_grey8()).mean() > 10.0
+    # Bare arrays are read as vision.io reads them: floats as degrees C, 16-bit integers as counts.
+    xa, _, _ = det.preprocess(t_c)
+    assert np.array_equal(xa, x)
+    xb, _, _ = det.preprocess(counts)
+    assert np.array_equal(xb, xc)
     # A flat frame of counts (a closed shutter) is flagged and never reaches the network.
     flat = ThermalFrame((30000 + rng.integers(0, 3, (64, 64))).astype(np.uint16), ValueKind.COUNTS)
     assert det.detect(check_constant(flat)) == []

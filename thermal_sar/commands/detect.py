@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from thermal_sar.commands._options import counts_scale_options
+
 
 @click.command()
 @click.argument("frames", nargs=-1, required=True, type=click.Path())
@@ -26,11 +28,7 @@ import click
 @click.option("--base-level-only", is_flag=True,
               help="Classical: people at one threshold level with the logistic score, no MLP scorer "
                    "(3-4.6x faster on 8-bit frames in bench runs, fewer people found at night).")
-@click.option("--counts-scale-c", type=float, default=None,
-              help="16-bit frames (TIFF/PNG) hold counts: T = counts x scale + offset, e.g. 0.01 for "
-                   "centikelvin (default: counts of unknown scale).")
-@click.option("--counts-offset-c", type=float, default=0.0, show_default=True,
-              help="Degrees C at count 0 (e.g. -273.15 for counts in kelvin); with --counts-scale-c.")
+@counts_scale_options()
 def detect(frames, detector, model, out_dir, gsd_m, camera, targets, polarity, palette, threads, no_annotate,
            base_level_only, counts_scale_c, counts_offset_c):
     """Detect heat signatures in FRAMES (images, radiometric JPEGs, folders, videos)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from thermal_sar.commands._options import counts_scale_options
+
 
 @click.command(name="eval")
 @click.option("--detector", type=click.Choice(["classical", "yolo"]), default="classical", show_default=True)
@@ -28,11 +30,7 @@ import click
 @click.option("--radiometric", is_flag=True,
               help="A 'thermal-sar sim dataset --radiometric' set: measure on its 16-bit radiometric frames "
                    "(radiometric/<split>/) read as temperatures, not on its 8-bit video.")
-@click.option("--counts-scale-c", type=float, default=None,
-              help="16-bit frames hold counts: T = counts x scale + offset (e.g. 0.01 for centikelvin; "
-                   "default: counts of unknown scale, or the simulator's 0.01 with --radiometric).")
-@click.option("--counts-offset-c", type=float, default=0.0, show_default=True,
-              help="Degrees C at count 0 (e.g. -273.15 for counts in kelvin); with --counts-scale-c.")
+@counts_scale_options("counts of unknown scale, or the simulator's 0.01 and -273.15 with --radiometric")
 def evaluate(detector, data, split, model, out_dir, classes, no_gsd, limit, threads, box_pad_px, iou_min,
              base_level_only, radiometric, counts_scale_c, counts_offset_c):
     """Precision, recall and AP50 per class, speed, and a PR-curve PNG."""

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.camera import CameraModel, camera_preset
-from geo.errors import InputError, SarError, SarIOError, out_of_range
+from geo.errors import InputError, SarError, SarIOError
 from vision.classical import ClassicalDetector
 from vision.detection import Detection
 from vision.detector import Detector
 from vision.evaluate import EvalReport, run_evaluation
 from vision.frame import ThermalFrame
-from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_frames, natural_key, read_frame
+from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_counts_scale, iter_frames, natural_key, read_frame
 from vision.labels import HIT_UAV_BOX_PAD_PX, LabelledFrame, load_dataset
 from vision.tracking import Tracker, nadir_shift_px
 
@@ -160,7 +160,7 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
 
     from vision.render import annotate as draw
 
-    _check_counts_scale(counts_scale_c, counts_offset_c)
+    check_counts_scale(counts_scale_c, counts_offset_c)
     paths = expand_inputs(inputs)
     out = Path(out_dir)
     try:
@@ -244,17 +244,6 @@ class EvalSummary:
     n_frames: int
 
 
-def _check_counts_scale(counts_scale_c: float | None, counts_offset_c: float) -> None:
-    if counts_scale_c is None and counts_offset_c != 0.0:
-        raise InputError(f"counts_offset_c={counts_offset_c!r} was given without counts_scale_c: the offset "
-                         "applies to counts read with a scale. Give both (e.g. 0.01 and -273.15 for centikelvin).")
-    if counts_scale_c is not None and not (math.isfinite(counts_scale_c) and 0 < counts_scale_c <= 10.0
-                                           and math.isfinite(counts_offset_c) and abs(counts_offset_c) <= 1000.0):
-        raise InputError(out_of_range("counts_scale_c, counts_offset_c", (counts_scale_c, counts_offset_c),
-                                      "0 < scale <= 10 degrees C per count and |offset| <= 1000 degrees C",
-                                      "e.g. 0.01 and -273.15 for counts in centikelvin"))
-
-
 def _radiometric_twin(image: Path) -> Path:
     """``radiometric/<split>/<name>.png`` beside ``images/<split>/<name>.*`` of a sim dataset."""
     split_dir = image.parent
@@ -283,7 +272,7 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
 
     from vision.render import pr_curve_image
 
-    _check_counts_scale(counts_scale_c, counts_offset_c)
+    check_counts_scale(counts_scale_c, counts_offset_c)
     frames = load_dataset(data, split=split)
     if limit:
         frames = frames[: int(limit)]
