@@ -5,7 +5,8 @@
   protocol as ArduPilot speaks it (:func:`upload_mission`,
   :func:`download_mission`, :func:`compare_missions`), the
   :class:`TerrainServer`;
-* logs: :func:`read_log` (.tlog, DataFlash .bin/.log) into a :class:`PoseTrack`;
+* logs: :func:`read_log` (.tlog, DataFlash .bin/.log, a DJI video's .SRT subtitles:
+  :func:`read_dji_srt`) into a :class:`PoseTrack`;
 * geotagging: :func:`geotag_pixels` with an :class:`ErrorModel` propagated
   to error ellipses and CEP, :func:`fuse_sightings` (and :class:`SightingFuser` for a live flight), :func:`targets_geojson`,
   DJI XMP poses (:func:`read_dji_pose`).
@@ -39,6 +40,7 @@ from telemetry.mission_protocol import (
     upload_mission,
     with_home,
 )
+from telemetry.srt import SrtRecord, parse_dji_srt, read_dji_srt
 from telemetry.state import COPTER_MODES, StateTracker, VehicleState
 from telemetry.terrain_server import TerrainServer, terrain_block
 from telemetry.tlog import TlogScan, scan_tlog
@@ -56,7 +58,7 @@ __all__ = [
     "TerrainServer", "terrain_block",
     # logs and tracks
     "read_log", "read_tlog", "read_dataflash", "FlightLog", "LogSummary", "PoseTrack", "PoseArrays", "CameraEvent",
-    "scan_tlog", "TlogScan",
+    "scan_tlog", "TlogScan", "read_dji_srt", "parse_dji_srt", "SrtRecord",
     "flag_gps_glitches", "estimate_clock_offset", "fit_clock_offset", "ClockFit",
     # geotagging
     "ErrorModel", "GeotagResult", "geotag_pixels", "ellipse_from_cov", "cep_from_cov", "Sighting", "FusedTarget",

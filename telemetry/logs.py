@@ -38,7 +38,7 @@ class LogSummary:
     """What a reader met in a log."""
 
     path: str
-    kind: str  # "tlog" or "dataflash"
+    kind: str  # "tlog", "dataflash" or "dji-srt"
     messages: int
     corrupt_packets: int
     unknown_ids: dict[int, int] = field(default_factory=dict)
@@ -48,8 +48,13 @@ class LogSummary:
     boot_segments: int = 1
     counts: dict[str, int] = field(default_factory=dict, repr=False)
     garbage_bytes: int = 0  # bytes between packets that framed nothing (tlog)
+    notes: tuple[str, ...] = ()  # what the reader assumed (a DJI .SRT without gimbal angles, ...)
 
     def describe(self) -> str:
+        if self.kind == "dji-srt":
+            extra = "".join(f"; {n}" for n in self.notes)
+            return (f"DJI subtitles {Path(self.path).name}: {self.messages} blocks, {self.gps_samples} with a "
+                    f"position, {self.corrupt_packets} skipped (no position or a value out of range){extra}")
         unk = ", ".join(f"{k}x{v}" for k, v in sorted(self.unknown_ids.items())) or "none"
         return (f"{self.kind} {Path(self.path).name}: {self.messages} messages, {self.corrupt_packets} corrupt packets "
                 f"skipped, unknown ids: {unk}, GPS glitches: {self.gps_glitches}/{self.gps_samples}, "
@@ -313,11 +318,16 @@ def read_dataflash(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0)
 
 
 def read_log(path: str | Path, **kw) -> FlightLog:
-    """Read a .tlog or a DataFlash .bin/.log, chosen by extension."""
+    """Read a .tlog, a DataFlash .bin/.log or a DJI video's .SRT subtitles, chosen by extension."""
     p = Path(path)
     ext = p.suffix.lower()
+    if ext == ".srt":
+        from telemetry.srt import read_dji_srt
+
+        return read_dji_srt(p, **kw)
     if ext == ".tlog":
         return read_tlog(p, **kw)
     if ext in (".bin", ".log"):
         return read_dataflash(p, **kw)
-    raise FormatError(f"log={str(p)!r}: unknown extension {ext!r}; allowed .tlog, .bin, .log.")
+    raise FormatError(f"log={str(p)!r}: unknown extension {ext!r}; allowed .tlog, .bin, .log, "
+                      ".srt (DJI video subtitles).")

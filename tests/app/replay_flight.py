@@ -156,3 +156,41 @@ def write_video(frames, path: Path, fps: float, *, repeat: int = 1, codec: str =
     finally:
         vw.release()
     return path
+
+
+def write_dji_srt(scene, flight: Pass, path: Path, times_s, *, layout: str = "brackets", gimbal: bool = True) -> Path:
+    """The pass as a DJI video's subtitles: one block per frame at flight-clock ``times_s``, each block's
+    start its frame's position in the video (the first frame at 0). ``layout``: ``brackets`` (M30T, M3T:
+    ``[latitude: ..]`` groups, absolute and relative altitude, gimbal angles when ``gimbal``) or
+    ``mavic2`` (``GPS (lon, lat, n), D ..m, H ..m``: height above take-off only). 6 decimals of a degree
+    (0.1 m), as DJI writes them."""
+    times = np.asarray(times_s, float)
+    step = float(times[1] - times[0]) if times.size > 1 else 1.0
+
+    def code(s: float) -> str:
+        ms = int(round(s * 1000))
+        return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+    blocks = []
+    for i, t in enumerate(times):
+        lat, lon = scene.frame.to_geodetic(*flight.xy_at(float(t)))
+        rel = flight.alt_amsl_m - flight.home_alt_amsl_m
+        start = float(t - times[0])
+        if layout == "brackets":
+            text = (f'<font size="28">FrameCnt: {i + 1}, DiffTime: {round(step * 1000)}ms\n'
+                    f"2026-11-29 14:03:{12 + start:06.3f}\n"
+                    "[iso: 100] [shutter: 1/30.0] [fnum: 1.0] [ev: 0] [focal_len: 13.50]\n"
+                    f"[latitude: {float(lat):.6f}] [longitude: {float(lon):.6f}] "
+                    f"[rel_alt: {rel:.3f} abs_alt: {flight.alt_amsl_m:.3f}]")
+            if gimbal:
+                text += f" [gb_yaw: {flight.heading_deg:.1f} gb_pitch: -90.0 gb_roll: 0.0]"
+            text += " </font>"
+        elif layout == "mavic2":
+            text = (f"F/1.1, SS 30.0, ISO 100, EV 0, GPS ({float(lon):.6f}, {float(lat):.6f}, 18), "
+                    f"D {math.dist(flight.start_xy_m, flight.xy_at(float(t))):.2f}m, H {rel:.2f}m, "
+                    f"H.S {flight.speed_m_s:.2f}m/s, V.S 0.00m/s")
+        else:
+            raise ValueError(layout)
+        blocks.append(f"{i + 1}\n{code(start)} --> {code(start + step)}\n{text}\n")
+    path.write_text("\n".join(blocks), encoding="utf-8")
+    return path

@@ -158,6 +158,60 @@ def test_ctrl_c_still_writes_what_was_found(flight, tmp_path):
     assert "INTERRUPTED" in (tmp_path / "o" / "summary.txt").read_text()
 
 
+def _dji_video(flight, folder: Path, **srt) -> Path:
+    """The fixture's video as DJI records it: DJI_0001.avi with its subtitles DJI_0001.SRT beside it."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    video = folder / "DJI_0001.avi"
+    shutil.copyfile(flight["dir"] / "flight.avi", video)
+    rf.write_dji_srt(flight["scene"], flight["pass"], folder / "DJI_0001.SRT", flight["video_t"], **srt)
+    return video
+
+
+@pytest.mark.parametrize("gimbal", [True, False])
+def test_dji_video_with_its_subtitles_needs_no_log_nor_clock(flight, tmp_path, gimbal):
+    # The subtitles are found beside the video and are on its clock: no --log, no --video-start. Without
+    # gimbal angles the camera is nadir with the image top along the track (the fixture's camera is so).
+    video = _dji_video(flight, tmp_path / "card", gimbal=gimbal)
+    r = run_replay(video, tmp_path / "o", camera="h20t", synthetic_terrain=True)
+    assert r.clock.source == "srt" and r.clock.offset_s == 0.0
+    assert r.log is not None and r.log.startswith("DJI subtitles DJI_0001.SRT: 48 blocks, 48 with a position")
+    assert r.frames_outside_log == 0
+    _video_places_the_sheep(r.targets, r.candidates, flight)
+    summary = (tmp_path / "o" / "summary.txt").read_text()
+    assert "DJI subtitles" in summary
+
+
+def test_mavic2_subtitles_heights_above_takeoff(flight, tmp_path):
+    # GPS (lon, lat, n) ... H 70.00m: heights above take-off only. The recording starts 70 m up, so with a
+    # DEM the take-off altitude must be given; with it the sheep are placed as from the tlog.
+    video = _dji_video(flight, tmp_path / "card", layout="mavic2")
+    with pytest.raises(InputError, match="--takeoff-alt-m") as e:
+        run_replay(video, tmp_path / "o", camera="h20t", synthetic_terrain=True)
+    assert "70.0 m above take-off" in str(e.value)
+    r = run_replay(video, tmp_path / "o", camera="h20t", synthetic_terrain=True,
+                   takeoff_alt_m=flight["pass"].home_alt_amsl_m)
+    assert r.clock.source == "srt"
+    _video_places_the_sheep(r.targets, r.candidates, flight)
+
+
+def test_cli_takeoff_altitude_is_for_subtitles_only(flight, tmp_path, capsys):
+    rc = main(["replay", str(flight["dir"] / "flight.avi"), "--log", str(flight["tlog"]), "--camera", "h20t",
+               "--video-start", str(flight["pass"].t0_s), "--takeoff-alt-m", "900", "--synthetic-terrain",
+               "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc != 0 and "DJI subtitles" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_subtitles_and_a_utc_video_start_disagree(flight, tmp_path):
+    video = _dji_video(flight, tmp_path / "card")
+    with pytest.raises(InputError, match="video's own clock"):
+        run_replay(video, tmp_path / "o", camera="h20t", synthetic_terrain=True,
+                   video_start="2026-11-29T14:03:12Z")
+
+
 @pytest.mark.shared_data
 def test_dji_folder_alone(tmp_path):
     from tests.conftest import shared_path

@@ -131,6 +131,47 @@ def test_geotag_writes_fused_targets(tmp_path, capsys):
     assert p["first_seen_s"] < p["last_seen_s"]
 
 
+def test_geotag_on_dji_video_subtitles(tmp_path, capsys):
+    # A DJI video's .SRT as the log: frame times are video times, on the subtitles' own clock (offset 0).
+    from geo.frames import LocalFrame
+
+    frame = LocalFrame.at(HOME[0], HOME[1])
+    ground, agl = 500.0, 100.0
+    target_xy = (10.0, 150.0)
+    tlat, tlon = frame.to_geodetic(*target_xy)
+    cam = camera_preset("h20t")
+    blocks, dets = [], []
+    for k in range(0, 601):  # 60 s of a 10 fps video, flying north at 5 m/s
+        t = k * 0.1
+        lat, lon = frame.to_geodetic(0.0, 5.0 * t)
+        ms = k * 100
+        code = f"00:{ms // 60_000:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+        end = ms + 100
+        code += f" --> 00:{end // 60_000:02d}:{end // 1000 % 60:02d},{end % 1000:03d}"
+        blocks.append(f"{k + 1}\n{code}\n<font size=\"28\">FrameCnt: {k + 1}, DiffTime: 100ms\n"
+                      f"[latitude: {lat:.7f}] [longitude: {lon:.7f}] [rel_alt: {agl:.3f} abs_alt: {ground + agl:.3f}] "
+                      "[gb_yaw: 0.0 gb_pitch: -90.0 gb_roll: 0.0] </font>\n")
+        if k % 20 == 0:
+            pose = CameraPose(lat, lon, ground + agl, 0.0, 0.0, 0.0, 0.0, -90.0, 0.0, MountMode.EARTH)
+            r, c, vis = CameraView.from_pose(cam, pose, frame).project(np.array([[target_xy[0], target_xy[1], ground]]))
+            if vis[0]:
+                dets.append({"top_px": r[0] - 4, "left_px": c[0] - 3, "bottom_px": r[0] + 4, "right_px": c[0] + 3,
+                             "score": 0.7, "class_name": "person", "frame_index": k, "frame_time_s": t})
+    assert len(dets) >= 3
+    srt = tmp_path / "DJI_0001.SRT"
+    srt.write_text("\n".join(blocks))
+    det_path = tmp_path / "dets.json"
+    det_path.write_text(json.dumps({"detections": dets}))
+    out = tmp_path / "targets.geojson"
+    rc = main(["geotag", "--log", str(srt), "--detections", str(det_path), "--out", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert "DJI subtitles are on the video's own clock" in text and "flat at 500.0 m" in text
+    (f,) = json.loads(out.read_text())["features"]
+    lon, lat = f["geometry"]["coordinates"]
+    assert distance_m(lat, lon, tlat, tlon) < 1.0
+
+
 def test_geotag_bad_detections_file(tmp_path, capsys):
     tlog = tmp_path / "flight.tlog"
     _synthetic_flight(tlog)
@@ -183,7 +224,7 @@ def test_geotag_dji_images_from_xmp_agrees_with_laser_rangefinder(tmp_path, caps
 def test_geotag_needs_exactly_one_source(tmp_path, capsys):
     (tmp_path / "d.json").write_text("[]")
     rc = main(["geotag", "--detections", str(tmp_path / "d.json")])
-    assert rc == 2 and "exactly one of --tlog" in capsys.readouterr().err
+    assert rc == 2 and "exactly one of --log LOG (or --tlog)" in capsys.readouterr().err
 
 
 def test_geotag_with_a_dem_file(tmp_path, capsys):

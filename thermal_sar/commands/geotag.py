@@ -9,8 +9,8 @@ import click
 
 
 @click.command()
-@click.option("--tlog", "log_path", default=None, type=click.Path(dir_okay=False),
-              help="Flight log: .tlog, or DataFlash .bin/.log.")
+@click.option("--log", "--tlog", "log_path", default=None, type=click.Path(dir_okay=False),
+              help="Flight log: .tlog, DataFlash .bin/.log, or the DJI video's subtitles .SRT.")
 @click.option("--dji-images", "dji_dir", default=None, type=click.Path(file_okay=False),
               help="Instead of a log: a folder of DJI JPEGs whose XMP gives each image's pose "
                    "(detections name their image in 'source').")
@@ -30,7 +30,7 @@ def geotag(log_path: str | None, dji_dir: str | None, dets: str, out: str, camer
     from thermal_sar.pipelines.geotag import geotag_dji_images, geotag_flight
 
     if (log_path is None) == (dji_dir is None):
-        raise InputError("give exactly one of --tlog LOG or --dji-images FOLDER.")
+        raise InputError("give exactly one of --log LOG (or --tlog) or --dji-images FOLDER.")
     if dji_dir is not None:
         images = sorted(p for p in Path(dji_dir).iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
         report = geotag_dji_images(images, dets, out, camera=camera, dem_paths=dems)
@@ -48,6 +48,8 @@ def _offset_source(tr, source: str) -> str:
         return _("none: no camera trigger events, assumed 0")
     if source == "not needed: pose from each image's XMP":
         return _("not needed: pose from each image's XMP")
+    if source == "0: DJI subtitles are on the video's own clock":
+        return _("0: DJI subtitles are on the video's own clock")
     m = re.fullmatch(r"estimated from (\d+) camera trigger events", source)
     if m:
         return _("estimated from {n} camera trigger events").format(n=m.group(1))
@@ -65,6 +67,11 @@ def geotag_summary(report) -> str:
     log = report.log
     if log.kind == "dji-xmp":
         head = _("DJI images in {folder}: {n} images").format(folder=log.path, n=log.messages)
+    elif log.kind == "dji-srt":
+        head = _("DJI subtitles {name}: {blocks} blocks, {positioned} with a position, {skipped} skipped").format(
+            name=Path(log.path).name, blocks=log.messages, positioned=log.gps_samples, skipped=log.corrupt_packets)
+        if log.notes:
+            head += " (" + "; ".join(log.notes) + ")"
     else:
         unk = ", ".join(f"{k}x{v}" for k, v in sorted(log.unknown_ids.items())) or _("none")
         head = _("{kind} {name}: {messages} messages, {corrupt} corrupt packets skipped, unknown ids: {unknown}, "

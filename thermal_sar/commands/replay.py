@@ -10,7 +10,8 @@ import click
 @click.command()
 @click.argument("frames", type=click.Path(path_type=Path))
 @click.option("--log", "--tlog", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Flight log: .tlog, or DataFlash .bin/.log. Not needed for DJI JPEGs (pose in their XMP).")
+              help="Flight log: .tlog, DataFlash .bin/.log, or a DJI video's subtitles .SRT (found beside the "
+                   "video when not given). Not needed for DJI JPEGs (pose in their XMP).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default="replay-output",
               show_default=True, help="Folder for targets.geojson, officer_map.html, ground_team.gpx, summary.")
 @click.option("--camera", default=None,
@@ -29,6 +30,9 @@ import click
 @click.option("--detector", type=click.Choice(["classical", "yolo"]), default="classical", show_default=True)
 @click.option("--dem", "dems", multiple=True, type=click.Path(dir_okay=False),
               help="DEM tile(s) (.hgt/.tif); without one the ground is flat at the home altitude.")
+@click.option("--takeoff-alt-m", type=click.FloatRange(-500.0, 9000.0), default=None,
+              help="DJI subtitles only: altitude above sea level of the ground the drone took off from (default: "
+                   "the subtitles' abs_alt; for heights above take-off only, the DEM where the recording starts).")
 @click.option("--synthetic-terrain", is_flag=True,
               help="The embedded synthetic mountain as the ground (replaying a demo flight).")
 @click.option("--min-score", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
@@ -40,8 +44,8 @@ import click
                    "of them that saw it); the others stay candidates (candidates.geojson).")
 def replay(frames: Path, log_path: Path | None, out_dir: Path, camera: str | None, clock_offset_s: float | None,
            video_start: str | None, fps: float | None, every: int | None, overlap: float, detector: str,
-           dems: tuple[str, ...], synthetic_terrain: bool, min_score: float, min_sightings: int,
-           min_support: float) -> None:
+           dems: tuple[str, ...], takeoff_alt_m: float | None, synthetic_terrain: bool, min_score: float,
+           min_sightings: int, min_support: float) -> None:
     """Replay a flight's thermal FRAMES (a video or a folder of images) through detection, geotagging and fusion.
 
     Ctrl-C stops early and still writes what was found so far.
@@ -65,7 +69,8 @@ def replay(frames: Path, log_path: Path | None, out_dir: Path, camera: str | Non
         result = run_replay(frames, out_dir, log=log_path, camera=camera, detector=detector,
                             clock_offset_s=clock_offset_s, video_start=video_start, fps=fps, every=every,
                             overlap=overlap, dem_paths=dems, synthetic_terrain=synthetic_terrain, min_score=min_score,
-                            min_sightings=min_sightings, min_support=min_support, progress=show)
+                            min_sightings=min_sightings, min_support=min_support, takeoff_alt_m=takeoff_alt_m,
+                            progress=show)
     from maps.i18n import gettext_for
 
     _ = gettext_for()

@@ -95,6 +95,8 @@ def geotag_flight(log_path: str | Path, detections_path: str | Path, out_path: s
     times = np.array([d.frame_time_s for d in dets], float)
     if clock_offset_s is not None:
         off, source = float(clock_offset_s), "given"
+    elif log.summary.kind == "dji-srt":
+        off, source = 0.0, "0: DJI subtitles are on the video's own clock"
     else:
         events = [e.time_s for e in track.camera_events]
         off, source = 0.0, "none: no camera trigger events, assumed 0"

@@ -5,7 +5,9 @@ as the demo and a live flight (detect, geotag with uncertainty, fuse); each
 frame's camera pose comes from
 
 * the flight log (tlog or DataFlash) at the frame's time on the flight clock,
-  ``log time = frame time + clock offset``; or
+  ``log time = frame time + clock offset``; or a DJI video's subtitles
+  (``.SRT``, found beside the video when no log is given: :mod:`telemetry.srt`),
+  which are on the video's own clock (offset 0); or
 * the image itself: DJI radiometric JPEGs carry their pose in XMP, so a folder
   of them needs no log at all.
 
@@ -66,6 +68,7 @@ __all__ = ["FrameSource", "ClockChoice", "ReplayResult", "open_frame_source", "p
 DJI_CAMERAS = {"ZH20T": "h20t", "ZH20N": "h20t", "M30T": "m30t", "M3T": "mavic3t", "MAVIC3T": "mavic3t",
                "ZH30T": "h30t", "H30T": "h30t"}
 _MAX_INTERVAL_S = 1.0  # never fewer than one processed frame per second of flight
+_ON_GROUND_M = 2.0  # a DJI subtitle height above take-off this low: the recording started on the ground
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class FrameSource:
 class ClockChoice:
     """How frame times were put on the flight clock: ``log time = frame time + offset_s``.
 
-    ``source``: ``given``, ``video-start``, ``triggers``, ``utc`` (the log's UTC clock),
+    ``source``: ``given``, ``video-start``, ``triggers``, ``utc`` (the log's UTC clock), ``srt``
+    (DJI subtitles: the video's own clock),
     ``xmp`` (DJI images: pose in each file, no clock needed).
     """
 
@@ -349,6 +353,17 @@ def _choose_clock(src: FrameSource, log: FlightLog, *, clock_offset_s: float | N
     if video_start and video_start[0] == "log":
         return ClockChoice(video_start[1], "video-start"), 0.0
     log_name = Path(log.summary.path).name
+    if log.summary.kind == "dji-srt":
+        # DJI subtitles are on their video's clock: a block's start is the frame's position in the video.
+        if video_start is not None:
+            raise InputError(f"{log_name} holds DJI subtitles, which are on the video's own clock: --video-start "
+                             "as a UTC time cannot be placed on it. Hint: leave --video-start out (or give "
+                             "--clock-offset-s if the subtitles belong to a video cut differently).")
+        if src.kind == "video" or fps:
+            return ClockChoice(0.0, "srt"), 0.0
+        raise InputError(f"{log_name} holds DJI subtitles, on the video's clock (seconds from its first frame); "
+                         "images carry no position on that clock. Hint: pass --fps with the rate the images were "
+                         "extracted from the video at (first image = the video's first frame), or replay the video.")
     events = [e.time_s for e in log.track.camera_events]
     if src.kind == "images" and len(events) >= 2:
         times = _sequence_times(src, fps, start_s)
@@ -386,6 +401,40 @@ def _terrain(terrain: Terrain | None, dem_paths, *, home_m: float | None, synthe
     return FlatTerrain(home_m), f"flat at {home_m:.1f} m AMSL (no DEM given: wrong in hilly terrain, pass --dem)"
 
 
+def _srt_altitudes(path: Path, flog: FlightLog, takeoff_alt_m: float | None, terrain: Terrain | None,
+                   dem_paths, synthetic: bool) -> tuple[FlightLog, Terrain | None]:
+    """DJI subtitles re-read on a known take-off altitude: given (it beats DJI's barometric
+    ``abs_alt`` too), or for heights above take-off only (a Mavic 2's) with a DEM, the DEM's
+    ground at the first position when the recording starts there; the terrain, loaded once."""
+    if takeoff_alt_m is not None:
+        return read_log(path, takeoff_alt_amsl_m=takeoff_alt_m), terrain
+    if not flog.summary.counts.get("relative_only") or (terrain is None and not dem_paths and not synthetic):
+        # Absolute altitudes; or heights above take-off over ground taken flat at take-off level.
+        return flog, terrain
+    if terrain is None:
+        terrain, _name = _terrain(None, dem_paths, home_m=None, synthetic=synthetic)
+    lat0, lon0 = float(flog.track.lat_deg[0]), float(flog.track.lon_deg[0])
+    h0 = float(flog.track.alt_amsl_m[0]) - float(flog.home_alt_amsl_m or 0.0)
+    if h0 > _ON_GROUND_M or not bool(np.asarray(terrain.contains(lat0, lon0))):
+        where = (f"its first block is {h0:.1f} m above take-off (the recording started in the air)"
+                 if h0 > _ON_GROUND_M else "its first position is outside the DEM")
+        raise InputError(f"{path.name} gives heights above take-off only and {where}: the take-off altitude is "
+                         "unknown. Hint: pass --takeoff-alt-m with the ground's altitude above sea level where the "
+                         "drone took off, or leave out --dem (ground flat at take-off level).")
+    return read_log(path, takeoff_alt_amsl_m=float(terrain.elevation_m(lat0, lon0))), terrain
+
+
+def _sibling_srt(video: Path) -> Path | None:
+    """The DJI subtitles recorded beside ``video`` (same name, .SRT in any case), if there."""
+    try:
+        for p in video.parent.iterdir():
+            if p.stem == video.stem and p.suffix.lower() == ".srt" and p.is_file():
+                return p
+    except OSError:
+        return None
+    return None
+
+
 def _xmp_takeoff_alt_m(fr: ThermalFrame) -> float | None:
     xmp = (fr.meta or {}).get("xmp") or {}
     try:
@@ -416,7 +465,7 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
                every: int | None = None, overlap: float = 0.9, dem_paths=(), terrain: Terrain | None = None,
                synthetic_terrain: bool = False, errors: ErrorModel | None = None, min_score: float = 0.5,
                min_sightings: int = 2, min_support: float = 0.5, evidence_score: float = 0.3,
-               lang: str | None = None, reader_thread: bool = True,
+               lang: str | None = None, reader_thread: bool = True, takeoff_alt_m: float | None = None,
                progress: Callable[[int, int, int], None] | None = None) -> ReplayResult:
     """Replay a flight's frames through the search pipeline and write the products; see the module docstring.
 
@@ -431,7 +480,8 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
     total, processed)`` after every frame read. Ctrl-C (KeyboardInterrupt) stops
     the loop; what was found so far is written and ``interrupted`` is True.
     ``reader_thread``: decode frames in a second thread while the first detects
-    (False: one thread, the baseline of bench/bench_replay.py).
+    (False: one thread, the baseline of bench/bench_replay.py). ``takeoff_alt_m``: altitude
+    above sea level of the take-off point, for DJI subtitles (see :func:`_srt_altitudes`).
     """
     t_wall0 = time.monotonic()
     src = open_frame_source(frames)
@@ -443,12 +493,20 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
         raise InputError(f"evidence_score={evidence_score!r} is out of range: allowed 0..1.")
     rule = ConfirmationRule(min_hits=min_sightings, min_support=min_support, min_best_score=min_score)
     vstart = parse_video_start(video_start)
+    if log is None and src.kind == "video":
+        log = _sibling_srt(src.path)
     flog = read_log(log) if log is not None else None
+    if takeoff_alt_m is not None and (flog is None or flog.summary.kind != "dji-srt"):
+        raise InputError(f"takeoff_alt_m={takeoff_alt_m!r} applies to DJI subtitles (.SRT) only: other logs and "
+                         "DJI images carry their altitudes. Hint: leave --takeoff-alt-m out.")
+    if flog is not None and flog.summary.kind == "dji-srt":
+        flog, terrain = _srt_altitudes(Path(log), flog, takeoff_alt_m, terrain, dem_paths, synthetic_terrain)
     first: ThermalFrame | None = None
     if flog is None:
         if src.kind == "video":
             raise InputError("a video needs its flight log for the camera's pose. Hint: pass --log flight.tlog "
-                             "(or the DataFlash .bin).")
+                             f"(or the DataFlash .bin, or the DJI subtitles {src.path.stem}.SRT: looked for "
+                             "beside the video, not found).")
         first = next(iter_sequence(src.paths[:1], on_error="raise"))
         if first.pose is None:
             raise InputError(f"no log given and {src.paths[0].name} carries no pose (only DJI images have their "
@@ -612,6 +670,8 @@ def summary_text(r: ReplayResult, *, lang: str | None = None) -> str:
                   "{events} events, residual RMS {rms} ms, worst {worst} ms").format(
             offset=f"{c.offset_s:+.3f}", matched=c.fit.matched, frames=c.fit.frames, events=c.fit.events,
             rms=f"{1000 * c.fit.rms_residual_s:.0f}", worst=f"{1000 * c.fit.max_residual_s:.0f}")
+    elif c.source == "srt":
+        clock = _("the video's own clock: pose from its DJI subtitles (.SRT), no offset needed")
     else:
         clock = _("pose from each image's XMP (no log, no clock needed)")
     if r.every_basis == "given":
