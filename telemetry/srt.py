@@ -22,7 +22,7 @@ layouts are read:
   ``gb_roll`` (absolute: :attr:`geo.camera.MountMode.EARTH`, as in DJI's XMP)
   and ``drone_yaw``/``drone_pitch``/``drone_roll``;
 * the Mavic 2 layout ``GPS (lon, lat, n), D 12.3m, H 70.1m`` (H: height above
-  take-off; longitude first).
+  take-off; longitude first), and the Phantom 4's ``GPS(lon,lat,n) BAROMETER:70.1``.
 
 Without gimbal angles the camera is taken to look straight down
 (``default_gimbal_pitch_deg``) with the image's top towards the direction of
@@ -58,7 +58,7 @@ _PAIR = re.compile(r"([A-Za-z_][A-Za-z_ ]*?)\s*:\s*(" + _NUM + r")")
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")
 # The Mavic 2 layout.
 _GPS = re.compile(r"GPS\s*\(\s*(" + _NUM + r")\s*,\s*(" + _NUM + r")\s*(?:,\s*(" + _NUM + r"))?\s*\)")
-_HEIGHT = re.compile(r"(?:^|[\s,])H\s+(" + _NUM + r")\s*m\b")
+_HEIGHT = re.compile(r"(?:^|[\s,])H\s+(" + _NUM + r")\s*m\b|BAROMETER\s*:\s*(" + _NUM + r")")
 _MAX_BYTES = 256 * 1024 * 1024
 _MOVING_M_S = 1.0
 
@@ -82,6 +82,7 @@ class SrtRecord:
 
 _KEYS = {
     "latitude": "lat_deg", "lat": "lat_deg", "longitude": "lon_deg", "lon": "lon_deg", "lng": "lon_deg",
+    "longtitude": "lon_deg",  # sic: some DJI firmware (Mavic Air 2) spells it so
     "abs_alt": "abs_alt_m", "rel_alt": "rel_alt_m", "altitude": "rel_alt_m",
     "gb_yaw": "gimbal_yaw_deg", "gb_pitch": "gimbal_pitch_deg", "gb_roll": "gimbal_roll_deg",
     "gimbal_yaw": "gimbal_yaw_deg", "gimbal_pitch": "gimbal_pitch_deg", "gimbal_roll": "gimbal_roll_deg",
@@ -107,7 +108,7 @@ def _block_values(text: str) -> dict[str, float]:
             vals["lon_deg"], vals["lat_deg"] = float(m.group(1)), float(m.group(2))
             h = _HEIGHT.search(text)
             if h:
-                vals["rel_alt_m"] = float(h.group(1))
+                vals["rel_alt_m"] = float(h.group(1) if h.group(1) is not None else h.group(2))
     return vals
 
 

@@ -128,3 +128,16 @@ def test_missing_file_and_bad_arguments(tmp_path):
             read_dji_srt(p, takeoff_alt_amsl_m=bad)
     with pytest.raises(FormatError, match=r"\.srt \(DJI video subtitles\)"):
         read_log(tmp_path / "flight.csv")
+
+
+def test_older_and_misspelt_variants():
+    # A Phantom 4's GPS(lon,lat,n) BAROMETER:h (HOME(...) is not the drone); a Mavic Air 2's "longtitude"
+    # with spaces before the colons and a relative "altitude".
+    text = ("1\n00:00:00,000 --> 00:00:01,000\nHOME(149.0251,-20.2532) 2017.08.05 14:11:51\n"
+            "GPS(149.0252,-20.2533,16) BAROMETER:1.9\nISO:100 Shutter:60 EV: Fnum:2.2\n\n"
+            '2\n00:00:01,000 --> 00:00:02,000\n<font size="28">SrtCnt : 2, DiffTime : 1000ms\n'
+            "[latitude : 22.5] [longtitude : 113.9] [altitude: 36.5]</font>\n")
+    (a, b), blocks, skipped = parse_dji_srt(text)
+    assert (a.lat_deg, a.lon_deg, a.rel_alt_m) == (-20.2533, 149.0252, 1.9)
+    assert (b.time_s, b.lat_deg, b.lon_deg, b.rel_alt_m) == (1.0, 22.5, 113.9, 36.5)
+    assert math.isnan(b.abs_alt_m) and blocks == 2 and skipped == 0
