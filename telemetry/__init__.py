@@ -40,7 +40,7 @@ from telemetry.mission_protocol import (
     upload_mission,
     with_home,
 )
-from telemetry.srt import SrtRecord, parse_dji_srt, read_dji_srt
+from telemetry.srt import SrtRecord, find_sibling_srt, parse_dji_srt, read_dji_srt
 from telemetry.state import COPTER_MODES, StateTracker, VehicleState
 from telemetry.terrain_server import TerrainServer, terrain_block
 from telemetry.tlog import TlogScan, scan_tlog
@@ -58,7 +58,7 @@ __all__ = [
     "TerrainServer", "terrain_block",
     # logs and tracks
     "read_log", "read_tlog", "read_dataflash", "FlightLog", "LogSummary", "PoseTrack", "PoseArrays", "CameraEvent",
-    "scan_tlog", "TlogScan", "read_dji_srt", "parse_dji_srt", "SrtRecord",
+    "scan_tlog", "TlogScan", "read_dji_srt", "parse_dji_srt", "SrtRecord", "find_sibling_srt",
     "flag_gps_glitches", "estimate_clock_offset", "fit_clock_offset", "ClockFit",
     # geotagging
     "ErrorModel", "GeotagResult", "geotag_pixels", "ellipse_from_cov", "cep_from_cov", "Sighting", "FusedTarget",

@@ -49,7 +49,7 @@ from geo.errors import FormatError, InputError, SarIOError
 from telemetry.logs import FlightLog, LogSummary
 from telemetry.track import PoseTrack
 
-__all__ = ["SrtRecord", "parse_dji_srt", "read_dji_srt"]
+__all__ = ["SrtRecord", "parse_dji_srt", "read_dji_srt", "find_sibling_srt"]
 
 _TIMECODE = re.compile(r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*-->\s*(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})")
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -228,3 +228,15 @@ def read_dji_srt(path: str | Path, *, takeoff_alt_amsl_m: float | None = None,
     summ = LogSummary(str(p), "dji-srt", messages=blocks, corrupt_packets=skipped, gps_samples=len(records),
                       counts=counts, notes=tuple(notes))
     return FlightLog(track, summ, home, None)
+
+
+def find_sibling_srt(video: str | Path) -> Path | None:
+    """The DJI subtitles recorded beside ``video`` (same name, ``.SRT`` in any case), if there."""
+    v = Path(video)
+    try:
+        for p in v.parent.iterdir():
+            if p.stem == v.stem and p.suffix.lower() == ".srt" and p.is_file():
+                return p
+    except OSError:
+        return None
+    return None

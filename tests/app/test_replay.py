@@ -406,3 +406,36 @@ def test_stills_without_triggers_or_times_say_what_to_pass(flight, tmp_path):
     log = rf.write_tlog(flight["scene"], flight["pass"], tmp_path / "notrig.tlog")
     with pytest.raises(InputError, match="no camera-trigger events.*--clock-offset-s"):
         run_replay(flight["dir"] / "stills", tmp_path / "o", log=log, camera="h20t")
+
+
+def test_detect_on_a_dji_video_takes_each_frames_pose_from_its_subtitles(flight, tmp_path):
+    # With the subtitles and the camera, every frame has a pose and a ground sample distance, so the
+    # classical detector sizes bodies in square metres and names sheep; without them it cannot.
+    from thermal_sar.pipelines.detect import make_detector, run_detect
+
+    video = _dji_video(flight, tmp_path / "card")
+    s = run_detect([video], tmp_path / "o", detector=make_detector("classical"), camera="h20t", annotate=False)
+    doc = json.loads((tmp_path / "o" / "detections.json").read_text())
+    assert s.frames == len(flight["video_t"]) and not s.skipped
+    gsd = [f["gsd_m"] for f in doc["frames"]]
+    cam = __import__("geo.camera", fromlist=["camera_preset"]).camera_preset("h20t")
+    assert all(g == pytest.approx(cam.gsd_m(70.0), rel=0.02) for g in gsd)  # 70 m above flat take-off ground
+    assert all("pose" in f for f in doc["frames"])
+    assert doc["frames"][0]["pose"]["gimbal_pitch_deg"] == pytest.approx(-90.0)
+    assert s.by_class.get("sheep", 0) > 0
+    # The same video without its subtitles: no pose, no GSD, warm spots without a class.
+    (tmp_path / "card" / "DJI_0001.SRT").unlink()
+    s2 = run_detect([video], tmp_path / "o2", detector=make_detector("classical"), camera="h20t", annotate=False)
+    doc2 = json.loads((tmp_path / "o2" / "detections.json").read_text())
+    assert all(f["gsd_m"] is None and "pose" not in f for f in doc2["frames"])
+    assert set(s2.by_class) <= {"hotspot"}
+
+
+def test_detect_reports_unreadable_subtitles_and_goes_on(flight, tmp_path):
+    from thermal_sar.pipelines.detect import make_detector, run_detect
+
+    video = _dji_video(flight, tmp_path / "card")
+    (tmp_path / "card" / "DJI_0001.SRT").write_text("not subtitles at all")
+    s = run_detect([video], tmp_path / "o", detector=make_detector("classical"), camera="h20t", annotate=False)
+    assert s.frames == len(flight["video_t"])
+    assert len(s.skipped) == 1 and "subtitles not used" in s.skipped[0][1] and "no subtitle block" in s.skipped[0][1]

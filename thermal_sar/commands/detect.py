@@ -16,7 +16,8 @@ from thermal_sar.commands._options import counts_scale_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="detections", show_default=True,
               help="Folder for detections.json, detections.jsonl and annotated/ PNGs.")
 @click.option("--gsd-m", type=float, default=None,
-              help="Ground sample distance in m/px (default: from the file's pose/LRF when known).")
+              help="Ground sample distance in m/px (default: from the file's pose/LRF when known, or for a DJI "
+                   "video from its subtitles DJI_0001.SRT beside it, with --camera).")
 @click.option("--camera", default=None, help="Camera preset for the GSD (e.g. h20t, m30t, boson640-14mm).")
 @click.option("--target", "targets", multiple=True, type=click.Choice(["person", "sheep", "cow"]),
               help="Classes to report (classical; repeatable). Default: all.")

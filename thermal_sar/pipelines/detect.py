@@ -3,7 +3,10 @@
 ``run_detect``: frames (images, radiometric JPEGs, videos) -> detections.json
 (every detection with its frame index and time, readable by ``thermal-sar
 geotag``), detections.jsonl (one line per frame, written as it goes, so a
-crash loses nothing already seen), annotated PNGs and tracks.
+crash loses nothing already seen), annotated PNGs and tracks. A DJI video's
+subtitles (``DJI_0001.SRT`` beside ``DJI_0001.MP4``) give each of its frames a
+pose: with ``camera``, its ground sample distance (the detector's metric size
+gates) and the tracker's motion compensation.
 
 ``run_eval``: a detector on labelled frames -> per-class precision, recall,
 AP50 (day / night / all for HIT-UAV), speed, a PR-curve PNG and eval.json.
@@ -15,11 +18,13 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from geo.camera import CameraModel, camera_preset
 from geo.errors import InputError, SarError, SarIOError
+from telemetry.logs import FlightLog
+from telemetry.srt import find_sibling_srt, read_dji_srt
 from vision.classical import ClassicalDetector
 from vision.detection import Detection
 from vision.detector import Detector
@@ -50,8 +55,6 @@ def make_detector(name: str, *, model: str | Path | None = None, targets: Sequen
     logistic score (no MLP scorer): 3-4.6x faster on 8-bit frames in bench/bench_vision.py runs, fewer people found.
     """
     if name == "classical":
-        from dataclasses import replace
-
         from vision.classical import ClassicalParams
 
         grey = None if box_pad_grey_px is None else float(box_pad_grey_px)
@@ -67,12 +70,14 @@ def make_detector(name: str, *, model: str | Path | None = None, targets: Sequen
     raise InputError(f"detector={name!r} is not known; allowed: {', '.join(DETECTORS)}.")
 
 
-def frame_gsd_m(frame: ThermalFrame, camera: CameraModel | None) -> float | None:
+def frame_gsd_m(frame: ThermalFrame, camera: CameraModel | None, subtitles: FlightLog | None = None) -> float | None:
     """Ground sample distance (m/px) at the image centre from the frame's own metadata.
 
     Uses the laser rangefinder distance when the file has one, else the
     relative altitude over the sine of the camera's depression angle (flat
-    ground below the take-off point). None when the camera or pose is unknown.
+    ground below the take-off point): from the XMP of a DJI image, or for a video
+    frame with a pose from its DJI ``subtitles``, the pose's altitude over the
+    take-off's. None when the camera or pose is unknown.
     """
     cam = camera
     if cam is None:
@@ -84,6 +89,8 @@ def frame_gsd_m(frame: ThermalFrame, camera: CameraModel | None) -> float | None
         rng = frame.lrf.distance_m
     elif frame.pose is not None:
         rel = frame.meta.get("xmp", {}).get("RelativeAltitude") if frame.meta else None
+        if rel is None and subtitles is not None and subtitles.home_alt_amsl_m is not None:
+            rel = frame.pose.alt_amsl_m - subtitles.home_alt_amsl_m
         try:
             rel_m = float(rel) if rel is not None else None
         except ValueError:
@@ -96,6 +103,31 @@ def frame_gsd_m(frame: ThermalFrame, camera: CameraModel | None) -> float | None
         return None
     # Scale the preset's focal length to the frame's resolution (e.g. a 1280-wide M30T display image).
     return float(cam.gsd_m(rng)) * cam.width_px / frame.shape[1]
+
+
+def _video_subtitles(paths: Sequence[Path], summary: "DetectSummary") -> dict[str, FlightLog]:
+    """The DJI subtitles (.SRT) found beside each video of ``paths``, read (one that cannot be read is
+    reported in ``summary.skipped`` and its video runs without poses)."""
+    found: dict[str, FlightLog] = {}
+    for p in paths:
+        if p.suffix.lower() not in VIDEO_SUFFIXES:
+            continue
+        srt = find_sibling_srt(p)
+        if srt is None:
+            continue
+        try:
+            found[str(p)] = read_dji_srt(srt)
+        except SarError as exc:
+            summary.skipped.append((str(srt), f"subtitles not used (no poses for {p.name}): {exc}"))
+    return found
+
+
+def _with_subtitle_pose(fr: ThermalFrame, flog: FlightLog) -> ThermalFrame:
+    """``fr`` with the camera pose its video's subtitles give at its time (unchanged outside them)."""
+    tr = flog.track
+    if fr.time_s is None or not (tr.start_s <= fr.time_s <= tr.end_s):
+        return fr
+    return replace(fr, pose=tr.pose_at(fr.time_s))
 
 
 def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
@@ -171,6 +203,7 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
         raise SarIOError(f"out={str(out)!r} cannot be created: {exc.strerror or exc}.") from None
     cam = camera_preset(camera) if camera else None
     summary = DetectSummary(out, detector.name)
+    subtitles = _video_subtitles(paths, summary)
     tracker = Tracker()
     all_dets: list[dict] = []
     frames_meta: list[dict] = []
@@ -181,7 +214,10 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
         for i, fr in enumerate(iter_frames(paths, on_error="skip", errors=summary.skipped, polarity=polarity,
                                            palette=palette, **scale)):
             fr = fr.with_index(i, fr.time_s)
-            gsd = gsd_m if gsd_m is not None else frame_gsd_m(fr, cam)
+            flog = subtitles.get(fr.source.rsplit("#", 1)[0]) if fr.pose is None else None
+            if flog is not None:
+                fr = _with_subtitle_pose(fr, flog)
+            gsd = gsd_m if gsd_m is not None else frame_gsd_m(fr, cam, flog)
             try:
                 dets = detector.detect(fr, gsd_m=gsd)
             except SarError as exc:  # one bad frame must not end a live run

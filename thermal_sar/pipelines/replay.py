@@ -55,6 +55,7 @@ from telemetry.confirm import ConfirmationRule
 from telemetry.fusion import FusedTarget
 from telemetry.geotag import ErrorModel
 from telemetry.logs import FlightLog, read_log
+from telemetry.srt import find_sibling_srt
 from thermal_sar.pipelines.demo import _evidence_geojson
 from thermal_sar.pipelines.detect import make_detector
 from thermal_sar.pipelines.search import FramePipeline, frame_interval_s, write_map_and_gpx
@@ -424,17 +425,6 @@ def _srt_altitudes(path: Path, flog: FlightLog, takeoff_alt_m: float | None, ter
     return read_log(path, takeoff_alt_amsl_m=float(terrain.elevation_m(lat0, lon0))), terrain
 
 
-def _sibling_srt(video: Path) -> Path | None:
-    """The DJI subtitles recorded beside ``video`` (same name, .SRT in any case), if there."""
-    try:
-        for p in video.parent.iterdir():
-            if p.stem == video.stem and p.suffix.lower() == ".srt" and p.is_file():
-                return p
-    except OSError:
-        return None
-    return None
-
-
 def _xmp_takeoff_alt_m(fr: ThermalFrame) -> float | None:
     xmp = (fr.meta or {}).get("xmp") or {}
     try:
@@ -494,7 +484,7 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
     rule = ConfirmationRule(min_hits=min_sightings, min_support=min_support, min_best_score=min_score)
     vstart = parse_video_start(video_start)
     if log is None and src.kind == "video":
-        log = _sibling_srt(src.path)
+        log = find_sibling_srt(src.path)
     flog = read_log(log) if log is not None else None
     if takeoff_alt_m is not None and (flog is None or flog.summary.kind != "dji-srt"):
         raise InputError(f"takeoff_alt_m={takeoff_alt_m!r} applies to DJI subtitles (.SRT) only: other logs and "
