@@ -175,11 +175,15 @@ def read_dji_srt(path: str | Path, *, takeoff_alt_amsl_m: float | None = None,
     except OSError as exc:
         raise SarIOError(f"cannot read {str(p)!r}: {exc}") from None
     records, blocks, skipped = parse_dji_srt(text)
-    if len(records) < 2:
+    if len({r.time_s for r in records}) < 2:
         what = ("no subtitle block (no 'HH:MM:SS,mmm --> HH:MM:SS,mmm' line): not an SRT file" if blocks == 0
                 else f"{blocks} subtitle blocks but {len(records)} with a position (latitude/longitude or GPS(...))")
         raise FormatError(f"{p.name}: {what}; at least two positioned blocks are needed for a track. Hint: give "
                           "the .SRT DJI recorded with the video, or a .tlog/.bin flight log.")
+
+    # One record per time (the first): blocks that repeat a timecode would make speeds infinite.
+    seen: set[float] = set()
+    records = [r for r in records if not (r.time_s in seen or seen.add(r.time_s))]
 
     def col(name: str) -> np.ndarray:
         return np.array([getattr(r, name) for r in records], float)

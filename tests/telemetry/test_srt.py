@@ -141,3 +141,12 @@ def test_older_and_misspelt_variants():
     assert (a.lat_deg, a.lon_deg, a.rel_alt_m) == (-20.2533, 149.0252, 1.9)
     assert (b.time_s, b.lat_deg, b.lon_deg, b.rel_alt_m) == (1.0, 22.5, 113.9, 36.5)
     assert math.isnan(b.abs_alt_m) and blocks == 2 and skipped == 0
+
+
+def test_repeated_timecodes_keep_the_first_block(tmp_path):
+    # Two blocks at the same time (DiffTime 0) would make the course undefined: the first one is kept.
+    blocks = [_block(1, 0.0, _bracket(47.0, 8.0, 60.0, 560.0)), _block(2, 0.0, _bracket(47.1, 8.0, 60.0, 560.0)),
+              _block(3, 1.0, _bracket(47.0, 8.0001, 60.0, 560.0))]
+    log = read_dji_srt(_write(tmp_path / "r.srt", blocks))
+    assert len(log.track) == 2 and log.track.lat_deg[0] == 47.0
+    assert np.isfinite(log.track.gimbal_yaw_deg).all()
