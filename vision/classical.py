@@ -49,6 +49,7 @@ import numpy as np
 
 from geo.errors import InputError, out_of_range
 from vision.detection import Detection
+from vision.detector import GSD_RANGE_M
 from vision.frame import ThermalFrame, ValueKind
 from vision.mlp import MlpScorer
 
@@ -945,8 +946,9 @@ class ClassicalDetector:
     def detect(self, frame: ThermalFrame | np.ndarray, *, gsd_m: float | None = None,
                frame_index: int | None = None, frame_time_s: float | None = None) -> list[Detection]:
         p = self.params
-        if gsd_m is not None and not (math.isfinite(gsd_m) and 0.001 <= gsd_m <= 20.0):
-            raise InputError(out_of_range("gsd_m", gsd_m, "0.001..20 metres per pixel", "ground sample distance"))
+        if gsd_m is not None and not (math.isfinite(gsd_m) and GSD_RANGE_M[0] <= gsd_m <= GSD_RANGE_M[1]):
+            raise InputError(out_of_range("gsd_m", gsd_m, f"{GSD_RANGE_M[0]:g}..{GSD_RANGE_M[1]:g} metres per pixel",
+                                          "ground sample distance"))
         img, kind, usable = _as_image(frame)
         if isinstance(frame, ThermalFrame):
             frame_index = frame.frame_index if frame_index is None else frame_index

@@ -9,7 +9,11 @@ import numpy as np
 from vision.detection import Detection
 from vision.frame import ThermalFrame
 
-__all__ = ["Detector"]
+__all__ = ["Detector", "GSD_RANGE_M"]
+
+# Ground sample distances (m/px) a detector accepts: closer than 1 mm/px the camera is on the ground
+# or against something; coarser than 20 m/px no body is a pixel.
+GSD_RANGE_M = (0.001, 20.0)
 
 
 @runtime_checkable

@@ -439,3 +439,50 @@ def test_detect_reports_unreadable_subtitles_and_goes_on(flight, tmp_path):
     s = run_detect([video], tmp_path / "o", detector=make_detector("classical"), camera="h20t", annotate=False)
     assert s.frames == len(flight["video_t"])
     assert len(s.skipped) == 1 and "subtitles not used" in s.skipped[0][1] and "no subtitle block" in s.skipped[0][1]
+
+
+def test_a_frame_taken_on_the_ground_is_skipped_not_fatal():
+    # Before take-off the camera sits a few centimetres above the ground: a GSD of micrometres, which no
+    # detector accepts. The frame is counted as having no ground to search; the run goes on.
+    from geo.camera import CameraPose, camera_preset
+    from geo.frames import LocalFrame
+    from geo.terrain import FlatTerrain
+    from thermal_sar.pipelines.detect import make_detector
+    from thermal_sar.pipelines.search import FramePipeline
+
+    frame = LocalFrame.at(47.0, 8.0)
+    pipe = FramePipeline(camera_preset("h20t"), FlatTerrain(500.0), frame, make_detector("classical"))
+    img = np.full((512, 640), 100, np.uint8)
+    img[250:260, 300:306] = 250
+    on_ground = pipe.process(img, CameraPose(47.0, 8.0, 500.0 + 1e-5, gimbal_pitch_deg=-90.0), time_s=0.0,
+                             frame_index=0)
+    assert on_ground.note and "on the ground" in on_ground.note and not on_ground.detections
+    flying = pipe.process(img, CameraPose(47.0, 8.0, 560.0, gimbal_pitch_deg=-90.0), time_s=1.0, frame_index=1)
+    assert not flying.note and flying.gsd_m == pytest.approx(camera_preset("h20t").gsd_m(60.0), rel=0.01)
+
+
+def test_a_failure_while_writing_the_products_keeps_the_earlier_ones(flight, tmp_path, monkeypatch):
+    import thermal_sar.pipelines.replay as replay_mod
+    from geo.errors import SarIOError as IOErr
+
+    out = tmp_path / "o"
+    kw = dict(log=flight["tlog"], camera="h20t", fps=STILL_FPS, synthetic_terrain=True)
+    run_replay(flight["dir"] / "stills", out, **kw)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert {"targets.geojson", "officer_map.html", "summary.json"} <= set(before)
+
+    def fail(*a, **k):
+        raise IOErr("the map area is outside the terrain (as a DEM elsewhere would be)")
+
+    monkeypatch.setattr(replay_mod, "write_map_and_gpx", fail)
+    with pytest.raises(IOErr, match="outside the terrain"):
+        run_replay(flight["dir"] / "stills", out, **kw)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing emptied, no staging left
+
+
+def test_replay_refuses_an_output_folder_it_cannot_write_before_searching(flight, tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(SarIOError, match="is a file, not a folder"):
+        run_replay(flight["dir"] / "stills", blocker / "o", log=flight["tlog"], camera="h20t", fps=STILL_FPS,
+                   synthetic_terrain=True)

@@ -35,8 +35,10 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import queue
 import re
+import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -131,6 +133,7 @@ class ReplayResult:
     speed_m_s: float | None = None  # median ground speed while moving
     flat_ground_m: float | None = None  # the ground's altitude when no DEM was given
     loop_s: float = 0.0  # wall time of the frame loop alone (reading, detecting, geotagging)
+    frames_no_ground: int = 0  # processed frames with no ground to search (sky, off the DEM, camera on the ground)
 
     @property
     def speed_x(self) -> float:
@@ -148,7 +151,7 @@ class ReplayResult:
             "clock": {"offset_s": c.offset_s, "source": c.source, **({"fit": asdict(c.fit)} if c.fit else {})},
             "frames_read": self.frames_read, "frames_processed": self.frames_processed,
             "frames_outside_log": self.frames_outside_log, "frames_unusable": self.frames_unusable,
-            "frames_without_pose": self.frames_without_pose,
+            "frames_without_pose": self.frames_without_pose, "frames_no_ground": self.frames_no_ground,
             "read_errors": [{"path": p, "error": e} for p, e in self.read_errors],
             "detections": self.detections, "targets": len(self.targets), "candidates": len(self.candidates),
             "candidates_seen_twice_or_more": sum(1 for c in self.candidates if c.sightings >= 2),
@@ -402,6 +405,19 @@ def _terrain(terrain: Terrain | None, dem_paths, *, home_m: float | None, synthe
     return FlatTerrain(home_m), f"flat at {home_m:.1f} m AMSL (no DEM given: wrong in hilly terrain, pass --dem)"
 
 
+def _check_out_dir(out: Path) -> None:
+    """Refuse an output folder that cannot be written (a file, or under a folder without write
+    permission) before any work; creates nothing."""
+    p = out
+    while not p.exists() and p.parent != p:
+        p = p.parent
+    if not p.is_dir():
+        raise SarIOError(f"out={str(out)!r}: {str(p)!r} is a file, not a folder. Hint: give a folder for the products.")
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise SarIOError(f"out={str(out)!r}: no permission to write in {str(p)!r}. Hint: give a folder you can "
+                         "write in.")
+
+
 def _srt_altitudes(path: Path, flog: FlightLog, takeoff_alt_m: float | None, terrain: Terrain | None,
                    dem_paths, synthetic: bool) -> tuple[FlightLog, Terrain | None]:
     """DJI subtitles re-read on a known take-off altitude: given (it beats DJI's barometric
@@ -551,9 +567,10 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
         frame = LocalFrame.at(first.pose.lat_deg, first.pose.lon_deg)
     pipe = FramePipeline(cam, ground, frame, det, errors=errors or ErrorModel(),
                          min_score=min(evidence_score, min_score))
+    _check_out_dir(Path(out_dir))  # said now, not after every frame was searched
 
     read_errors: list[tuple[str, str]] = []
-    n_read = n_outside = n_unusable = n_nopose = 0
+    n_read = n_outside = n_unusable = n_nopose = n_no_ground = 0
     poses: list[tuple[float, float, float, float]] = []
     t_first = t_last = None
     interrupted = False
@@ -586,7 +603,8 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
                     n_unusable += 1
                     continue
                 index = fr.frame_index if fr.frame_index is not None else n_read
-                pipe.process(fr.data, pose, time_s=t, frame_index=index)
+                if pipe.process(fr.data, pose, time_s=t, frame_index=index).note:
+                    n_no_ground += 1
                 t_first = t if t_first is None else min(t_first, t)
                 t_last = t if t_last is None else max(t_last, t)
                 say((fr.frame_index or 0) + 1, src.count, pipe.frames)
@@ -609,36 +627,43 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
     else:
         media_s = (t_last - t_first) if (t_first is not None and t_last is not None) else 0.0
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SarIOError(f"cannot create output folder {str(out)!r}: {exc.strerror or exc}.") from None
     title = f"thermal-sar replay: {src.path.name}"
-    # A flat ground has no relief to shade (and no contour lines to draw): the map goes without it.
-    files = []
+    # Every product is made in a staging folder and moved into place only when all of them were made:
+    # a run that fails half-way (a DEM that does not cover the map, a full disk) leaves an earlier
+    # run's products as they were.
+    stage = out / f".replay-staging-{os.getpid()}"
     try:
-        for name, group, status in (("targets.geojson", targets, None), ("candidates.geojson", candidates, "candidate")):
-            (out / name).write_text(_evidence_geojson(group, assessment, status) + "\n", encoding="utf-8")
-            files.append(out / name)
-    except OSError as exc:
-        raise SarIOError(f"cannot write into {str(out)!r}: {exc.strerror or exc}.") from None
-    files += write_map_and_gpx(out, targets, _map_track(flog, poses),
-                               terrain=None if isinstance(ground, FlatTerrain) else ground, title=title)
-    wall = time.monotonic() - t_wall0
-    result = ReplayResult(out, (), src, cam.name, det_name, every, basis, clock, tname,
-                          flog.summary.describe() if flog is not None else None, n_read, pipe.frames, n_outside,
-                          n_unusable, n_nopose, tuple(read_errors), pipe.detections, targets, candidates,
-                          rule, media_s, wall, interrupted, overlap, agl, speed,
-                          ground.elevation_amsl_m if isinstance(ground, FlatTerrain) else None, loop_s)
-    try:
-        p = out / "summary.json"
-        p.write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
-        files.append(p)
-        p = out / "summary.txt"
-        p.write_text(summary_text(result, lang=lang) + "\n", encoding="utf-8")
-        files.append(p)
-    except OSError as exc:
-        raise SarIOError(f"cannot write into {str(out)!r}: {exc.strerror or exc}.") from None
+        try:
+            stage.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SarIOError(f"cannot create output folder {str(out)!r}: {exc.strerror or exc}.") from None
+        try:
+            for name, group, status in (("targets.geojson", targets, None),
+                                        ("candidates.geojson", candidates, "candidate")):
+                (stage / name).write_text(_evidence_geojson(group, assessment, status) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise SarIOError(f"cannot write into {str(out)!r}: {exc.strerror or exc}.") from None
+        # A flat ground has no relief to shade (and no contour lines to draw): the map goes without it.
+        write_map_and_gpx(stage, targets, _map_track(flog, poses),
+                          terrain=None if isinstance(ground, FlatTerrain) else ground, title=title)
+        wall = time.monotonic() - t_wall0
+        result = ReplayResult(out, (), src, cam.name, det_name, every, basis, clock, tname,
+                              flog.summary.describe() if flog is not None else None, n_read, pipe.frames, n_outside,
+                              n_unusable, n_nopose, tuple(read_errors), pipe.detections, targets, candidates,
+                              rule, media_s, wall, interrupted, overlap, agl, speed,
+                              ground.elevation_amsl_m if isinstance(ground, FlatTerrain) else None, loop_s,
+                              frames_no_ground=n_no_ground)
+        try:
+            (stage / "summary.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
+            (stage / "summary.txt").write_text(summary_text(result, lang=lang) + "\n", encoding="utf-8")
+            files = []
+            for p in sorted(stage.iterdir()):
+                os.replace(p, out / p.name)
+                files.append(out / p.name)
+        except OSError as exc:
+            raise SarIOError(f"cannot write into {str(out)!r}: {exc.strerror or exc}.") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return replace(result, files=tuple(files))
 
 
@@ -696,6 +721,10 @@ def summary_text(r: ReplayResult, *, lang: str | None = None) -> str:
     if r.frames_unusable:
         skipped.append(tr.ngettext("{n} flat frame (shutter/NUC)", "{n} flat frames (shutter/NUC)",
                                    r.frames_unusable).format(n=r.frames_unusable))
+    if r.frames_no_ground:
+        skipped.append(tr.ngettext("{n} frame with no ground to search (sky, off the DEM, or the camera on the ground)",
+                                   "{n} frames with no ground to search (sky, off the DEM, or the camera on the "
+                                   "ground)", r.frames_no_ground).format(n=r.frames_no_ground))
     if r.frames_without_pose:
         skipped.append(tr.ngettext("{n} image without a pose", "{n} images without a pose",
                                    r.frames_without_pose).format(n=r.frames_without_pose))

@@ -17,6 +17,7 @@ the others are candidates.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from telemetry.fusion import FusedTarget, Sighting, SightingFuser, targets_geojs
 from telemetry.geotag import ErrorModel, geotag_pixels
 from telemetry.track import PoseArrays
 from vision.detection import Detection
+from vision.detector import GSD_RANGE_M
 
 __all__ = ["FramePipeline", "FrameOutcome", "SearchAssessment", "thumbnail_png", "ground_team_gpx", "write_map_and_gpx"]
 
@@ -151,6 +153,12 @@ class FramePipeline:
         except (CameraError, OutOfCoverageError) as exc:
             # A frame looking at the sky or off the DEM gives no ground position: detect nothing, say why.
             return FrameOutcome(frame_index, time_s, None, (), (), note=str(exc))
+        lo, hi = GSD_RANGE_M
+        if not (math.isfinite(gsd) and lo <= gsd <= hi):
+            # The camera on the ground before take-off (or absurdly high): nothing to search in this frame.
+            return FrameOutcome(frame_index, time_s, None, (), (), note=(
+                f"ground sample distance {gsd:.3g} m/px at the image centre is outside {lo:g}..{hi:g}: "
+                "the camera is on the ground or too high to search"))
         self.coverage.append(FrameCoverage(frame_index, float(time_s), view, float(gsd)))
         dets = tuple(d for d in self.detector.detect(image, gsd_m=gsd, frame_index=frame_index, frame_time_s=time_s)
                      if d.score >= self.min_score)
