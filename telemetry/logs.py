@@ -76,12 +76,44 @@ class FlightLog:
 def _open(path: Path):
     if not path.is_file():
         raise SarIOError(f"log file {str(path)!r} does not exist. Hint: check the path.")
+    _not_empty(path)
     try:
-        # pymavlink prints about bad bytes; we count them ourselves.
-        with contextlib.redirect_stdout(io.StringIO()):
+        # pymavlink prints about bad bytes (to stdout and stderr, a line per byte); we count them ourselves.
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             return open_connection(str(path), robust_parsing=True)
     except OSError as exc:
         raise SarIOError(f"cannot open log {str(path)!r}: {exc}") from None
+
+
+def _dataflash_start(path: Path) -> None:
+    """Refuse a file that does not start as a DataFlash log does (a binary log with its first FMT
+    message, header A3 95 80; a text log with an FMT line) before pymavlink scans it: on anything
+    else its indexer writes a line per byte to the process's stderr."""
+    if not path.is_file():
+        raise SarIOError(f"log file {str(path)!r} does not exist. Hint: check the path.")
+    _not_empty(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError as exc:
+        raise SarIOError(f"cannot read log {str(path)!r}: {exc.strerror or exc}") from None
+    if head[:3] == b"\xa3\x95\x80" or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"FMT"):
+        return
+    what = ("a MAVLink telemetry log (give it the .tlog extension)" if head[:1] in (b"\xfd", b"\xfe") or
+            (len(head) > 8 and head[8:9] in (b"\xfd", b"\xfe")) else "not a DataFlash log")
+    raise FormatError(f"{str(path)!r} does not start with a DataFlash format message (bytes {head[:3].hex(' ')}): "
+                      f"{what}. Hint: .bin (or text .log) from the autopilot's SD card, or the ground station's "
+                      ".tlog.")
+
+
+def _not_empty(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SarIOError(f"cannot read log {str(path)!r}: {exc.strerror or exc}") from None
+    if size == 0:
+        raise FormatError(f"log {str(path)!r} is empty (0 bytes): no flight is recorded in it. Hint: copy the log "
+                          "again from the ground station or the autopilot's SD card.")
 
 
 def iter_tlog(path: str | Path, wanted=None, scan: TlogScan | None = None):
@@ -128,6 +160,7 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
     p = Path(path)
     if not p.is_file():
         raise SarIOError(f"log file {str(p)!r} does not exist. Hint: check the path.")
+    _not_empty(p)
     scan = TlogScan()
     pos, att, mnt, gps, cams, gda = [], [], [], [], [], []
     offsets = []  # GCS time - boot time, to place messages without time_boot_ms
@@ -161,6 +194,10 @@ def read_tlog(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0) -> F
             cams.append(("tr", msg._timestamp, msg.time_usec, msg.seq, None, None, None))
     counts = dict(scan.counts)
     n_msgs = scan.packets + scan.corrupt
+    if scan.packets == 0:
+        raise FormatError(f"{str(p)!r}: no MAVLink packet could be read ({scan.corrupt} corrupt): not a telemetry "
+                          "log. Hint: a .tlog is what the ground station (QGroundControl, Mission Planner) records; "
+                          "for the autopilot's own log give the DataFlash .bin.")
     if not pos:
         raise FormatError(f"tlog {str(p)!r} has no GLOBAL_POSITION_INT with a position ({n_msgs} messages read). "
                           "Hint: the vehicle had no GPS fix, or the stream was not requested.")
@@ -240,8 +277,9 @@ def read_dataflash(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0)
     p = Path(path)
     counts: Counter[str] = Counter()
     gps, att, baro, cams, gps_utc = [], [], [], [], []
+    _dataflash_start(p)
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         conn = _open(p)
         if not isinstance(conn, (DFReader.DFReader_binary, DFReader.DFReader_text)):
             conn.close()
@@ -276,6 +314,10 @@ def read_dataflash(path: str | Path, *, default_gimbal_pitch_deg: float = -90.0)
     skipped = sum(int(w.split()[1]) for w in out.getvalue().splitlines() if w.startswith("Skipped ") and
                   w.split()[1].isdigit())
     n_msgs = sum(counts.values())
+    if n_msgs == 0:
+        raise FormatError(f"{str(p)!r}: no DataFlash message could be read ({skipped} bytes skipped): not a "
+                          "DataFlash log, or corrupt from its first byte. Hint: copy the .bin again from the "
+                          "autopilot's SD card, or give the flight's .tlog.")
     if not any(g[4] for g in gps):
         raise FormatError(f"DataFlash log {str(p)!r} has no GPS message with a 3D fix ({n_msgs} messages read). "
                           "Hint: the flight had no GPS lock.")
