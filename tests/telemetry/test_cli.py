@@ -221,6 +221,61 @@ def test_geotag_dji_images_from_xmp_agrees_with_laser_rangefinder(tmp_path, caps
         assert distance_m(lat, lon, lrf.lat_deg, lrf.lon_deg) < 1.0, img.name
 
 
+@pytest.mark.shared_data
+def test_detect_then_geotag_on_dji_images_round_trip(tmp_path, capsys):
+    # detect's detections.json names the detector in each detection's 'source' and the image in its frame
+    # record: geotag finds every detection's image by its frame index (it matched none before).
+    from tests.conftest import shared_path
+
+    folder = shared_path("rjpeg", "dji_h20t")
+    rc = main(["detect", str(folder), "--out", str(tmp_path / "d"), "--no-annotate"])
+    assert rc == 0
+    doc = json.loads((tmp_path / "d" / "detections.json").read_text())
+    n = len(doc["detections"])
+    assert n > 0 and {d["source"] for d in doc["detections"]} == {"classical"}
+    rc = main(["geotag", "--dji-images", str(folder), "--detections", str(tmp_path / "d" / "detections.json"),
+               "--out", str(tmp_path / "t.geojson")])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert f"{n} detections: {n} on the ground, 0 not found in any of these images" in text
+
+
+@pytest.mark.parametrize("payload, match", [
+    (b"\x89PNG\r\n\x1a\n\x00\xff", "not a text file"),
+    (b'[{"top_px": 1, "left_px": 1, "bottom_px": 5, "right_px": 5, "score": 0.5, "frame_time_s": "abc"}]',
+     "frame_time_s='abc' is not a finite number"),
+    (b'[{"top_px": 1, "left_px": 1, "bottom_px": 5, "right_px": 5, "score": 0.5, "frame_time_s": NaN}]',
+     "frame_time_s=nan is not a finite number"),
+    (b'[{"top_px": -1e9, "left_px": 1, "bottom_px": 5, "right_px": 5, "score": 0.5}]', "top_px=-1000000000.0 is out"),
+    (b'[{"top_px": 1, "left_px": 1, "bottom_px": 5, "right_px": "x", "score": 0.5}]', "right_px='x'"),
+    (b'[{"top_px": 5, "left_px": 1, "bottom_px": 5, "right_px": 5, "score": 0.5}]', "is empty"),
+    (b'[3]', "detection 0 is not an object"),
+])
+def test_geotag_bad_detections_are_named(tmp_path, capsys, payload, match):
+    tlog = tmp_path / "flight.tlog"
+    _synthetic_flight(tlog)
+    det_path = tmp_path / "dets.json"
+    det_path.write_bytes(payload)
+    rc = main(["geotag", "--log", str(tlog), "--detections", str(det_path), "--out", str(tmp_path / "t.geojson")])
+    err = capsys.readouterr().err
+    assert rc == 2 and match in err and "Traceback" not in err
+    assert not (tmp_path / "t.geojson").exists()
+
+
+@pytest.mark.parametrize("offset", ["nan", "inf"])
+def test_geotag_refuses_a_clock_offset_that_is_not_a_number(tmp_path, capsys, offset):
+    tlog = tmp_path / "flight.tlog"
+    _, dets = _synthetic_flight(tlog)
+    det_path = tmp_path / "dets.json"
+    det_path.write_text(json.dumps({"detections": dets}))
+    out = tmp_path / "keep.geojson"
+    out.write_text("earlier targets")
+    rc = main(["geotag", "--log", str(tlog), "--detections", str(det_path), "--out", str(out),
+               "--clock-offset", offset])
+    assert rc == 2 and "is not a finite number of seconds" in capsys.readouterr().err
+    assert out.read_text() == "earlier targets"
+
+
 def test_geotag_needs_exactly_one_source(tmp_path, capsys):
     (tmp_path / "d.json").write_text("[]")
     rc = main(["geotag", "--detections", str(tmp_path / "d.json")])

@@ -83,9 +83,11 @@ def geotag_summary(report) -> str:
         _("clock offset {offset} s ({source}); terrain: {terrain}").format(
             offset=f"{report.clock_offset_s:+.3f}", source=_offset_source(tr, report.clock_offset_source),
             terrain=report.terrain_name),
-        _("{n} detections: {ground} on the ground, {outside} outside the log's time span, {no_ground} whose ray met "
-          "no ground").format(n=report.detections, ground=report.geotagged, outside=report.outside_log,
-                              no_ground=report.no_ground),
+        (_("{n} detections: {ground} on the ground, {outside} not found in any of these images, {no_ground} whose "
+           "ray met no ground") if log.kind == "dji-xmp" else
+         _("{n} detections: {ground} on the ground, {outside} outside the log's time span, {no_ground} whose ray met "
+           "no ground")).format(n=report.detections, ground=report.geotagged, outside=report.outside_log,
+                                no_ground=report.no_ground),
         tr.ngettext("{n} target -> {path}", "{n} targets -> {path}", len(report.targets)).format(
             n=len(report.targets), path=report.out_path),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,26 +54,65 @@ class GeotagReport:
         return "\n".join(lines)
 
 
+_MAX_PX = 100_000.0  # no thermal frame is this many pixels across
+
+
 def read_detections(path: str | Path) -> tuple[Detection, ...]:
-    """Detections from JSON: a list of Detection dicts, or ``{"detections": [...]}``."""
+    """Detections from JSON: a list of Detection dicts, or ``{"detections": [...]}`` (``thermal-sar detect``'s
+    detections.json)."""
+    return read_detections_with_images(path)[0]
+
+
+def read_detections_with_images(path: str | Path) -> tuple[tuple[Detection, ...], tuple[str, ...]]:
+    """(detections, the image file each was found in): for ``thermal-sar detect``'s detections.json the
+    ``source`` of the frame record with the detection's ``frame_index`` (a detection's own ``source`` names
+    its detector), else the detection's ``source``. Every field is checked: a file that is not JSON, a
+    detection whose box or time is not a finite number, or a box beyond any frame, is one FormatError
+    naming the detection."""
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = json.loads(p.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise SarIOError(f"cannot read detections {str(p)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise FormatError(f"{p.name}: not a text file, so not detections JSON. Hint: give the detections.json "
+                          "that `thermal-sar detect` wrote.") from None
     except json.JSONDecodeError as exc:
         raise FormatError(f"{p.name}: not JSON ({exc.msg} at line {exc.lineno}).") from None
     rows = data.get("detections") if isinstance(data, dict) else data
     if not isinstance(rows, list):
         raise FormatError(f"{p.name}: expected a list of detections or an object with a 'detections' list.")
-    out = []
+    frame_src: dict[int, str] = {}
+    if isinstance(data, dict) and isinstance(data.get("frames"), list):
+        for f in data["frames"]:
+            if isinstance(f, dict) and isinstance(f.get("frame_index"), int) and isinstance(f.get("source"), str):
+                frame_src[f["frame_index"]] = f["source"].split("#")[0]
+    out, images = [], []
+    hint = "Hint: fields top_px, left_px, bottom_px, right_px, score, class_name, frame_time_s."
     for i, r in enumerate(rows):
+        if not isinstance(r, dict):
+            raise FormatError(f"{p.name}: detection {i} is not an object. {hint}")
+        for k in ("top_px", "left_px", "bottom_px", "right_px", "score"):
+            v = r.get(k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise FormatError(f"{p.name}: detection {i}: {k}={v!r} is not a finite number. {hint}")
+            if k != "score" and abs(v) > _MAX_PX:
+                raise FormatError(f"{p.name}: detection {i}: {k}={v!r} is out of range: allowed within "
+                                  f"+-{_MAX_PX:.0f} px (a box in the frame).")
+        t = r.get("frame_time_s")
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t)):
+            raise FormatError(f"{p.name}: detection {i}: frame_time_s={t!r} is not a finite number of seconds "
+                              "(or null).")
+        fi = r.get("frame_index")
+        if fi is not None and (isinstance(fi, bool) or not isinstance(fi, int) or fi < 0):
+            raise FormatError(f"{p.name}: detection {i}: frame_index={fi!r} is not a whole number >= 0 (or null).")
         try:
-            out.append(Detection.from_dict(r))
-        except (TypeError, KeyError) as exc:
-            raise FormatError(f"{p.name}: detection {i} is not a detection ({exc}). Hint: fields top_px, left_px, "
-                              "bottom_px, right_px, score, class_name, frame_time_s.") from None
-    return tuple(out)
+            d = Detection.from_dict(r)
+        except (TypeError, KeyError, InputError) as exc:
+            raise FormatError(f"{p.name}: detection {i} is not a detection ({exc}). {hint}") from None
+        out.append(d)
+        images.append(frame_src.get(fi, d.source) if fi is not None else d.source)
+    return tuple(out), tuple(images)
 
 
 def geotag_flight(log_path: str | Path, detections_path: str | Path, out_path: str | Path, *,
@@ -93,6 +133,9 @@ def geotag_flight(log_path: str | Path, detections_path: str | Path, out_path: s
         raise InputError("every detection needs frame_time_s to be geotagged from a log. Hint: run the detector "
                          "on a video or on frames with timestamps.")
     times = np.array([d.frame_time_s for d in dets], float)
+    if clock_offset_s is not None and not math.isfinite(clock_offset_s):
+        raise InputError(f"clock_offset_s={clock_offset_s!r} is not a finite number of seconds. Hint: the offset "
+                         "that puts frame times on the log's clock (log time = frame time + offset), e.g. 12.5.")
     if clock_offset_s is not None:
         off, source = float(clock_offset_s), "given"
     elif log.summary.kind == "dji-srt":
@@ -171,8 +214,9 @@ def geotag_dji_images(image_paths, detections_path: str | Path, out_path: str | 
     if not paths:
         raise InputError("no DJI images given. Hint: pass the folder of the flight's JPEGs.")
     poses = {p.name: read_dji_pose(p) for p in paths}
-    dets = read_detections(detections_path)
-    idx = [i for i, d in enumerate(dets) if Path(d.source or "").name in poses]
+    dets, images = read_detections_with_images(detections_path)
+    names = [Path(im or "").name for im in images]
+    idx = [i for i, n in enumerate(names) if n in poses]
     if dem_paths:
         terrain = load_terrain([Path(p) for p in dem_paths])
         tname = terrain.name
@@ -182,7 +226,7 @@ def geotag_dji_images(image_paths, detections_path: str | Path, out_path: str | 
         tname = f"flat at the take-off altitude {h:.1f} m (no DEM given: wrong in hilly terrain, pass --dem)"
     sight: list[Sighting] = []
     if idx:
-        ps = [poses[Path(dets[i].source).name] for i in idx]
+        ps = [poses[names[i]] for i in idx]
         arr = {k: np.array([getattr(p, k) for p in ps], float) for k in (
             "lat_deg", "lon_deg", "abs_alt_m", "flight_roll_deg", "flight_pitch_deg", "flight_yaw_deg",
             "gimbal_roll_deg", "gimbal_pitch_deg", "gimbal_yaw_deg")}
