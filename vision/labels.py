@@ -137,6 +137,10 @@ def load_yolo_folder(root: str | os.PathLike, class_names: tuple[str, ...] | Non
     lab_dir = root / "labels" if (root / "labels").is_dir() else root
     if split and (img_dir / split).is_dir():
         img_dir, lab_dir = img_dir / split, lab_dir / split
+    elif split:
+        splits = sorted(d.name for d in img_dir.iterdir() if d.is_dir()) if img_dir.is_dir() else []
+        if splits:
+            raise InputError(f"split={split!r} is not in {str(img_dir)!r}: its splits are {', '.join(splits)}.")
     gsd_by_image = _sim_gsd(root)
     if class_names is None:
         class_names = _yolo_names(root)
@@ -159,9 +163,13 @@ def load_yolo_folder(root: str | os.PathLike, class_names: tuple[str, ...] | Non
                 try:
                     c, cx, cy, bw, bh = line.split()[:5]
                     ci = int(float(c))
-                    cx, cy, bw, bh = float(cx) * w, float(cy) * h, float(bw) * w, float(bh) * h
+                    vals = [float(cx), float(cy), float(bw), float(bh)]
+                    if not all(math.isfinite(v) and -0.5 <= v <= 1.5 for v in vals) or vals[2] <= 0 or vals[3] <= 0:
+                        raise ValueError
+                    cx, cy, bw, bh = vals[0] * w, vals[1] * h, vals[2] * w, vals[3] * h
                 except ValueError:
-                    raise FormatError(f"{lab}:{ln}: expected 'class cx cy w h', got {line!r}.") from None
+                    raise FormatError(f"{lab}:{ln}: expected 'class cx cy w h' (numbers normalised to the image, "
+                                      f"0..1, positive size), got {line!r}.") from None
                 name = class_names[ci] if 0 <= ci < len(class_names) else str(ci)
                 boxes.append(GroundTruth(name.lower(), cy - bh / 2, cx - bw / 2, cy + bh / 2, cx + bw / 2))
         gsd = gsd_by_image.get(p.relative_to(root).as_posix()) if p.is_relative_to(root) else None

@@ -153,8 +153,9 @@ class YoloDetector:
             raise InputError(out_of_range("score_threshold", score_threshold, "0..1"))
         if not 0.0 < iou_threshold <= 1.0:
             raise InputError(out_of_range("iou_threshold", iou_threshold, "0 < iou_threshold <= 1"))
-        if threads < 1:
-            raise InputError(out_of_range("threads", threads, ">= 1"))
+        if not 1 <= threads <= 256:
+            # onnxruntime makes every thread asked for: 100,000 hang the machine.
+            raise InputError(out_of_range("threads", threads, "1..256 (the machine's cores are the useful most)"))
         path = Path(model_path) if model_path is not None else DEFAULT_MODEL
         if not path.is_file():
             raise SarIOError(

@@ -47,9 +47,36 @@ def test_detect_yolo_without_model_is_one_clear_error(tmp_path, capsys):
 
 
 def test_detect_missing_input(tmp_path, capsys):
-    rc = main(["detect", str(tmp_path / "nope.png"), "--out", str(tmp_path / "o")])
-    assert rc == 0  # a live run goes on; the file is reported as skipped
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), hot_disks(disks=((100, 150, 5, 60),), seed=1))
+    rc = main(["detect", str(good), str(tmp_path / "nope.png"), "--out", str(tmp_path / "o")])
+    assert rc == 0  # a run goes on past a file it cannot read; the file is reported as skipped
     assert "skipped" in capsys.readouterr().err
+
+
+def test_detect_that_reads_nothing_keeps_the_earlier_results(tmp_path, capsys):
+    # A typo in the only input (or a --gsd-m out of range) must not empty the results of an earlier run.
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), hot_disks(disks=((100, 150, 5, 60),), seed=1))
+    out = tmp_path / "o"
+    assert main(["detect", str(good), "--out", str(out), "--no-annotate"]) == 0
+    before = {n: (out / n).read_bytes() for n in ("detections.json", "detections.jsonl")}
+    capsys.readouterr()
+    rc = main(["detect", str(tmp_path / "typo.png"), "--out", str(out), "--no-annotate"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "no frame could be read" in err and "typo.png" in err
+    for bad in ("0", "-1", "nan", "inf", "1e9"):
+        rc = main(["detect", str(good), "--out", str(out), "--gsd-m", bad])
+        err = capsys.readouterr().err
+        assert rc == 2 and "gsd_m=" in err and "0.001..20" in err, (bad, err)
+    assert {n: (out / n).read_bytes() for n in before} == before
+    assert not list(out.glob(".*partial"))
+
+
+def test_detect_threads_are_bounded(tmp_path, capsys):
+    rc = main(["detect", str(tmp_path / "x.png"), "--detector", "yolo", "--threads", "100000", "--out",
+               str(tmp_path / "o")])
+    assert rc == 2 and "threads=100000 is out of range: allowed 1..256" in capsys.readouterr().err
 
 
 def test_eval_on_a_yolo_folder_writes_pr_png(tmp_path, capsys):
@@ -70,6 +97,54 @@ def test_eval_on_a_yolo_folder_writes_pr_png(tmp_path, capsys):
     img = cv2.imread(str(tmp_path / "ev" / "pr_classical.png"))
     assert img is not None and img.shape[2] == 3
     assert "AP50" in capsys.readouterr().out
+
+
+def _small_yolo_set(root, *, split=None, label=True):
+    img_dir = root / "images" / (split or "")
+    lab_dir = root / "labels" / (split or "")
+    img_dir.mkdir(parents=True, exist_ok=True)
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    for i in range(2):
+        cv2.imwrite(str(img_dir / f"{i}.png"), hot_disks(disks=((100, 150, 5, 60),), seed=i))
+        if label:
+            (lab_dir / f"{i}.txt").write_text(f"1 {150.5 / 640} {100.5 / 512} {14 / 640} {14 / 512}\n")
+    return root
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--limit", "0"], "limit=0 is out of range: allowed >= 1"),
+    (["--limit", "-1"], "limit=-1 is out of range"),
+    (["--iou", "nan"], "iou_min=nan is out of range"),
+    (["--class", "foo"], "class 'foo' is not labelled"),
+    (["--split", "test"], "split='test' is not in"),
+    (["--box-pad-px", "nan"], "box_pad_px=nan is out of range"),
+    (["--threads", "0"], "threads=0 is out of range"),
+])
+def test_eval_bad_options_are_named(tmp_path, capsys, args, match):
+    root = _small_yolo_set(tmp_path / "ds", split="val")
+    _small_yolo_set(tmp_path / "ds", split="train")
+    rc = main(["eval", "--data", str(root), "--out", str(tmp_path / "ev"), *args])
+    err = capsys.readouterr().err
+    assert rc == 2 and match in err and "Traceback" not in err, err
+    assert not (tmp_path / "ev" / "eval_classical.json").exists()
+
+
+def test_eval_without_labels_or_with_bad_ones(tmp_path, capsys):
+    root = _small_yolo_set(tmp_path / "unlabelled", label=False)
+    rc = main(["eval", "--data", str(root), "--out", str(tmp_path / "ev")])
+    assert rc == 2 and "no labelled object" in capsys.readouterr().err
+    root = _small_yolo_set(tmp_path / "nan")
+    (root / "labels" / "0.txt").write_text("1 nan 0.2 0.01 0.01\n")
+    rc = main(["eval", "--data", str(root), "--out", str(tmp_path / "ev")])
+    assert rc == 2 and "0.txt:1: expected 'class cx cy w h'" in capsys.readouterr().err
+
+
+def test_eval_refuses_an_unwritable_out_before_measuring(tmp_path, capsys):
+    root = _small_yolo_set(tmp_path / "ds")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc = main(["eval", "--data", str(root), "--out", str(blocker / "ev")])
+    assert rc == 2 and "cannot be created" in capsys.readouterr().err
 
 
 @pytest.mark.shared_data

@@ -2,8 +2,10 @@
 
 ``run_detect``: frames (images, radiometric JPEGs, videos) -> detections.json
 (every detection with its frame index and time, readable by ``thermal-sar
-geotag``), detections.jsonl (one line per frame, written as it goes, so a
-crash loses nothing already seen), annotated PNGs and tracks. A DJI video's
+geotag``), detections.jsonl (one line per frame, written as it goes into
+``.detections.jsonl.partial``, so a crash loses nothing already seen, and moved
+into place when the run ends; a run that reads no frame leaves an earlier
+run's results as they were), annotated PNGs and tracks. A DJI video's
 subtitles (``DJI_0001.SRT`` beside ``DJI_0001.MP4``) give each of its frames a
 pose: with ``camera``, its ground sample distance (the detector's metric size
 gates) and the tracker's motion compensation.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +30,7 @@ from telemetry.logs import FlightLog
 from telemetry.srt import find_sibling_srt, read_dji_srt
 from vision.classical import ClassicalDetector
 from vision.detection import Detection
-from vision.detector import Detector
+from vision.detector import GSD_RANGE_M, Detector
 from vision.evaluate import EvalReport, run_evaluation
 from vision.frame import ThermalFrame
 from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_counts_scale, iter_frames, natural_key, read_frame
@@ -38,6 +41,7 @@ __all__ = ["HIT_UAV_BOX_PAD_PX", "make_detector", "frame_gsd_m", "DetectSummary"
            "run_eval", "expand_inputs", "target_classes"]
 
 DETECTORS = ("classical", "yolo")
+_MAX_THREADS = 256
 
 # DJI EXIF model names -> geo camera presets (thermal cores with known optics).
 _DJI_PRESETS = {"ZH20T": "h20t", "ZH20N": "h20t", "M30T": "m30t", "M3T": "mavic3t", "H30T": "h30t"}
@@ -54,6 +58,12 @@ def make_detector(name: str, *, model: str | Path | None = None, targets: Sequen
     the classical detector searches people at one threshold level with the
     logistic score (no MLP scorer): 3-4.6x faster on 8-bit frames in bench/bench_vision.py runs, fewer people found.
     """
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= _MAX_THREADS:
+        raise InputError(f"threads={threads!r} is out of range: allowed 1..{_MAX_THREADS} (onnxruntime threads; "
+                         "the machine's cores are the useful most).")
+    for k, v in (("box_pad_px", box_pad_px), ("box_pad_grey_px", box_pad_grey_px)):
+        if v is not None and not (math.isfinite(v) and -10.0 <= v <= 10.0):
+            raise InputError(f"{k}={v!r} is out of range: allowed -10..10 px per side.")
     if name == "classical":
         from vision.classical import ClassicalParams
 
@@ -193,6 +203,10 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
     from vision.render import annotate as draw
 
     check_counts_scale(counts_scale_c, counts_offset_c)
+    if gsd_m is not None and not (math.isfinite(gsd_m) and GSD_RANGE_M[0] <= gsd_m <= GSD_RANGE_M[1]):
+        raise InputError(f"gsd_m={gsd_m!r} is out of range: allowed {GSD_RANGE_M[0]:g}..{GSD_RANGE_M[1]:g} metres "
+                         "per pixel (ground sample distance). Hint: leave --gsd-m out to take it from each frame's "
+                         "pose, or give --camera.")
     paths = expand_inputs(inputs)
     out = Path(out_dir)
     try:
@@ -209,7 +223,11 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
     frames_meta: list[dict] = []
     prev_pose = None
     t0 = time.perf_counter()
-    with open(out / "detections.jsonl", "w", encoding="utf-8") as jl:
+    # The per-frame lines go to a partial file (kept if the run crashes: nothing seen is lost) that
+    # replaces detections.jsonl when the run ends with at least one frame; a run that reads no frame
+    # leaves an earlier run's results as they were.
+    partial = out / ".detections.jsonl.partial"
+    with open(partial, "w", encoding="utf-8") as jl:
         scale = {} if counts_scale_c is None else {"counts_scale_c": counts_scale_c, "counts_offset_c": counts_offset_c}
         for i, fr in enumerate(iter_frames(paths, on_error="skip", errors=summary.skipped, polarity=polarity,
                                            palette=palette, **scale)):
@@ -256,7 +274,14 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
                     "last": t.last.to_dict()} for t in tracks],
         "skipped": [{"source": s, "error": e} for s, e in summary.skipped],
     }
-    (out / "detections.json").write_text(json.dumps(doc, indent=1))
+    if summary.frames == 0:
+        partial.unlink(missing_ok=True)
+        why = "; ".join(f"{Path(src.split('#')[0]).name}: {err}" for src, err in summary.skipped[:3]) or "no frames"
+        raise SarIOError(f"no frame could be read or searched ({why}); nothing was written into {str(out)!r}.")
+    tmp = out / ".detections.json.partial"
+    tmp.write_text(json.dumps(doc, indent=1))
+    os.replace(tmp, out / "detections.json")
+    os.replace(partial, out / "detections.jsonl")
     return summary
 
 
@@ -309,11 +334,31 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
     from vision.render import pr_curve_image
 
     check_counts_scale(counts_scale_c, counts_offset_c)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InputError(f"limit={limit!r} is out of range: allowed >= 1 frames (leave it out for all).")
+    if not (math.isfinite(iou_min) and 0.05 <= iou_min <= 0.95):
+        raise InputError(f"iou_min={iou_min!r} is out of range: allowed 0.05..0.95 (0.5 = AP50).")
+    out = Path(out_dir)
+    try:  # said now, not after the whole evaluation
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SarIOError(f"out={str(out)!r} cannot be created: {exc.strerror or exc}.") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise SarIOError(f"out={str(out)!r}: no permission to write there. Hint: give a folder you can write in.")
     frames = load_dataset(data, split=split)
     if limit:
         frames = frames[: int(limit)]
     if not frames:
         raise InputError(f"data={str(data)!r} has no labelled frames.")
+    if not any(f.boxes for f in frames):
+        raise InputError(f"data={str(data)!r} ({split}): no labelled object in its {len(frames)} frames, so "
+                         "nothing to measure. Hint: give a HIT-UAV folder (with <split>.json) or a YOLO folder "
+                         "with labels/ beside images/.")
+    present = sorted({g.class_name for f in frames for g in f.boxes})
+    unknown = [c for c in (classes or ()) if c.lower() not in present]
+    if unknown:
+        raise InputError(f"class {', '.join(map(repr, unknown))} is not labelled in {str(data)!r} ({split}): "
+                         f"its classes are {', '.join(present)}.")
     classes = [c.lower() for c in (classes or target_classes(frames))]
     if on_total:
         on_total(len(frames))
@@ -344,8 +389,6 @@ def run_eval(data: str | Path, out_dir: str | Path, *, detector: Detector, split
         subsets = {"night": lambda f: f.night is True, "day": lambda f: f.night is False, "all": lambda f: True}
     reports = run_evaluation(detect, frames, classes, detector_name=detector.name, subsets=subsets,
                              class_map=class_map, iou_min=iou_min, progress=progress)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     curves = [(f"{r.subset} {c.class_name}", c) for r in reports for c in r.classes]
     png = out / f"pr_{detector.name}.png"
     cv2.imwrite(str(png), pr_curve_image(curves, title=f"{detector.name} on {Path(data).name} {split}"))
