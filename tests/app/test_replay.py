@@ -486,3 +486,24 @@ def test_replay_refuses_an_output_folder_it_cannot_write_before_searching(flight
     with pytest.raises(SarIOError, match="is a file, not a folder"):
         run_replay(flight["dir"] / "stills", blocker / "o", log=flight["tlog"], camera="h20t", fps=STILL_FPS,
                    synthetic_terrain=True)
+
+
+def test_replay_option_clashes_are_refused(flight, tmp_path):
+    with pytest.raises(InputError, match="flight-clock seconds are 0..1e7"):
+        parse_video_start("-1e18")
+    with pytest.raises(InputError, match="not both"):
+        run_replay(flight["dir"] / "stills", tmp_path / "o", log=flight["tlog"], camera="h20t", fps=STILL_FPS,
+                   synthetic_terrain=True, dem_paths=["x.hgt"])
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.shared_data
+def test_dji_folder_refuses_a_clock_or_another_camera(tmp_path):
+    from tests.conftest import shared_path
+
+    folder = shared_path("rjpeg", "dji_h20t")
+    with pytest.raises(InputError, match="leave them out"):
+        run_replay(folder, tmp_path / "o", clock_offset_s=3.0)
+    with pytest.raises(InputError, match="preset 'h20t'"):
+        run_replay(folder, tmp_path / "o", camera="m30t")
+    assert not (tmp_path / "o").exists()

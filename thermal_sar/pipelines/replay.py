@@ -210,7 +210,7 @@ def open_frame_source(path: str | Path) -> FrameSource:
     return FrameSource(p, "video", max(count, 1), fps, ())
 
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$", re.I)
 
 
 def parse_video_start(text: str | None) -> tuple[str, float] | None:
@@ -223,8 +223,9 @@ def parse_video_start(text: str | None) -> tuple[str, float] | None:
     s = str(text).strip()
     if _NUMBER.match(s):
         v = float(s)
-        if v < 0:
-            raise InputError(f"video_start={text!r} is out of range: flight-clock seconds are >= 0.")
+        if not (math.isfinite(v) and 0 <= v <= 1e7):
+            raise InputError(f"video_start={text!r} is out of range: flight-clock seconds are 0..1e7 (the "
+                             "autopilot's time since boot), or give an ISO time (e.g. 2026-11-29T14:03:12Z).")
         return ("log", v)
     try:
         dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
@@ -498,6 +499,9 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
     if not 0.0 <= evidence_score <= 1.0:
         raise InputError(f"evidence_score={evidence_score!r} is out of range: allowed 0..1.")
     rule = ConfirmationRule(min_hits=min_sightings, min_support=min_support, min_best_score=min_score)
+    if synthetic_terrain and (dem_paths or terrain is not None):
+        raise InputError("give either --dem (the real ground) or --synthetic-terrain (the demo's embedded "
+                         "mountain), not both.")
     vstart = parse_video_start(video_start)
     if log is None and src.kind == "video":
         log = find_sibling_srt(src.path)
@@ -517,6 +521,14 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
         if first.pose is None:
             raise InputError(f"no log given and {src.paths[0].name} carries no pose (only DJI images have their "
                              "pose in XMP). Hint: pass --log with the flight's tlog or DataFlash log.")
+        if clock_offset_s is not None or video_start is not None:
+            raise InputError("--clock-offset-s and --video-start place frames on a log's clock; these DJI images "
+                             "carry their own pose and no log is given. Hint: leave them out.")
+        named = _dji_camera(first)
+        if named is not None and isinstance(camera, str) and camera.lower() != named:
+            raise InputError(f"camera={camera!r}, but {src.paths[0].name} was taken by a DJI "
+                             f"{(first.meta or {}).get('model')} (preset {named!r}). Hint: leave --camera out: DJI "
+                             "images name their camera.")
     if camera is None:
         if first is None:
             first = next(iter_sequence(src.paths[:1], on_error="raise")) if src.kind == "images" else None
