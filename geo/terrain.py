@@ -453,7 +453,7 @@ def load_hgt(path: str | Path) -> GridTerrain:
 def load_geotiff(path: str | Path, *, band: int = 1) -> GridTerrain:
     """Read a single-band DEM GeoTIFF (any CRS) with rasterio; nodata samples are filled and reported."""
     import rasterio
-    from rasterio.errors import RasterioIOError
+    from rasterio.errors import RasterioError, RasterioIOError
 
     import warnings
 
@@ -475,7 +475,14 @@ def load_geotiff(path: str | Path, *, band: int = 1) -> GridTerrain:
             )
         if band < 1 or band > ds.count:
             raise TerrainError(f"band={band} is out of range: allowed 1..{ds.count} for {p.name}.")
-        data = ds.read(band, masked=False).astype(np.float64)
+        try:
+            data = ds.read(band, masked=False).astype(np.float64)
+        except RasterioError:
+            # A truncated or corrupt file opens (the header is intact) but its samples cannot be read.
+            raise SarIOError(
+                f"cannot read the samples of DEM {str(p)!r}: the file is truncated or corrupt. "
+                "Hint: download or copy the file again; a partial download is the usual cause."
+            ) from None
         nodata = ds.nodata
         crs = CRS.from_user_input(ds.crs.to_wkt())
         node = ds.transform @ Affine.translation(0.5, 0.5)

@@ -235,7 +235,8 @@ def _new_map(opts: MapOptions, points: list[tuple[float, float]], tr: Translator
     m.get_root().html.add_child(Element('<button type="button" id="sar-theme-toggle" class="sar-panel sar-theme-toggle">'
                                         f'{html.escape(tr.s("theme"))}</button>'), name="sar_theme_toggle")
     if opts.title:
-        m.get_root().title = opts.title
+        # folium writes the title into <title> as it is: escape it, or a title could inject markup and script.
+        m.get_root().title = html.escape(opts.title)
     if bm is not None:
         folium.TileLayer(tiles=bm.url, attr=bm.attribution, name=bm.label, max_zoom=bm.max_zoom,
                          subdomains=bm.subdomains or "abc", overlay=False, control=True).add_to(m)

@@ -106,6 +106,61 @@ _ADDED_DET_COLS = (("candidate", "INTEGER NOT NULL DEFAULT 0"), ("evidence", "TE
 _TEL_COLS = ("id", "vehicle", "t_s", "lat_deg", "lon_deg", "alt_amsl_m", "heading_deg", "footprint")
 
 
+
+def _schema_columns() -> dict[str, frozenset[str]]:
+    """Table -> columns of :data:`_SCHEMA`, less the columns a migration adds (an older database lacks them)."""
+    import re
+
+    added = {name for name, _ in _ADDED_DET_COLS}
+    out: dict[str, frozenset[str]] = {}
+    for m in re.finditer(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", _SCHEMA, re.S):
+        cols = {ln.strip().split()[0] for ln in m.group(2).splitlines() if ln.strip()}
+        out[m.group(1)] = frozenset(cols - added if m.group(1) == "detections" else cols)
+    return out
+
+
+_OUR_TABLES = _schema_columns()
+
+
+def _foreign_reason(conn: Any, dialect: str) -> str | None:
+    """Why the database at ``conn`` is not a thermal-sar store, or None when it is ours (or empty).
+
+    Read-only: nothing is created or changed. A SQLite file is one application's
+    file, so any table we do not know marks it as another program's; in a
+    PostgreSQL database (often shared) only our own table names are checked.
+    """
+    if dialect == "sqlite":
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").fetchall()]
+        unknown = sorted(t for t in tables if t not in _OUR_TABLES)
+        if unknown:
+            return f"it holds tables thermal-sar does not use ({', '.join(unknown[:8])}{', ...' if len(unknown) > 8 else ''})"
+
+        def columns(table: str) -> set[str]:
+            return {r[1] for r in conn.execute(f"PRAGMA table_info({table})").fetchall()}
+    else:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()]
+
+        def columns(table: str) -> set[str]:
+            return {r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = %s", (table,)).fetchall()}
+    for table in sorted(set(tables) & set(_OUR_TABLES)):
+        missing = sorted(_OUR_TABLES[table] - columns(table))
+        if missing:
+            return f"its table {table!r} lacks the columns thermal-sar needs ({', '.join(missing)})"
+    return None
+
+
+def _refuse_foreign(conn: Any, dialect: str, where: str) -> None:
+    reason = _foreign_reason(conn, dialect)
+    if reason:
+        conn.close()
+        raise SarIOError(f"the database {where} is not a thermal-sar database: {reason}. Nothing was changed. "
+                         "Hint: give --db a new file name (it is created) or the database of your thermal-sar server.")
+
+
 class Store:
     """The repository. Create with :func:`open_store`; close with :meth:`close` (or use ``with``)."""
 
@@ -375,10 +430,14 @@ class Store:
         return None if row is None else row[0]
 
 
-def open_store(url: str | Path) -> Store:
+def open_store(url: str | Path, *, create: bool = True) -> Store:
     """Open (creating tables as needed) the store at ``url``.
 
     ``url``: a file path or ``sqlite:///path`` (SQLite), or ``postgresql://user@host/db``.
+    With ``create=False`` a SQLite file that does not exist is an error instead
+    of a new, empty database (for commands that only read or change what is there).
+    A database that belongs to another program (tables we do not know, or our
+    table names with other columns) is refused before anything is written to it.
     """
     u = str(url)
     if u.startswith(("postgresql://", "postgres://")):
@@ -393,12 +452,29 @@ def open_store(url: str | Path) -> Store:
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SarIOError(f"cannot connect to PostgreSQL at {_redact(u)}: {msg}. "
                              "Hint: check that the server runs and the URL (user, host, port, database).") from None
+        try:
+            _refuse_foreign(conn, "postgresql", _redact(u))
+        except psycopg.Error as exc:
+            conn.close()
+            raise SarIOError(f"cannot read the tables of PostgreSQL at {_redact(u)}: {exc}.") from None
         return Store(conn, "postgresql", _redact(u))
     path = Path(u[len("sqlite:///"):] if u.startswith("sqlite:///") else u)
     if path.parent and not path.parent.exists():
         raise SarIOError(f"database folder {str(path.parent)!r} does not exist. Hint: create it or give another --db.")
+    if not create and not path.is_file():
+        raise SarIOError(f"the database {str(path)!r} does not exist. Hint: check --db (the default is "
+                         "thermal-sar.db in the current folder); 'thermal-sar users add' creates a new one.")
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level="DEFERRED", timeout=30.0)
+    except sqlite3.Error as exc:
+        raise SarIOError(f"cannot open the SQLite database {str(path)!r}: {exc}. Hint: check the path and permissions.") from None
+    try:
+        _refuse_foreign(conn, "sqlite", repr(str(path)))
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise SarIOError(f"cannot open the SQLite database {str(path)!r}: {exc}. Hint: check that --db names a "
+                         "thermal-sar database, or give a new file name.") from None
+    try:
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL: the WAL is fsynced at every commit, so an acknowledged write survives power loss too.
         conn.execute("PRAGMA synchronous=FULL")

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from affine import Affine
 
-from geo.errors import InputError, OutOfCoverageError
+from geo.errors import InputError, OutOfCoverageError, out_of_range
 from geo.terrain import GeoBounds, GridTerrain, Terrain
 from geo.terrain_analysis import hillshade
 
-__all__ = ["TerrainRaster", "resample_terrain", "hillshade_png", "contour_lines", "clip_bounds"]
+__all__ = ["TerrainRaster", "resample_terrain", "hillshade_png", "contour_lines", "clip_bounds", "check_contour_interval",
+           "MAX_CONTOUR_LEVELS"]
 
 _R_MERC = 6378137.0
 
@@ -124,6 +125,29 @@ def hillshade_png(raster: TerrainRaster, *, azimuth_deg: float = 315.0, altitude
     return buf.getvalue()
 
 
+MAX_CONTOUR_LEVELS = 500
+
+
+def check_contour_interval(interval_m: float, *, relief_m: float | None = None) -> float:
+    """Refuse a contour interval that is not a finite number > 0 or that gives too many lines.
+
+    With ``relief_m`` (highest minus lowest elevation of the map) the interval
+    must give at most :data:`MAX_CONTOUR_LEVELS` levels: a finer one makes a
+    map of hundreds of megabytes that no browser opens.
+    """
+    if not (isinstance(interval_m, (int, float)) and math.isfinite(interval_m) and interval_m > 0):
+        raise InputError(out_of_range("contour interval_m", interval_m, "a finite number > 0 m",
+                                      "--contours is the height between contour lines, e.g. --contours 20."))
+    if relief_m is not None and relief_m / interval_m > MAX_CONTOUR_LEVELS:
+        least = relief_m / MAX_CONTOUR_LEVELS
+        raise InputError(out_of_range(
+            "contour interval_m", interval_m,
+            f"at least {math.ceil(least * 100) / 100:g} m here: the terrain's relief of {relief_m:.0f} m would need "
+            f"{relief_m / interval_m:.0f} contour levels, and a map holds at most {MAX_CONTOUR_LEVELS}",
+            f"use --contours {max(10.0, math.ceil(least)):g} or more (10 or 20 m is usual)."))
+    return float(interval_m)
+
+
 def contour_lines(raster: TerrainRaster, *, interval_m: float = 20.0, major_every: int = 5,
                   min_points: int = 4, tolerance_px: float = 0.6) -> list[dict]:
     """Contour lines every ``interval_m`` metres as GeoJSON LineString features.
@@ -136,9 +160,8 @@ def contour_lines(raster: TerrainRaster, *, interval_m: float = 20.0, major_ever
     import shapely
     from skimage.measure import find_contours
 
-    if not interval_m > 0:
-        raise InputError(f"interval_m={interval_m} is out of range: allowed > 0 m.")
     h = raster.heights_m.astype(np.float64)
+    check_contour_interval(interval_m, relief_m=float(h.max() - h.min()))
     lo = math.ceil(float(h.min()) / interval_m) * interval_m
     levels = np.arange(lo, float(h.max()), interval_m)
     feats: list[dict] = []

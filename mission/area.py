@@ -42,6 +42,23 @@ def _ring(points, name: str) -> Ring:
     return tuple(out)
 
 
+def _refuse_antimeridian(ring: Ring, what: str) -> None:
+    """Refuse a ring with an edge that spans more than 180 deg of longitude: it crosses the antimeridian.
+
+    Such an edge is meant as the short way over longitude +-180, but every later
+    stage (local frame, DEM coverage, maps) would take the long way round the
+    Earth and report a nonsense area, so it is refused with a clear message.
+    """
+    n = len(ring)
+    for i in range(n):
+        (lat0, lon0), (lat1, lon1) = ring[i], ring[(i + 1) % n]
+        if abs(lon1 - lon0) > 180.0:
+            raise GeometryError(
+                f"{what} crosses the antimeridian (longitude +-180 deg) between point {i} (lon {lon0:g}) and point "
+                f"{(i + 1) % n} (lon {lon1:g}): allowed areas that lie on one side of it. Hint: split the area at "
+                "longitude 180 and plan each part separately.")
+
+
 @dataclass(frozen=True)
 class SearchArea:
     """A search polygon in lat/lon: outer ring, holes (not searched) and no-fly zones (never entered)."""
@@ -59,6 +76,10 @@ class SearchArea:
             raise GeometryError(
                 f"{self.name}: the outer ring has {len(self.outer)} distinct points: allowed >= 3. "
                 "Hint: a search area is a polygon; for a point use a datum pattern (--datum).")
+        for what, ring in ((f"{self.name} outer ring", self.outer),
+                           *((f"{self.name} hole {i}", h) for i, h in enumerate(self.holes)),
+                           *((f"{self.name} no-fly zone {i}", h) for i, h in enumerate(self.no_fly))):
+            _refuse_antimeridian(ring, what)
 
     @property
     def centroid_lat_lon(self) -> tuple[float, float]:

@@ -209,7 +209,10 @@ def plan_overwatch(point: tuple[float, float], *, radius_m: float, agl_m: float,
     dem_margin = _check("dem_margin_m", dem_margin_m, 0.0, 100.0)
     _check("circle_rate_deg_s", circle_rate_deg_s, 1.0, 90.0, "ArduCopter CIRCLE_RATE, deg/s")
     min_r = _check("min_radius_m", min_radius_m, 1.0, MAX_RADIUS_M)
-    if not (isinstance(radius_m, (int, float)) and math.isfinite(radius_m)) or radius_m < min_r:
+    if not (isinstance(radius_m, (int, float)) and math.isfinite(radius_m)):
+        raise InputError(out_of_range("radius_m", radius_m, f"a finite number {min_r:g}..{MAX_RADIUS_M:g} m",
+                                      "--radius is the orbit radius in metres, e.g. --radius 80."))
+    if radius_m < min_r:
         raise InputError(
             f"radius_m={radius_m!r} is too small for the vehicle: allowed {min_r:g}..{MAX_RADIUS_M:g} m. A multirotor "
             "holds its position to about +-2-3 m (GNSS and gusts), so a smaller orbit swings the bearing to the point "

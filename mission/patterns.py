@@ -88,7 +88,7 @@ def plan_datum(datum: tuple[float, float], *, pattern: str = "expanding-square",
     if pattern not in PATTERNS:
         raise InputError(f"pattern={pattern!r}: allowed {', '.join(PATTERNS)}.")
     if not (20.0 <= radius_m <= 20000.0):
-        raise InputError(out_of_range("radius_m", radius_m, "20..20000 m", "the search radius around the datum"))
+        raise InputError(out_of_range("radius_m", radius_m, "20..20000 m", "--radius is the search radius around the datum in metres, e.g. --radius 500 (the default)."))
     frame = LocalFrame.at(float(datum[0]), float(datum[1]))
     if pattern == "expanding-square":
         outline = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], float) * radius_m
@@ -133,21 +133,35 @@ class DistanceTable:
 def load_distance_table(path: str | Path = EXAMPLE_DISTANCE_TABLE) -> DistanceTable:
     """Read a CSV ``category,terrain,p25_km,p50_km,p75_km,p95_km`` (lines starting with # are comments)."""
     p = Path(path)
+    hint = ("Hint: a distance table is a UTF-8 CSV text file with the columns category,terrain,p25_km,p50_km,"
+            "p75_km,p95_km; leave out --distance-table to use the shipped example.")
     try:
         text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(f"distance table {str(p)!r} is not a text file (not UTF-8 CSV). {hint}") from None
     except OSError as exc:
         raise SarIOError(f"cannot read distance table {str(p)!r}: {exc.strerror or exc}.") from None
+    if "\0" in text:
+        raise FormatError(f"distance table {str(p)!r} is not a text file (it holds NUL bytes). {hint}")
     comments = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("#")]
     rows: dict[str, tuple[float, float, float, float]] = {}
     reader = csv.DictReader(ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
-    for i, r in enumerate(reader, start=1):
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise FormatError(f"distance table {str(p)!r} is not valid CSV: {exc}. {hint}") from None
+    for i, r in enumerate(records, start=1):
         try:
             v = tuple(float(r[k]) for k in ("p25_km", "p50_km", "p75_km", "p95_km"))
+            category = r["category"]
         except (KeyError, TypeError, ValueError):
-            raise FormatError(f"{p.name}: row {i} needs numeric p25_km,p50_km,p75_km,p95_km columns.") from None
-        if not all(0 < a < b for a, b in zip(v, v[1:])) or v[0] <= 0:
-            raise FormatError(f"{p.name}: row {i} ({r.get('category')}): distances {v} must be positive and increasing.")
-        rows[str(r["category"]).strip().lower()] = v  # type: ignore[assignment]
+            raise FormatError(f"{p.name}: row {i} needs a category and numeric p25_km,p50_km,p75_km,p95_km "
+                              f"columns. {hint}") from None
+        if category is None or not str(category).strip():
+            raise FormatError(f"{p.name}: row {i} has no category. {hint}")
+        if not all(math.isfinite(a) for a in v) or not all(0 < a < b for a, b in zip(v, v[1:])) or v[0] <= 0:
+            raise FormatError(f"{p.name}: row {i} ({r.get('category')}): distances {v} must be finite, positive and increasing. {hint}")
+        rows[str(category).strip().lower()] = v  # type: ignore[assignment]
     if not rows:
         raise FormatError(f"{p.name}: no rows. Hint: columns are category,terrain,p25_km,p50_km,p75_km,p95_km.")
     return DistanceTable(rows, " ".join(comments))

@@ -35,7 +35,28 @@ from mission.targets import TargetSpec, target_preset
 from mission.terrain_follow import FollowedPath, follow_terrain, sample_path
 from mission.vehicle import VehicleLimits
 
-__all__ = ["plan_search", "PlanSettings", "choose_bearing", "ALT_FRAMES", "longest_edge_bearing_deg"]
+__all__ = ["plan_search", "PlanSettings", "choose_bearing", "ALT_FRAMES", "longest_edge_bearing_deg", "check_sweep"]
+
+SWEEP_MODES = ("auto", "longest-edge", "contour")
+
+
+def check_sweep(sweep: str | float) -> str | float:
+    """``sweep`` as the planner uses it: one of :data:`SWEEP_MODES` or a finite bearing in degrees.
+
+    A text holding a number ('90') becomes that number. Raises :class:`InputError`
+    for anything else, NaN and infinity included.
+    """
+    if isinstance(sweep, str) and sweep in SWEEP_MODES:
+        return sweep
+    try:
+        b = float(sweep)
+    except (TypeError, ValueError):
+        b = None
+    if b is None or not math.isfinite(b) or not -360.0 <= b <= 360.0:
+        raise InputError(out_of_range("sweep", sweep, "'auto', 'longest-edge', 'contour' or a finite bearing in "
+                                      "degrees -360..360 (lines run along it; 0 = north-south, 90 = east-west)",
+                                      "e.g. --sweep 45, or --sweep auto to let the planner choose."))
+    return b
 
 ALT_FRAMES = {"amsl": MavFrame.GLOBAL, "home": MavFrame.GLOBAL_RELATIVE_ALT, "terrain": MavFrame.GLOBAL_TERRAIN_ALT}
 
@@ -468,6 +489,7 @@ def plan_search(area: SearchArea | Sequence[tuple[float, float]], *, camera: Cam
         Fixed search legs instead of the sweep (datum patterns, see :mod:`mission.patterns`).
     **settings : fields of :class:`PlanSettings` (px_needed, vehicle, drones, ...).
     """
+    sweep = check_sweep(sweep)
     if not isinstance(area, SearchArea):
         area = SearchArea(tuple(area))
     cam, tgt = _resolve(camera, target)

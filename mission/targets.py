@@ -27,7 +27,7 @@ class TargetSpec:
         for nm in ("length_m", "width_m"):
             v = getattr(self, nm)
             if not (math.isfinite(v) and 0.05 <= v <= 50.0):
-                raise InputError(out_of_range(nm, v, "0.05..50 m", "top-down size of the target in metres"))
+                raise InputError(out_of_range(nm, v, "0.05..50 m", "the top-down size of the target in metres; a custom --target is LENGTHxWIDTH, e.g. 1.3x0.6."))
         if self.width_m > self.length_m:
             object.__setattr__(self, "length_m", float(self.width_m))
             object.__setattr__(self, "width_m", float(self.length_m))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
-from geo.errors import SarIOError, TerrainError
+from geo.errors import InputError, SarIOError, TerrainError
 from geo.terrain import GridTerrain, MosaicTerrain, Terrain
 from geo.terrain_analysis import hillshade, slope_deg
 
-__all__ = ["terrain_summary", "write_hillshade_png"]
+__all__ = ["terrain_summary", "write_hillshade_png", "check_hillshade_options", "HILLSHADE_EXTENSIONS"]
+
+# Image formats Pillow writes from the extension alone; a hillshade is a greyscale picture.
+HILLSHADE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 def _grids(t: Terrain) -> list[GridTerrain]:
@@ -58,15 +62,50 @@ def terrain_summary(t: Terrain) -> str:
     return "\n".join(tr.table(rows, indent=0))
 
 
+def check_hillshade_options(path: Path, *, azimuth_deg: float, altitude_deg: float) -> None:
+    """Reject a bad output name or sun position before any DEM is read.
+
+    Raises :class:`InputError` naming the value, what is allowed and what to do.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in HILLSHADE_EXTENSIONS:
+        allowed = ", ".join(HILLSHADE_EXTENSIONS)
+        raise InputError(
+            f"out={str(path)!r} has {'no extension' if not suffix else f'the extension {suffix!r}'}: "
+            f"allowed {allowed}. Hint: name the picture e.g. 'hillshade.png'."
+        )
+    if not (math.isfinite(azimuth_deg) and 0.0 <= azimuth_deg <= 360.0):
+        raise InputError(
+            f"azimuth_deg={azimuth_deg!r} is out of range: allowed a finite number 0..360 "
+            "(degrees clockwise from north). Hint: 315 lights the map from the north-west, the usual choice."
+        )
+    if not (math.isfinite(altitude_deg) and 0.0 <= altitude_deg <= 90.0):
+        raise InputError(
+            f"altitude_deg={altitude_deg!r} is out of range: allowed a finite number 0..90 "
+            "(degrees above the horizon). Hint: 45 is the usual choice."
+        )
+
+
 def write_hillshade_png(t: Terrain, path: Path, *, azimuth_deg: float = 315.0, altitude_deg: float = 45.0) -> Path:
-    """Write the hillshade of a grid terrain (the first tile of a mosaic) as a PNG."""
+    """Write the hillshade of a single-tile grid terrain as a picture (PNG, JPEG or TIFF by extension).
+
+    A mosaic of several tiles is refused: the tiles may be in different CRSs and
+    resolutions, and shading only the first would silently drop the others.
+    """
     from PIL import Image
 
+    path = Path(path)
+    check_hillshade_options(path, azimuth_deg=azimuth_deg, altitude_deg=altitude_deg)
     grids = _grids(t)
     if not grids:
         raise TerrainError(f"terrain {t.name!r} has no grid to shade (flat terrain has no relief).")
+    if len(grids) > 1:
+        raise InputError(
+            f"{len(grids)} DEM tiles were given ({t.name}): allowed one tile per hillshade. "
+            "Hint: run 'thermal-sar terrain hillshade' once per tile, or merge the tiles first "
+            "(e.g. 'gdal_merge.py -o merged.tif A B')."
+        )
     img = hillshade(grids[0], azimuth_deg=azimuth_deg, altitude_deg=altitude_deg)
-    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(img).save(path)

@@ -225,3 +225,18 @@ def test_real_geotiff_swiss_alps_with_voids():
     assert t.elevation_m(46.6436, 8.4206) == pytest.approx(3630, abs=100)
     # The summit of Titlis (46.7714 N, 8.4378 E, 3238 m) lies in a void: filled, so lower but plausible.
     assert 2000 < t.elevation_m(46.7714, 8.4378) < 3300
+
+
+def test_truncated_geotiff_is_a_clear_error(tmp_path):
+    """A GeoTIFF cut short (header intact, samples missing) names the file instead of a rasterio traceback."""
+    from affine import Affine
+
+    full = tmp_path / "full.tif"
+    r, c = np.mgrid[0:300, 0:300]
+    _write_tif(full, (1000 + c + r).astype(np.float32), Affine(0.001, 0, 8.0, 0, -0.001, 47.0), "EPSG:4326")
+    raw = full.read_bytes()
+    assert int.from_bytes(raw[4:8], "little") == 8  # GDAL writes the IFD first: the header survives the cut
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(raw[: len(raw) // 3])
+    with pytest.raises(SarIOError, match=r"cut\.tif.*truncated or corrupt"):
+        load_dem(cut)

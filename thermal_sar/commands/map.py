@@ -19,7 +19,7 @@ import click
 @click.option("--contours", "contour_interval_m", default=20.0, show_default=True, type=float, help="Contour interval, metres.")
 @click.option("--title", default="", help="Title of the map and its statistics panel.")
 def map_(files, out, dem, basemap, tiles_url, tianditu_key, contour_interval_m, title) -> None:
-    """Write an offline map of FILES: .plan/.waypoints missions, mission GeoJSON, targets.geojson, a track."""
+    """Write an offline map of FILES: .plan/.waypoints missions, mission GeoJSON, targets.geojson, a track (GeoJSON)."""
     from thermal_sar.pipelines.maps import write_map
 
     r = write_map(files, out, dem=dem, basemap=basemap, tianditu_key=tianditu_key, tiles_url=tiles_url,

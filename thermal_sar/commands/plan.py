@@ -79,7 +79,7 @@ def plan(area, points, datum, pattern, at, radius_m, time_on_station_min, ccw, i
         ctx = click.get_current_context()
         _overwatch(at=at, pattern=pattern, radius_m=radius_m,
                    radius_given=ctx.get_parameter_source("radius_m") != click.core.ParameterSource.DEFAULT,
-                   others=[x for x in (area, points, datum, ipp) if x], agl_m=agl_m, dems=dems, launch=launch,
+                   others=[x for x in (area, points, datum, ipp, category, distance_table) if x], agl_m=agl_m, dems=dems, launch=launch,
                    camera=camera, vehicle=vehicle, tolerance_m=tolerance_m, ceiling_agl_m=ceiling_agl_m,
                    min_safe_agl_m=min_safe_agl_m, dem_margin_m=dem_margin_m, altitude_frame=altitude_frame,
                    clockwise=not ccw, time_on_station_min=time_on_station_min, outs=outs)
@@ -101,6 +101,10 @@ def plan(area, points, datum, pattern, at, radius_m, time_on_station_min, ccw, i
                   settings=tuple(settings.items()), sweep=sweep, repair=repair)
     result = run_plan(job)
     click.echo(result.summary)
+    if result.stale_files:
+        from thermal_sar.pipelines.plan import stale_warning
+
+        click.secho(stale_warning(result.stale_files, len(result.plan.sorties)), fg="yellow", err=True)
 
 
 def _overwatch(*, at, pattern, radius_m, radius_given, others, agl_m, dems, launch, camera, vehicle, outs,
@@ -109,8 +113,8 @@ def _overwatch(*, at, pattern, radius_m, radius_given, others, agl_m, dems, laun
     from geo.coords import parse_lat_lon
     from geo.errors import InputError
     from geo.terrain import load_terrain
-    from mission import plan_overwatch, write_plan
-    from thermal_sar.pipelines.plan import _camera
+    from mission import plan_overwatch
+    from thermal_sar.pipelines.plan import _camera, check_outputs, stale_sortie_files, stale_warning, write_outputs
 
     if pattern != "overwatch":
         raise InputError(f"--at is the point of --pattern overwatch, not of --pattern {pattern}. Hint: add "
@@ -118,9 +122,11 @@ def _overwatch(*, at, pattern, radius_m, radius_given, others, agl_m, dems, laun
     if not at:
         raise InputError("--pattern overwatch needs --at LAT,LON: the point to watch.")
     if others:
-        raise InputError("--pattern overwatch orbits --at: leave out --area, --points, --datum and --ipp.")
+        raise InputError("--pattern overwatch orbits --at: leave out --area, --points, --datum, --ipp, --category "
+                         "and --distance-table.")
     if not radius_given:
         raise InputError("--pattern overwatch needs --radius: the orbit radius in metres, e.g. --radius 80.")
+    check_outputs([Path(o) for o in outs])
     if agl_m is None:
         raise InputError("--pattern overwatch needs --agl: the height above ground of the orbit in metres, e.g. "
                          "--agl 60.")
@@ -129,8 +135,11 @@ def _overwatch(*, at, pattern, radius_m, radius_given, others, agl_m, dems, laun
                           launch=parse_lat_lon(launch, name="launch") if launch else None, camera=_camera(camera),
                           vehicle=vehicle, time_on_station_s=None if time_on_station_min is None
                           else time_on_station_min * 60.0, **kw)
-    files = [f for out in outs for f in write_plan(plan, Path(out))]
+    files = write_outputs(plan, [Path(o) for o in outs])
     click.echo(overwatch_summary(plan, files))
+    stale = stale_sortie_files([Path(o) for o in outs], len(plan.sorties))
+    if stale:
+        click.secho(stale_warning(stale, len(plan.sorties)), fg="yellow", err=True)
 
 
 def overwatch_summary(plan, files=()) -> str:

@@ -36,7 +36,7 @@ def list_(db) -> None:
     """List users and roles."""
     from maps.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         for u in store.list_users():
             click.echo(f"{u['username']}\t{u['role']}")
 
@@ -46,11 +46,10 @@ def list_(db) -> None:
 @_DB
 def remove(username, db) -> None:
     """Remove USERNAME and end its sessions."""
-    from maps.store import open_store
+    from thermal_sar.pipelines.maps import remove_user
 
-    with open_store(db) as store:
-        ok = store.remove_user(username)
-    click.echo(f"removed {username}" if ok else f"no user {username}")
+    remove_user(db, username)
+    click.echo(f"removed {username}")
 
 
 @users.command("passwd")

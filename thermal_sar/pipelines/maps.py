@@ -9,8 +9,8 @@ from typing import Sequence
 
 from geo.errors import FormatError, InputError, SarIOError
 
-__all__ = ["MapResult", "write_map", "load_terrain_or_default", "run_server", "add_user", "set_password",
-           "rotate_token"]
+__all__ = ["MapResult", "write_map", "load_terrain_or_default", "run_server", "add_user", "remove_user",
+           "set_password", "rotate_token", "check_map_inputs", "MAP_INPUTS", "check_server_options"]
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,52 @@ def load_terrain_or_default(dem: Sequence[str | Path] | None, *, synthetic: bool
     return synthetic_mountain() if synthetic else None
 
 
+MISSION_EXTENSIONS = (".plan", ".waypoints", ".txt")
+# What `thermal-sar map` reads, for messages about what it does not.
+MAP_INPUTS = ("a mission (.plan or .waypoints), or GeoJSON (.geojson or .json) of a mission plan, of targets "
+              "(targets.geojson) or of a drone track")
+_NOT_MAP_INPUTS = {
+    ".gpx": "GPX", ".kml": "KML", ".kmz": "KMZ", ".tlog": "a MAVLink telemetry log", ".bin": "an ArduPilot log",
+    ".hgt": "a DEM", ".tif": "a DEM or picture", ".tiff": "a DEM or picture", ".jpg": "a picture",
+    ".jpeg": "a picture", ".png": "a picture", ".html": "a map",
+}
+
+
+def _not_a_map_input(p: Path, what: str) -> FormatError:
+    hint = "Hint: give a DEM with --dem." if what.startswith("a DEM") else (
+        "Hint: 'thermal-sar replay' turns a flight log into targets and a map." if "log" in what else
+        "Hint: convert it to GeoJSON first (e.g. 'ogr2ogr -f GeoJSON track.geojson FILE')." if what in ("GPX", "KML", "KMZ")
+        else "")
+    return FormatError(f"{p.name} is {what}, which thermal-sar map does not read: allowed {MAP_INPUTS}. {hint}".rstrip())
+
+
 def _read_json(p: Path) -> object:
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        raw = p.read_bytes()
     except OSError as exc:
         raise SarIOError(f"cannot read {str(p)!r}: {exc.strerror or exc}. Hint: check the path.") from None
     try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FormatError(f"{p.name} is not a text file (a binary file such as a log, DEM or picture): allowed "
+                          f"{MAP_INPUTS}.") from None
+    try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FormatError(f"{p.name}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+        raise FormatError(f"{p.name}: not valid JSON ({exc.msg} at line {exc.lineno}): allowed {MAP_INPUTS}.") from None
+
+
+def check_map_inputs(inputs: Sequence[str | Path]) -> None:
+    """Refuse missing files and files map cannot read, by name, before any work."""
+    if not inputs:
+        raise InputError("no input file. Hint: thermal-sar map mission.plan or thermal-sar map targets.geojson.")
+    for raw in inputs:
+        p = Path(raw)
+        if not p.is_file():
+            raise SarIOError(f"input {str(p)!r} does not exist. Hint: check the path.")
+        what = _NOT_MAP_INPUTS.get(p.suffix.lower())
+        if what:
+            raise _not_a_map_input(p, what)
 
 
 def write_map(inputs: Sequence[str | Path], out: str | Path, *, dem: Sequence[str | Path] | None = None,
@@ -50,7 +87,8 @@ def write_map(inputs: Sequence[str | Path], out: str | Path, *, dem: Sequence[st
     """Write one offline HTML map of the given files.
 
     Inputs by content: ``.plan``/``.waypoints`` (mission items), GeoJSON of a
-    mission plan, of fused targets, or of a drone track. Terrain: ``dem``
+    mission plan, of fused targets, or of a drone track (see :data:`MAP_INPUTS`);
+    anything else is refused with a :class:`FormatError` before any work. Terrain: ``dem``
     files, else the embedded synthetic mountain when the features lie on it,
     else no terrain layer.
     """
@@ -59,17 +97,17 @@ def write_map(inputs: Sequence[str | Path], out: str | Path, *, dem: Sequence[st
                                parse_track)
     from maps.static import MapOptions, build_map
 
-    if not inputs:
-        raise InputError("no input file. Hint: thermal-sar map mission.plan or thermal-sar map targets.geojson.")
+    from maps.terrain_layer import check_contour_interval
+
+    check_map_inputs(inputs)
+    check_contour_interval(contour_interval_m)
     mission, targets, track = [], [], []
     n_missions = 0
     plan_stats = None
     for raw in inputs:
         p = Path(raw)
-        if not p.is_file():
-            raise SarIOError(f"input {str(p)!r} does not exist. Hint: check the path.")
         ext = p.suffix.lower()
-        if ext in (".plan", ".waypoints", ".txt"):
+        if ext in MISSION_EXTENSIONS:
             from mission.formats import load_mission_items
 
             items = load_mission_items(p)
@@ -124,6 +162,10 @@ def add_user(db: str, username: str, role: str, password: str | None) -> tuple[d
     from maps.security import hash_password, new_token, token_hash
     from maps.store import open_store
 
+    if role == "ingest" and password is not None:
+        raise InputError(f"user {username!r} with role 'ingest' signs in with a bearer token, not a password: "
+                         "--password is not allowed for role ingest. Hint: leave out --password; the token is printed "
+                         "once (a new one: thermal-sar users token NAME).")
     with open_store(db) as store:
         if role == "ingest":
             tok = new_token()
@@ -143,12 +185,22 @@ def _existing(store, username: str, *, ingest: bool) -> dict:
     return u
 
 
+def remove_user(db: str, username: str) -> None:
+    """Remove a user and end its sessions; an unknown name is an error (as for passwd and token)."""
+    from maps.store import open_store
+
+    with open_store(db, create=False) as store:
+        if store.get_user(username) is None:
+            raise InputError(f"no user {username!r} in {db!r}. Hint: thermal-sar users list --db {db}")
+        store.remove_user(username)
+
+
 def set_password(db: str, username: str, password: str) -> None:
     """Replace the password of a person's account."""
     from maps.security import hash_password
     from maps.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         _existing(store, username, ingest=False)
         store.set_password(username, hash_password(password))
         store.audit("cli", "password", None, username)
@@ -159,12 +211,36 @@ def rotate_token(db: str, username: str) -> str:
     from maps.security import new_token, token_hash
     from maps.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         _existing(store, username, ingest=True)
         tok = new_token()
         store.set_token_hash(username, token_hash(tok))
         store.audit("cli", "token", None, username)
         return tok
+
+
+MAX_SESSION_HOURS = 24 * 30
+
+
+def check_server_options(*, port: int, session_ttl_s: float, basemap: str, mbtiles: str | None,
+                         dem: Sequence[str] | None, synthetic_terrain: bool) -> None:
+    """Refuse contradictory or out-of-range ``serve`` options before anything is opened or started."""
+    import math
+
+    from geo.errors import out_of_range
+
+    if not (isinstance(port, int) and 1 <= port <= 65535):
+        raise InputError(out_of_range("port", port, "1..65535", "e.g. --port 8000 (the default)."))
+    hours = session_ttl_s / 3600.0 if isinstance(session_ttl_s, (int, float)) else session_ttl_s
+    if not (isinstance(hours, (int, float)) and math.isfinite(hours) and 0 < hours <= MAX_SESSION_HOURS):
+        raise InputError(out_of_range("session_hours", hours, f"a finite number of hours > 0 and <= {MAX_SESSION_HOURS} "
+                                      "(30 days)", "e.g. --session-hours 12 (the default): one shift."))
+    if basemap == "mbtiles" and not mbtiles:
+        raise InputError("--basemap mbtiles needs --mbtiles FILE.mbtiles: the tile file this server serves. "
+                         "Hint: thermal-sar serve --mbtiles FILE.mbtiles (the basemap is then mbtiles by default).")
+    if dem and not synthetic_terrain:
+        raise InputError("--no-terrain and --dem contradict each other: --no-terrain drops the synthetic mountain "
+                         "only when no DEM is given. Hint: keep --dem for the real ground, or leave both out.")
 
 
 def run_server(*, db: str, host: str, port: int, dem: Sequence[str] | None, synthetic_terrain: bool,
@@ -177,6 +253,8 @@ def run_server(*, db: str, host: str, port: int, dem: Sequence[str] | None, synt
     from maps.server import ServerConfig, create_app
     from maps.store import open_store
 
+    check_server_options(port=port, session_ttl_s=session_ttl_s, basemap=basemap, mbtiles=mbtiles, dem=dem,
+                         synthetic_terrain=synthetic_terrain)
     tiles_url = "/tiles/{z}/{x}/{y}" if mbtiles else None
     if mbtiles:
         from maps.mbtiles import check_mbtiles

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -9,7 +10,7 @@ from typing import Sequence
 from geo.coords import parse_lat_lon
 from geo.errors import InputError
 
-__all__ = ["PlanJob", "PlanResult", "run_plan", "plan_summary"]
+__all__ = ["PlanJob", "PlanResult", "run_plan", "plan_summary", "check_outputs", "write_outputs", "stale_sortie_files"]
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,24 @@ class PlanResult:
     plan: object
     files: tuple[Path, ...]
     summary: str
+    stale_files: tuple[Path, ...] = ()  # NAME-sortieK files of an earlier, longer plan (left in place)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _target(text: str):
+    """A preset name, or a custom size 'LENGTHxWIDTH' in metres (range-checked by :class:`TargetSpec`)."""
     from mission.targets import TargetSpec, target_preset
 
-    if "x" in text.lower() and text.lower().replace("x", "").replace(".", "").isdigit():
-        a, b = text.lower().split("x", 1)
-        return TargetSpec(f"custom {text} m", float(a), float(b))
+    parts = text.lower().split("x")
+    if len(parts) == 2 and all(_number(p.strip()) is not None for p in parts):
+        # Well-formed: out-of-range sizes (negative, NaN, huge) get the range error, not "unknown preset".
+        return TargetSpec(f"custom {text.strip()} m", float(parts[0]), float(parts[1]))
     return target_preset(text)
 
 
@@ -56,50 +67,156 @@ def _camera(text: str):
     import re
 
     from geo.camera import CameraModel
+    from geo.errors import CameraError, out_of_range
 
-    m = re.fullmatch(r"\s*(\d+)\s*x\s*(\d+)\s*@\s*([0-9.]+)\s*", text)
-    if m:
-        return CameraModel.from_fov(int(m.group(1)), int(m.group(2)), float(m.group(3)), name=f"custom {text.strip()}")
+    m = re.fullmatch(r"\s*([^\sx@]+)\s*x\s*([^\sx@]+)\s*@\s*(\S+)\s*", text)
+    if m and all(_number(g) is not None for g in m.groups()):
+        # Well-formed: out-of-range values get the range error, not "unknown preset".
+        size = []
+        for nm, g in (("width_px", m.group(1)), ("height_px", m.group(2))):
+            v = _number(g)
+            if not (v is not None and math.isfinite(v) and v == int(v) and 8 <= v <= 20000):
+                raise CameraError(out_of_range(f"camera {nm}", g, "an integer 8..20000",
+                                               "a custom camera is WIDTHxHEIGHT@HFOV, e.g. 640x512@32"))
+            size.append(int(v))
+        hfov = float(m.group(3))
+        if not (math.isfinite(hfov) and 0.0 < hfov < 180.0):
+            raise CameraError(out_of_range("camera hfov_deg", m.group(3), "a finite number 0 < hfov_deg < 180",
+                                           "the horizontal field of view in degrees, e.g. 640x512@32"))
+        return CameraModel.from_fov(size[0], size[1], hfov, name=f"custom {text.strip()}")
     return text
 
 
 def run_plan(job: PlanJob) -> PlanResult:
     from geo.terrain import load_terrain
-    from mission import load_area, parse_points, plan_datum, plan_rings, plan_search, write_plan
+    from mission import load_area, parse_points, plan_datum, plan_rings, plan_search
     from mission.patterns import load_distance_table
 
+    given = [x for x in (job.area, job.points, job.datum, job.ipp) if x]
+    if len(given) != 1:
+        raise InputError(f"{len(given)} search inputs given: allowed exactly one of --area, --points, --datum, --ipp.")
+    if not job.ipp and (job.category or job.distance_table):
+        named = [o for o, v in (("--category", job.category), ("--distance-table", job.distance_table)) if v]
+        raise InputError(f"{' and '.join(named)} {'belongs' if len(named) == 1 else 'belong'} to probability rings around --ipp, which was not given. Hint: add --ipp "
+                         "LAT,LON (the initial planning point), or leave them out.")
+    # Checked before the DEM is read: a bad option must not cost a long load.
+    check_outputs(job.outs)
+    if job.area or job.points:
+        sweep = _sweep(job.sweep)
+    table = None
+    if job.ipp:
+        if not job.category:
+            raise InputError("--ipp needs --category (a row of the distance table, e.g. child-4-6).")
+        table = load_distance_table(job.distance_table) if job.distance_table else load_distance_table()
     terrain = load_terrain(list(job.dems)) if job.dems else None
     launch = parse_lat_lon(job.launch, name="launch") if job.launch else None
     kw = dict(job.settings)
     target = _target(job.target)
-    given = [x for x in (job.area, job.points, job.datum, job.ipp) if x]
-    if len(given) != 1:
-        raise InputError(f"{len(given)} search inputs given: allowed exactly one of --area, --points, --datum, --ipp.")
     if job.area or job.points:
         area = load_area(job.area) if job.area else parse_points(job.points or "")
         plan = plan_search(area, camera=_camera(job.camera), target=target, terrain=terrain, launch=launch,
-                           sweep=_sweep(job.sweep), repair=job.repair, **kw)
+                           sweep=sweep, repair=job.repair, **kw)
     elif job.datum:
         plan = plan_datum(parse_lat_lon(job.datum, name="datum"), pattern=job.pattern, radius_m=job.radius_m,
                           camera=_camera(job.camera), target=target, terrain=terrain, launch=launch, **kw)
     else:
-        if not job.category:
-            raise InputError("--ipp needs --category (a row of the distance table, e.g. child-4-6).")
-        table = load_distance_table(job.distance_table) if job.distance_table else load_distance_table()
-        plan = plan_rings(parse_lat_lon(job.ipp or "", name="ipp"), category=job.category, table=table,
+        plan = plan_rings(parse_lat_lon(job.ipp or "", name="ipp"), category=job.category or "", table=table,
                           up_to_percent=job.up_to_percent, camera=_camera(job.camera), target=target, terrain=terrain,
                           launch=launch, **kw)
-    files: list[Path] = []
-    for out in job.outs:
-        files.extend(write_plan(plan, out))
-    return PlanResult(plan, tuple(files), plan_summary(plan, files))
+    files = write_outputs(plan, job.outs)
+    return PlanResult(plan, files, plan_summary(plan, files), stale_sortie_files(job.outs, len(plan.sorties)))
+
+
+def check_outputs(outs: Sequence[Path]) -> None:
+    """Refuse output names that cannot be written, before any planning (extension, a folder in the way)."""
+    from mission.formats.export import PLAN_EXTENSIONS
+
+    for out in outs:
+        out = Path(out)
+        if out.suffix.lower() not in PLAN_EXTENSIONS:
+            raise InputError(f"out={str(out)!r}: the extension {out.suffix or '(none)'!r} is not an output format: "
+                             f"allowed {', '.join(PLAN_EXTENSIONS)}. Hint: e.g. --out mission.plan.")
+        if out.is_dir():
+            raise InputError(f"out={str(out)!r} is a folder: allowed a file name. Hint: e.g. --out "
+                             f"{out / 'mission.plan'}.")
+
+
+def write_outputs(plan, outs: Sequence[Path]) -> tuple[Path, ...]:
+    """Write ``plan`` to every path in ``outs``, all or nothing.
+
+    Every file is first written into a hidden staging folder beside its
+    destination (same file system); only when all of them succeeded are they
+    renamed into place. If any fails, the staged files are removed and no
+    existing file has been touched. Returns the paths written.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from geo.errors import SarIOError
+    from mission import write_plan
+
+    check_outputs(outs)
+    stages: dict[Path, Path] = {}
+    moves: list[tuple[Path, Path]] = []
+    try:
+        for out in outs:
+            out = Path(out)
+            folder = out.parent
+            if folder not in stages:
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    stages[folder] = Path(tempfile.mkdtemp(prefix=".thermal-sar-", dir=folder))
+                except OSError as exc:
+                    raise SarIOError(f"cannot write {str(out)!r}: {exc.strerror or exc} (folder {str(folder)!r}). "
+                                     "Hint: check the folder exists and is writable; no output was written.") from None
+            for staged in write_plan(plan, stages[folder] / out.name):
+                moves.append((staged, folder / staged.name))
+        done: list[Path] = []
+        for staged, dest in moves:
+            if staged.exists():  # the same --out given twice is staged once
+                try:
+                    os.replace(staged, dest)
+                except OSError as exc:
+                    raise SarIOError(f"cannot write {str(dest)!r}: {exc.strerror or exc}. Already written: "
+                                     f"{', '.join(map(str, done)) or 'none'}.") from None
+                done.append(dest)
+    finally:
+        for stage in stages.values():
+            shutil.rmtree(stage, ignore_errors=True)
+    return tuple(dict.fromkeys(dest for _, dest in moves))
+
+
+def stale_sortie_files(outs: Sequence[Path], sorties: int) -> tuple[Path, ...]:
+    """``NAME-sortieK.EXT`` files beside mission outputs with K > ``sorties``: left from an earlier, longer plan.
+
+    They are never removed (they are the user's files), only reported.
+    """
+    import re
+
+    stale: list[Path] = []
+    for out in dict.fromkeys(Path(o) for o in outs):
+        if out.suffix.lower() not in (".plan", ".waypoints") or not out.parent.is_dir():
+            continue
+        pat = re.compile(rf"{re.escape(out.stem)}-sortie(\d+){re.escape(out.suffix)}")
+        for f in sorted(out.parent.iterdir()):
+            m = pat.fullmatch(f.name)
+            if m and int(m.group(1)) > sorties:
+                stale.append(f)
+    return tuple(stale)
+
+
+def stale_warning(stale: Sequence[Path], sorties: int) -> str:
+    """One line naming files of an earlier plan that this one did not overwrite."""
+    names = ", ".join(str(p) for p in stale)
+    return (f"warning: this plan has {sorties} sortie(s), but older sortie files from an earlier plan are still "
+            f"there and were left untouched: {names}. Delete them before uploading, so they are not flown by mistake.")
 
 
 def _sweep(text: str):
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    from mission.planner import check_sweep
+
+    return check_sweep(text)
 
 
 def N_(message: str) -> str:
