@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +30,15 @@ from sim.bodies import CLASS_NAMES
 from sim.posing import pose_looking_at
 from sim.render import RenderedFrame, render_frame
 from sim.scene import Scene
-from sim.sensor import SensorModel
+from sim.sensor import SensorModel, check_seed
 
-__all__ = ["sample_survey_poses", "write_dataset", "DatasetResult", "yolo_lines", "coco_document"]
+__all__ = ["sample_survey_poses", "write_dataset", "DatasetResult", "yolo_lines", "coco_document", "DATASET_ENTRIES",
+           "check_dataset_dir"]
+
+#: What :func:`write_dataset` writes into its folder (and what ``overwrite=True`` replaces; nothing else is touched).
+DATASET_ENTRIES = ("images", "labels", "radiometric", "coco_train.json", "coco_val.json", "frames.jsonl", "data.yaml")
+_YAML_HEADER = "# thermal-sar synthetic dataset"
+MAX_FRAMES = 1_000_000
 
 
 def sample_survey_poses(scene: Scene, n: int, *, seed: int = 0, agl_range_m: tuple[float, float] = (60.0, 130.0),
@@ -44,8 +52,8 @@ def sample_survey_poses(scene: Scene, n: int, *, seed: int = 0, agl_range_m: tup
     """
     from shapely.geometry import Point, Polygon
 
-    if not (1 <= n <= 1_000_000):
-        raise InputError(f"n={n} is out of range: allowed 1..1000000 frames.")
+    if not (1 <= n <= MAX_FRAMES):
+        raise InputError(f"n={n} is out of range: allowed 1..{MAX_FRAMES} frames.")
     lo, hi = agl_range_m
     if not (5 <= lo <= hi <= 3000):
         raise InputError(f"agl_range_m={agl_range_m} is out of range: allowed 5 <= low <= high <= 3000 m.")
@@ -121,32 +129,109 @@ def _write_png(path: Path, a: np.ndarray) -> None:
         raise SarIOError(f"cannot write image {str(path)!r}. Hint: check the folder is writable.")
 
 
+def check_dataset_dir(out: Path, overwrite: bool) -> None:
+    """Refuse a file, or a non-empty folder unless ``overwrite`` and it holds a dataset of this writer."""
+    if out.exists() and not out.is_dir():
+        raise SarIOError(f"out_dir={str(out)!r} is a file: allowed a new or empty folder. Hint: choose another "
+                         "name.")
+    if not out.is_dir():
+        return
+    try:
+        present = sorted(p.name for p in out.iterdir())
+    except OSError as exc:
+        raise SarIOError(f"cannot read folder {str(out)!r}: {exc.strerror or exc}.") from None
+    if not present:
+        return
+    if not overwrite:
+        raise InputError(f"out_dir={str(out)!r} is not empty ({len(present)} entries, e.g. {present[0]!r}): allowed "
+                         "a new or empty folder. Hint: choose a new folder, or pass --overwrite (overwrite=True) to "
+                         "replace the dataset written there before.")
+    yaml_path = out / "data.yaml"
+    try:
+        ours = yaml_path.is_file() and yaml_path.read_text(encoding="utf-8", errors="replace").startswith(_YAML_HEADER)
+    except OSError:
+        ours = False
+    if not ours:
+        raise InputError(f"out_dir={str(out)!r} is not empty and holds no thermal-sar synthetic dataset (no "
+                         f"data.yaml written by it): overwrite is allowed only over such a dataset. Hint: choose a "
+                         "new or empty folder.")
+
+
+def _swap_in(stage: Path, out: Path) -> None:
+    """Replace the dataset entries of ``out`` by those of ``stage`` (other files in ``out`` stay)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in DATASET_ENTRIES:
+        old = out / name
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        elif old.exists() or old.is_symlink():
+            old.unlink()
+    for child in stage.iterdir():
+        os.replace(child, out / child.name)
+    stage.rmdir()
+
+
 def write_dataset(scene: Scene | Sequence[Scene], out_dir: str | Path, n: int, *,
                   camera: geo.CameraModel | str = "m30t",
                   seed: int = 0, val_fraction: float = 0.2, palette: str = "white-hot", radiometric: bool = False,
                   target_fraction: float = 0.7, sensor: SensorModel | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> DatasetResult:
+                  progress: Callable[[int, int], None] | None = None, overwrite: bool = False) -> DatasetResult:
     """Render ``n`` survey-like frames of ``scene`` and write them as a YOLO + COCO dataset to ``out_dir``.
 
     ``scene`` may be a sequence of scenes: frames are shared among them in turn (frame k from scene
     k mod len), so one dataset mixes classes, places, day and night.
+
+    ``out_dir`` must be new or empty; with ``overwrite`` it may hold a dataset written here before, whose
+    own entries (:data:`DATASET_ENTRIES`) are replaced. Frames are written to a folder beside ``out_dir``
+    and moved in at the end, so a failure leaves ``out_dir`` as it was.
     """
     scenes = [scene] if isinstance(scene, Scene) else list(scene)
     if not scenes:
         raise InputError("scene: give at least one scene.")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_FRAMES:
+        raise InputError(f"n={n!r} is out of range: allowed 1..{MAX_FRAMES} frames.")
+    n = int(n)
+    check_seed(seed)
     if isinstance(camera, str):
         camera = geo.camera_preset(camera)
-    if not 0 <= val_fraction < 1:
+    if not (isinstance(val_fraction, (int, float)) and 0 <= val_fraction < 1):
         raise InputError(f"val_fraction={val_fraction} is out of range: allowed 0 <= v < 1.")
     out = Path(out_dir)
+    check_dataset_dir(out, overwrite)
+    where = out.resolve()
+    stage = where.parent / f".{where.name}.partial"
     try:
+        if stage.exists():
+            shutil.rmtree(stage)
         for split in ("train", "val"):
-            (out / "images" / split).mkdir(parents=True, exist_ok=True)
-            (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+            (stage / "images" / split).mkdir(parents=True, exist_ok=True)
+            (stage / "labels" / split).mkdir(parents=True, exist_ok=True)
             if radiometric:
-                (out / "radiometric" / split).mkdir(parents=True, exist_ok=True)
+                (stage / "radiometric" / split).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SarIOError(f"cannot create dataset folder {str(out)!r}: {exc.strerror or exc}.") from None
+        shutil.rmtree(stage, ignore_errors=True)
+        raise SarIOError(f"cannot create dataset folder {str(out)!r}: {exc.strerror or exc}. Hint: choose a "
+                         "writable folder.") from None
+    try:
+        result = _write_frames(scenes, stage, out, n, camera=camera, seed=seed, val_fraction=val_fraction,
+                               palette=palette, radiometric=radiometric, target_fraction=target_fraction,
+                               sensor=sensor, progress=progress)
+        _swap_in(stage, out)
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        if isinstance(exc, SarIOError):
+            raise
+        raise SarIOError(f"cannot write dataset {str(out)!r}: {exc.strerror or exc}. Hint: check the free space "
+                         "and the folder's permissions.") from None
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return result
+
+
+def _write_frames(scenes: list[Scene], stage: Path, out: Path, n: int, *, camera: geo.CameraModel, seed: int,
+                  val_fraction: float, palette: str, radiometric: bool, target_fraction: float,
+                  sensor: SensorModel | None, progress) -> DatasetResult:
     per_scene = [sample_survey_poses(sc, len(range(i, n, len(scenes))), seed=seed + 7919 * i,
                                      target_fraction=target_fraction) for i, sc in enumerate(scenes)]
     jobs = [(scenes[k % len(scenes)], per_scene[k % len(scenes)][k // len(scenes)]) for k in range(n)]
@@ -156,17 +241,17 @@ def write_dataset(scene: Scene | Sequence[Scene], out_dir: str | Path, n: int, *
     coco = {"train": ([], []), "val": ([], [])}
     counts = {c: 0 for c in CLASS_NAMES}
     empty = 0
-    meta_path = out / "frames.jsonl"
+    meta_path = stage / "frames.jsonl"
     with open(meta_path, "w", encoding="utf-8") as meta:
         for k, (scene_k, pose) in enumerate(jobs):
             split = "val" if k in val_idx else "train"
             fr = render_frame(scene_k, camera, pose, seed=seed * 1_000_003 + k, sensor=sensor)
             name = f"{scene_k.name}_{seed}_{k:06d}"
-            _write_png(out / "images" / split / f"{name}.png", fr.video(palette))
+            _write_png(stage / "images" / split / f"{name}.png", fr.video(palette))
             if radiometric:
-                _write_png(out / "radiometric" / split / f"{name}.png", fr.counts)
+                _write_png(stage / "radiometric" / split / f"{name}.png", fr.counts)
             lines = yolo_lines(fr)
-            (out / "labels" / split / f"{name}.txt").write_text("".join(s + "\n" for s in lines), encoding="utf-8")
+            (stage / "labels" / split / f"{name}.txt").write_text("".join(s + "\n" for s in lines), encoding="utf-8")
             imgs, anns = coco[split]
             img_id = len(imgs)
             imgs.append({"id": img_id, "file_name": f"images/{split}/{name}.png", "width": camera.width_px,
@@ -188,10 +273,10 @@ def write_dataset(scene: Scene | Sequence[Scene], out_dir: str | Path, n: int, *
             if progress is not None:
                 progress(k + 1, n)
     for split, (imgs, anns) in coco.items():
-        (out / f"coco_{split}.json").write_text(json.dumps(coco_document(imgs, anns)), encoding="utf-8")
+        (stage / f"coco_{split}.json").write_text(json.dumps(coco_document(imgs, anns)), encoding="utf-8")
     names = "\n".join(f"  {i}: {c}" for i, c in enumerate(CLASS_NAMES))
-    (out / "data.yaml").write_text(
-        f"# thermal-sar synthetic dataset: scenarios {', '.join(sc.name for sc in scenes)}, seed {seed}, "
+    (stage / "data.yaml").write_text(
+        f"{_YAML_HEADER}: scenarios {', '.join(sc.name for sc in scenes)}, seed {seed}, "
         f"camera {camera.name}\n"
         f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n{names}\n", encoding="utf-8")
     return DatasetResult(out, n, n - n_val, n_val, counts, empty)

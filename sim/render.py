@@ -26,7 +26,7 @@ from geo.errors import CameraError, OutOfCoverageError
 from sim.bodies import CLASS_NAMES, Part
 from sim.palettes import colorize
 from sim.scene import Scene
-from sim.sensor import SensorModel, apply_agc, apply_sensor, counts_from_celsius
+from sim.sensor import SensorModel, apply_agc, apply_sensor, check_seed, counts_from_celsius
 
 __all__ = ["TargetTruth", "DecoyTruth", "RenderedFrame", "render_frame", "MIN_VISIBLE_FRACTION"]
 
@@ -121,7 +121,8 @@ def _check_pose(scene: Scene, view: geo.CameraView) -> float:
     p = view.pose
     if math.isnan(h0):
         raise OutOfCoverageError(
-            f"pose lat_deg={p.lat_deg:.6f}, lon_deg={p.lon_deg:.6f} is outside scene {scene.name!r}. "
+            f"pose lat_deg={p.lat_deg:.6f}, lon_deg={p.lon_deg:.6f} is outside scene {scene.name!r}: allowed "
+            f"{scene.extent_text()}. "
             "Hint: fly over the scenario area (see Scene.search_area_latlon).")
     if o[2] <= h0 + 0.5:
         raise CameraError(
@@ -353,6 +354,7 @@ def render_frame(scene: Scene, camera: geo.CameraModel | str, pose: geo.CameraPo
     """
     if isinstance(camera, str):
         camera = geo.camera_preset(camera)
+    check_seed(seed, maximum=None)
     if sensor is None:
         sensor = SensorModel(netd_mk=camera.netd_mk or 50.0)
     if not (1 <= int(lattice_px) <= 64):

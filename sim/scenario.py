@@ -304,6 +304,10 @@ def read_scenario(name_or_path: str | Path) -> ScenarioSpec:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise SarIOError(f"cannot read scenario {str(p)!r}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise FormatError(f"scenario {str(p)!r} is not a text file (not UTF-8): allowed a scenario .yaml file or a "
+                          f"bundled name ({', '.join(scenario_names())}). Hint: a DEM goes to --dem, not "
+                          "--scenario.") from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -157,12 +157,24 @@ class Scene:
         """The first pen's corners as (lat_deg, lon_deg), or None when the scenario has no pen."""
         return self.pens_latlon[0] if self.pens_latlon else None
 
+    def extent_text(self) -> str:
+        """The scene's ground as lat/lon ranges and local metres, for messages."""
+        g = self.grid
+        rows, cols = g.heights_m.shape
+        x0, y0 = g.x0_m, g.y0_m
+        x1, y1 = x0 + (cols - 1) * g.res_m, y0 + (rows - 1) * g.res_m
+        lat, lon = self.frame.to_geodetic(np.array([x0, x1, x0, x1]), np.array([y0, y0, y1, y1]))
+        return (f"lat {float(np.min(lat)):.6f}..{float(np.max(lat)):.6f}, lon {float(np.min(lon)):.6f}.."
+                f"{float(np.max(lon)):.6f} (local east {x0:.0f}..{x1:.0f} m, north {y0:.0f}..{y1:.0f} m)")
+
     def ground_amsl_m(self, lat_deg: float, lon_deg: float) -> float:
         """Terrain elevation AMSL at a point of the scene."""
         x, y = self.frame.to_local(lat_deg, lon_deg)
         h = float(self.grid.height_at(x, y))
         if math.isnan(h):
-            raise OutOfCoverageError(f"lat_deg={lat_deg:.6f}, lon_deg={lon_deg:.6f} is outside scene {self.name!r}.")
+            raise OutOfCoverageError(f"lat_deg={lat_deg:.6f}, lon_deg={lon_deg:.6f} is outside scene {self.name!r}: "
+                                     f"allowed {self.extent_text()}. Hint: `thermal-sar sim scenarios` shows where "
+                                     "to look; leave --at out to look at the pen or the first target.")
         return h
 
     def summary(self) -> str:

@@ -23,9 +23,22 @@ import numpy as np
 from vision.agc import agc_linear, agc_plateau  # the camera's AGC lives with the frames (re-exported here)
 
 __all__ = ["SensorModel", "COUNTS_PER_K", "counts_from_celsius", "celsius_from_counts", "agc_linear",
-           "apply_sensor", "fixed_pattern", "agc_plateau", "apply_agc", "AGC_MODES"]
+           "apply_sensor", "fixed_pattern", "agc_plateau", "apply_agc", "AGC_MODES", "SEED_MAX", "check_seed"]
 
 COUNTS_PER_K = 100.0  # counts = round(T_K * 100): 0.01 K per count, 0..655.35 K
+SEED_MAX = 2**32 - 1  # numpy's seeds are non-negative; 32 bits is what users expect
+
+
+def check_seed(seed: object, name: str = "seed", *, maximum: int | None = SEED_MAX) -> int:
+    """``seed`` as an int in 0..``maximum`` (None: no upper bound, as numpy allows); :class:`InputError` otherwise."""
+    from geo.errors import InputError
+
+    if (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0
+            or (maximum is not None and int(seed) > maximum)):
+        allowed = f"0..{maximum}" if maximum is not None else ">= 0"
+        raise InputError(f"{name}={seed!r} is out of range: allowed whole numbers {allowed}. "
+                         "Hint: any non-negative number works; the same seed gives the same result.")
+    return int(seed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from geo.errors import InputError, LinkError, LinkTimeout, SarIOError
 from telemetry._pymavlink import open_connection
 
 __all__ = ["Link", "ConnectionSpec", "parse_connection", "MavlinkLink", "TlogReplayLink", "TlogWriter",
-           "LinkEvent", "GCS_SYSTEM_ID", "GCS_COMPONENT_ID"]
+           "LinkEvent", "GCS_SYSTEM_ID", "GCS_COMPONENT_ID", "SERIAL_BAUDS"]
 
 GCS_SYSTEM_ID = 255
 GCS_COMPONENT_ID = 190  # MAV_COMP_ID_MISSIONPLANNER, what ground stations use
@@ -66,6 +66,9 @@ class ConnectionSpec:
     baud: int = 57600
 
 
+#: The serial rates telemetry radios and flight controllers use.
+SERIAL_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 921600, 1500000)
+
 _HOSTPORT = re.compile(r"^(?P<host>[A-Za-z0-9_.\-]*):(?P<port>\d{1,5})$")
 
 
@@ -92,7 +95,7 @@ def parse_connection(text: str, *, baud: int = 57600) -> ConnectionSpec:
     m = re.match(r"^(?P<dev>(/dev/[^\s:,]+)|(COM\d+))(?:[:,](?P<baud>\d+))?$", s, re.I)
     if m:
         b = int(m.group("baud") or baud)
-        if b not in (9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 921600, 1500000):
+        if b not in SERIAL_BAUDS:
             raise InputError(f"baud={b} is not a usual serial rate: allowed 9600..1500000 (57600 for SiK radios, "
                              "115200 for USB).")
         return ConnectionSpec("serial", m.group("dev"), baud=b)
@@ -134,6 +137,15 @@ class TlogWriter:
         self.close()
 
 
+def _check_serial_device(device: str) -> None:
+    """A clear :class:`LinkError` for a serial device that is not there (a /dev path; COM ports are not checked)."""
+    import os
+
+    if device.startswith("/dev/") and not os.path.exists(device):
+        raise LinkError(f"serial device {device} does not exist; check the port / cable. Hint: `ls /dev/ttyUSB* "
+                        "/dev/ttyACM*` lists the connected radios and flight controllers.")
+
+
 class MavlinkLink:
     """A live MAVLink link (pymavlink underneath), used as a context manager.
 
@@ -162,21 +174,32 @@ class MavlinkLink:
         self.target_component = 1
         self.connected = False
         self.reconnects = 0
-        self._tlog = TlogWriter(tlog_path) if tlog_path else None
+        self._tlog: TlogWriter | None = None
         self._conn = None
         self._last_rx = time.monotonic()
         self._last_hb_tx = -1e9
         self._last_reopen = time.monotonic()
         self._lost = False
         self._open()
+        # The tlog is made only once the connection opened: a failed connect leaves no empty flight-*.tlog.
+        if tlog_path:
+            try:
+                self._tlog = TlogWriter(tlog_path)
+            except BaseException:
+                self.close()
+                raise
 
     # -- lifecycle ------------------------------------------------------------
     def _open(self) -> None:
         kw = {"source_system": self.source_system, "source_component": self.source_component, "autoreconnect": False}
         if self.spec.kind == "serial":
             kw["baud"] = self.spec.baud
+            _check_serial_device(self.spec.device)
         try:
             self._conn = open_connection(self.spec.device, **kw)
+        except ImportError as exc:
+            raise LinkError(f"cannot open {self.spec.device!r}: the Python package {exc.name or 'pyserial'!r} is "
+                            "missing. Hint: pip install pyserial==3.5 (a dependency of thermal-sar).") from None
         except OSError as exc:
             raise LinkError(f"cannot open {self.spec.device!r}: {exc.strerror or exc}. Hint: is the vehicle (or SITL) "
                             "running and the port right?") from None

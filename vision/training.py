@@ -133,6 +133,11 @@ def read_data_yaml(path: str | os.PathLike[str]) -> YoloDataset:
             f"cannot read dataset {str(p)!r}: {exc.strerror or exc}. "
             "Hint: pass a data.yaml or a folder holding one (e.g. the output of `thermal-sar sim dataset`)."
         ) from exc
+    except UnicodeDecodeError:
+        raise FormatError(
+            f"dataset {str(p)!r} is not a text file (not UTF-8): allowed a data.yaml, a folder holding one, or a "
+            "HIT-UAV folder. Hint: `thermal-sar sim dataset --out DIR` writes a folder to pass as --data DIR."
+        ) from None
     except yaml.YAMLError as exc:
         raise FormatError(f"dataset {str(p)!r} is not valid YAML: {exc}.") from exc
     if not isinstance(doc, Mapping):
@@ -756,71 +761,102 @@ def write_device_payload(
             raise InputError(f"wheel {str(wheel)!r} is not a .whl file: allowed existing wheel files. Hint: "
                              "pip download --no-deps ultralytics==8.4.190 -d DIR, then give DIR/ultralytics-*.whl.")
     out = Path(out_dir)
-    sources = resolve_sources(data, work_dir)
-    merge = merge_datasets(sources, Path(work_dir) / "payload-merged", drop_unknown=drop_unknown,
-                           keep_negatives=keep_negatives, seed=config.seed)
-    root = merge.data_yaml.parent
-    tags = set(val_from) if val_from is not None else None
-    eval_splits = [s for s in ("val", "test") if (root / "images" / s).is_dir()]
-    if tags is not None and not any(p.name.split("__", 1)[0] in tags
-                                    for s in eval_splits for p in (root / "images" / s).iterdir()):
-        raise InputError(f"val_from={list(tags)!r} leaves no val images: allowed the names of sources with val "
-                         "images. Hint: merged names begin with the source folder's name, e.g. sim-sheep.")
-    # Written beside the old payload's data and swapped in at the end: a failure leaves the old one whole.
-    staging = out / ".data.partial"
-    if staging.exists():
-        shutil.rmtree(staging)
-    counts: dict[str, int] = {}
-    skipped = 0
+    _check_payload_dir(out)
     try:
-        for split in ("train", "val", "test"):
-            img_dir = root / "images" / split
-            if not img_dir.is_dir():
-                continue
-            (staging / "images" / split).mkdir(parents=True, exist_ok=True)
-            (staging / "labels" / split).mkdir(parents=True, exist_ok=True)
-            for image in sorted(img_dir.iterdir()):
-                if image.suffix.lower() not in IMAGE_SUFFIXES:
+        sources = resolve_sources(data, work_dir)
+        merge = merge_datasets(sources, Path(work_dir) / "payload-merged", drop_unknown=drop_unknown,
+                               keep_negatives=keep_negatives, seed=config.seed)
+        root = merge.data_yaml.parent
+        tags = set(val_from) if val_from is not None else None
+        eval_splits = [s for s in ("val", "test") if (root / "images" / s).is_dir()]
+        if tags is not None and not any(p.name.split("__", 1)[0] in tags
+                                        for s in eval_splits for p in (root / "images" / s).iterdir()):
+            raise InputError(f"val_from={list(tags)!r} leaves no val images: allowed the names of sources with val "
+                             "images. Hint: merged names begin with the source folder's name, e.g. sim-sheep.")
+        # Written beside the old payload's data and swapped in at the end: a failure leaves the old one whole.
+        staging = out / ".data.partial"
+        if staging.exists():
+            shutil.rmtree(staging)
+        counts: dict[str, int] = {}
+        skipped = 0
+        try:
+            for split in ("train", "val", "test"):
+                img_dir = root / "images" / split
+                if not img_dir.is_dir():
                     continue
-                if split != "train" and tags is not None and image.name.split("__", 1)[0] not in tags:
-                    skipped += 1
-                    continue
-                _payload_image(image, staging / "images" / split / image.stem, jpeg_quality)
-                label = _label_path(image)
-                (staging / "labels" / split / f"{image.stem}.txt").write_text(
-                    label.read_text(encoding="utf-8") if label.is_file() else "", encoding="utf-8")
-                counts[split] = counts.get(split, 0) + 1
-        if not counts.get("val"):
-            raise InputError("the datasets have no val images: ultralytics needs a val split. "
-                             "Hint: add a source with val images (e.g. a `thermal-sar sim dataset` folder).")
-        lines = ["path: data"] + [f"{s}: images/{s}" for s in ("train", "val", "test") if counts.get(s)]
-        lines += ["names:"] + [f"  {i}: {n}" for i, n in enumerate(merge.names)]
-        (staging / "data.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+                (staging / "images" / split).mkdir(parents=True, exist_ok=True)
+                (staging / "labels" / split).mkdir(parents=True, exist_ok=True)
+                for image in sorted(img_dir.iterdir()):
+                    if image.suffix.lower() not in IMAGE_SUFFIXES:
+                        continue
+                    if split != "train" and tags is not None and image.name.split("__", 1)[0] not in tags:
+                        skipped += 1
+                        continue
+                    _payload_image(image, staging / "images" / split / image.stem, jpeg_quality)
+                    label = _label_path(image)
+                    (staging / "labels" / split / f"{image.stem}.txt").write_text(
+                        label.read_text(encoding="utf-8") if label.is_file() else "", encoding="utf-8")
+                    counts[split] = counts.get(split, 0) + 1
+            if not counts.get("val"):
+                raise InputError("the datasets have no val images: ultralytics needs a val split. "
+                                 "Hint: add a source with val images (e.g. a `thermal-sar sim dataset` folder).")
+            lines = ["path: data"] + [f"{s}: images/{s}" for s in ("train", "val", "test") if counts.get(s)]
+            lines += ["names:"] + [f"  {i}: {n}" for i, n in enumerate(merge.names)]
+            (staging / "data.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if (out / "data").exists():
+            shutil.rmtree(out / "data")
+        staging.rename(out / "data")
+        data_yaml = out / "data" / "data.yaml"
+        kw = train_kwargs(config, data_yaml, from_weights=start_weights is not None)
+        kw["model"] = config.model
+        (out / "kwargs.json").write_text(json.dumps(kw, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        fonts = prepare_config_dir(config_dir)
+        (out / "yolo").mkdir(parents=True, exist_ok=True)
+        for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+            shutil.copyfile(fonts / name, out / "yolo" / name)
+        start = None
+        if start_weights is not None:
+            start = out / "start.pt"
+            shutil.copyfile(start_weights, start)
+        elif (out / "start.pt").exists():
+            (out / "start.pt").unlink()
+        if (out / "whl").exists():
+            shutil.rmtree(out / "whl")
+        if wheels:
+            (out / "whl").mkdir()
+            for wheel in wheels:
+                shutil.copyfile(wheel, out / "whl" / Path(wheel).name)
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        return PayloadSummary(out, counts, skipped, size, start)
+    except SarError:
         raise
-    if (out / "data").exists():
-        shutil.rmtree(out / "data")
-    staging.rename(out / "data")
-    data_yaml = out / "data" / "data.yaml"
-    kw = train_kwargs(config, data_yaml, from_weights=start_weights is not None)
-    kw["model"] = config.model
-    (out / "kwargs.json").write_text(json.dumps(kw, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    fonts = prepare_config_dir(config_dir)
-    (out / "yolo").mkdir(parents=True, exist_ok=True)
-    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
-        shutil.copyfile(fonts / name, out / "yolo" / name)
-    start = None
-    if start_weights is not None:
-        start = out / "start.pt"
-        shutil.copyfile(start_weights, start)
-    elif (out / "start.pt").exists():
-        (out / "start.pt").unlink()
-    if (out / "whl").exists():
-        shutil.rmtree(out / "whl")
-    if wheels:
-        (out / "whl").mkdir()
-        for wheel in wheels:
-            shutil.copyfile(wheel, out / "whl" / Path(wheel).name)
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return PayloadSummary(out, counts, skipped, size, start)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise SarIOError(f"cannot write the device payload {str(out)!r}: {exc.strerror or exc}{where}. Hint: check "
+                         "the free space and that --device-payload and --work-dir are writable folders.") from None
+
+
+def _check_payload_dir(out: Path) -> None:
+    """Make ``out`` (a writable folder) or raise :class:`SarIOError` before any work is done."""
+    import tempfile
+
+    if out.exists() and not out.is_dir():
+        raise SarIOError(f"device payload {str(out)!r} is a file: allowed a new or existing folder. Hint: choose "
+                         "another --device-payload.")
+    made = [d for d in (out, *out.parents) if not d.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise SarIOError(f"cannot write the device payload to {str(out)!r}: {exc.strerror or exc}. Hint: choose a "
+                         "writable folder for --device-payload.") from None
+    finally:
+        for d in made:  # only probed: the payload creates its folder when it writes (none is left on bad input)
+            try:
+                d.rmdir()
+            except OSError:
+                break

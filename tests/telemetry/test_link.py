@@ -130,6 +130,32 @@ def test_nothing_listening_is_a_link_error_with_hint():
         MavlinkLink(f"tcp:127.0.0.1:{port}")
 
 
+def test_a_failed_connect_leaves_no_tlog(tmp_path):
+    import socket
+
+    from geo.errors import LinkError
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with pytest.raises(LinkError):
+        MavlinkLink(f"tcp:127.0.0.1:{port}", tlog_path=tmp_path / "flight.tlog")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_serial_device_is_named_before_pymavlink_opens_it(tmp_path):
+    from geo.errors import LinkError
+
+    with pytest.raises(LinkError, match="serial device /dev/ttyNOPE-thermal-sar does not exist; check the port"):
+        MavlinkLink("/dev/ttyNOPE-thermal-sar:57600", tlog_path=tmp_path / "flight.tlog")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serial_links_have_their_package():
+    import serial  # noqa: F401  (pyserial: pymavlink imports it for every serial link)
+
+
 def test_vehicle_state_from_a_replayed_flight(tmp_path):
     """The same Vehicle code runs on a replay: the recorded mission progress comes back."""
     from tests.telemetry.conftest import survey_items

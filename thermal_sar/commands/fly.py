@@ -69,14 +69,23 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
     from geo.errors import InputError
     from geo.terrain import load_terrain
     from mission.formats import load_mission_items
-    from thermal_sar.pipelines.fly import fly_mission, fly_mission_on_sitl
+    from thermal_sar.pipelines.fly import check_fly_options, fly_mission, fly_mission_on_sitl
 
     if (connect is None) == (not (use_sitl or sitl_binary)):
         raise InputError("give exactly one of --connect CONNECTION or --sitl. Hint: SITL listens on "
                          "tcp:127.0.0.1:5760; `--sitl` starts it for you.")
+    # Every option is checked before anything connects (a bad one must not wait for a vehicle first).
+    check_fly_options(connect=connect, baud=baud, speedup=speedup, takeoff_alt_m=takeoff_alt_m, camera=camera,
+                      tlog_path=tlog, frame_stall_s=frame_stall_s, link_lost_s=link_lost_s,
+                      frame_latency_s=frame_latency_s, sim_interval_s=sim_interval_s, min_support=min_support)
 
     items = load_mission_items(mission_path)
     terrain = load_terrain(list(dems)) if dems else None
+    area = None
+    if area_path:
+        from mission import load_area
+
+        area = load_area(area_path)
     path = tlog or f"flight-{_dt.datetime.now():%Y%m%d-%H%M%S}.tlog"
 
     from maps.i18n import gettext_for
@@ -131,11 +140,6 @@ def fly(connect: str | None, use_sitl: bool, sitl_binary: str | None, speedup: i
         if serve_url and not token:
             raise InputError("--serve-url needs --token (or $THERMAL_SAR_TOKEN). Hint: `thermal-sar users add drone1 "
                              "--role ingest` prints one.")
-        area = None
-        if area_path:
-            from mission import load_area
-
-            area = load_area(area_path)
         live = LiveOptions(frames=frames, camera=camera, detector=detector, terrain=terrain, scene=scene, area=area,
                            post_sightings=post_sightings,
                            serve_url=serve_url, token=token, vehicle_name=vehicle_name, frame_stall_s=frame_stall_s,

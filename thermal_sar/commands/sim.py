@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 PALETTE_CHOICES = ["white-hot", "black-hot", "ironbow"]
+REALISM_DIR = "realism-output"  # not docs/img: a run from a checkout must not overwrite its committed figures
 
 
 @click.group()
@@ -62,17 +63,20 @@ def render_cmd(scenario: str, camera: str, at: str | None, agl_m: float, pitch_d
 @click.option("--palette", type=click.Choice(PALETTE_CHOICES), default="white-hot", show_default=True)
 @click.option("--radiometric/--no-radiometric", default=False, show_default=True,
               help="Also write 16-bit counts PNGs.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the dataset already in --out (its images/, labels/, radiometric/, COCO and data.yaml; "
+                   "other files stay). Without it --out must be new or empty.")
 def dataset_cmd(scenarios: tuple[str, ...], n: int, out_dir: str, camera: str, seed: int, val_fraction: float, palette: str,
-                radiometric: bool) -> None:
+                radiometric: bool, overwrite: bool) -> None:
     """Write a YOLO (images/, labels/, data.yaml) and COCO dataset of survey-like frames."""
     from rich.progress import Progress
 
     from thermal_sar.pipelines.sim import dataset_to_dir
 
     with Progress(transient=True) as bar:
-        task = bar.add_task("rendering", total=n)
+        task = bar.add_task("rendering", total=max(n, 1))
         res = dataset_to_dir(scenarios, Path(out_dir), n, camera=camera, seed=seed, val_fraction=val_fraction,
-                             palette=palette, radiometric=radiometric,
+                             palette=palette, radiometric=radiometric, overwrite=overwrite,
                              progress=lambda k, total: bar.update(task, completed=k))
     click.echo(res.summary())
 
@@ -81,12 +85,16 @@ def dataset_cmd(scenarios: tuple[str, ...], n: int, out_dir: str, camera: str, s
 @click.option("--hit-uav", "hit_uav", type=click.Path(file_okay=False, exists=True), required=True,
               help="HIT-UAV folder (train.json, val.json, images/).")
 @click.option("--n", "n", type=int, default=160, show_default=True, help="Synthetic frames to render.")
-@click.option("--img-dir", type=click.Path(file_okay=False), default="docs/img", show_default=True,
-              help="Where to write realism_plot.png and realism_examples.png.")
+@click.option("--img-dir", type=click.Path(file_okay=False), default=REALISM_DIR, show_default=True,
+              help="Where to write realism_plot.png and realism_examples.png (the project's docs use "
+                   "--img-dir docs/img).")
 def realism_cmd(hit_uav: str, n: int, img_dir: str) -> None:
     """Compare synthetic frames with HIT-UAV (sizes, contrast, noise, texture); print markdown tables."""
+    from geo.errors import InputError
     from thermal_sar.pipelines.sim import realism_compare, realism_examples, realism_markdown, realism_plot
 
+    if not 1 <= n <= 100_000:
+        raise InputError(f"--n={n} is out of range: allowed 1..100000 synthetic frames. Hint: --n 160.")
     res = realism_compare(Path(hit_uav), n_synth=n)
     plot = realism_plot(res, Path(img_dir) / "realism_plot.png")
     ex = realism_examples(Path(hit_uav), Path(img_dir) / "realism_examples.png")

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from geo.errors import LinkError, LinkTimeout
+from geo.errors import InputError, LinkError, LinkTimeout, SarIOError
 from mission.items import MavCmd
 from telemetry.control import MissionProgress, Vehicle
-from telemetry.link import LinkEvent, MavlinkLink
+from telemetry.link import SERIAL_BAUDS, LinkEvent, MavlinkLink, parse_connection
 from telemetry.mission_protocol import UploadReport
 from telemetry.terrain_server import TerrainServer
 from thermal_sar.pipelines.live import HealthStatus, LiveOptions, LiveSession, mission_geojson_from_items
 
-__all__ = ["FlyReport", "LiveReport", "LiveOptions", "fly_mission", "fly_mission_on_sitl", "MissionNotVerified"]
+__all__ = ["FlyReport", "LiveReport", "LiveOptions", "fly_mission", "fly_mission_on_sitl", "MissionNotVerified",
+           "check_fly_options"]
 
 
 class MissionNotVerified(LinkError):
@@ -130,6 +131,43 @@ class LiveReport:
             s.append(_("health: {kind} since {start}, not resolved: {message}").format(
                 kind=h.kind, start=clock(h.started_s), message=h.message))
         return "\n".join(s)
+
+
+def _check_number(name: str, value, lo: float, hi: float, unit: str, hint: str) -> None:
+    import math
+
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if not (ok and lo <= value <= hi):
+        raise InputError(f"{name}={value!r} is out of range: allowed {lo:g}..{hi:g}{unit}. Hint: {hint}.")
+
+
+def check_fly_options(*, connect: str | None = None, baud: int = 57600, speedup: int = 1,
+                      takeoff_alt_m: float | None = None, camera: str | None = None,
+                      tlog_path: str | Path | None = None, frame_stall_s: float = 5.0, link_lost_s: float = 3.0,
+                      frame_latency_s: float = 0.0, sim_interval_s: float = 1.0, min_support: float = 0.5) -> None:
+    """Check the options of a flight before anything connects; :class:`InputError` names the first bad one.
+
+    NaN and infinities are refused as well (a range check alone lets NaN through).
+    """
+    if isinstance(baud, bool) or not isinstance(baud, int) or baud not in SERIAL_BAUDS:
+        raise InputError(f"baud={baud!r} is not a usual serial rate: allowed {', '.join(map(str, SERIAL_BAUDS))}. "
+                         "Hint: 57600 for SiK telemetry radios, 115200 for USB.")
+    if connect is not None:
+        parse_connection(connect, baud=baud)
+    _check_number("speedup", speedup, 1, 100, "", "SITL's speed-up, 1 is real time")
+    if takeoff_alt_m is not None:
+        _check_number("takeoff_alt_m", takeoff_alt_m, 1, 1000, " m above home", "e.g. --takeoff-alt 30")
+    if camera is not None:
+        import geo
+
+        geo.camera_preset(camera)
+    _check_number("frame_stall_s", frame_stall_s, 0.5, 600, " s", "e.g. --frame-stall-s 5")
+    _check_number("link_lost_s", link_lost_s, 0.5, 600, " s", "e.g. --link-lost-s 3")
+    _check_number("frame_latency_s", frame_latency_s, 0.0, 10.0, " s", "0 when unknown")
+    _check_number("sim_interval_s", sim_interval_s, 0.05, 60, " s", "e.g. --sim-interval-s 1")
+    _check_number("min_support", min_support, 0.0, 1.0, "", "the mean detection score a target needs, e.g. 0.5")
+    if tlog_path is not None and Path(tlog_path).is_dir():
+        raise SarIOError(f"tlog={str(tlog_path)!r} is a folder: allowed a file name. Hint: --tlog flight.tlog.")
 
 
 def _live_report(session, opts) -> LiveReport:

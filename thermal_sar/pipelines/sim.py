@@ -23,25 +23,117 @@ class RenderResult:
     summary: str
 
 
-def _write(path: Path, a: np.ndarray) -> None:
+#: Extensions OpenCV writes the 8-bit video frame to (lossless or not).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+#: Lossless extensions that keep 16-bit radiometric counts.
+COUNTS_SUFFIXES = (".png", ".tif", ".tiff")
+
+
+def _check_suffix(path: Path, allowed: tuple[str, ...], name: str, what: str) -> None:
+    if path.suffix.lower() not in allowed:
+        ext = f"extension {path.suffix!r}" if path.suffix else "no extension"
+        raise InputError(f"{name}={str(path)!r} has {ext}: allowed "
+                         f"{', '.join(allowed)} ({what}). Hint: name the file e.g. {path.stem or 'frame'}.png.")
+
+
+def _encode(path: Path, a: np.ndarray) -> bytes:
+    """The image ``a`` (RGB or grey) encoded for ``path``'s extension."""
     import cv2
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SarIOError(f"cannot create folder {str(path.parent)!r}: {exc.strerror or exc}.") from None
+    _check_suffix(path, IMAGE_SUFFIXES, "image", "image formats OpenCV writes")
     if a.ndim == 3:
         a = a[..., ::-1]
-    if not cv2.imwrite(str(path), np.ascontiguousarray(a)):
-        raise SarIOError(f"cannot write image {str(path)!r}. Hint: use a .png name in a writable folder.")
+    try:
+        ok, buf = cv2.imencode(path.suffix.lower(), np.ascontiguousarray(a))
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise SarIOError(f"cannot encode image {str(path)!r}. Hint: use a .png name.")
+    return buf.tobytes()
+
+
+def _write_all(files: list[tuple[Path, bytes]]) -> None:
+    """Write every file or none: each goes to a temporary file beside it, renamed once all are written.
+
+    A failure (read-only folder, full disk) removes the temporary files and leaves what was there before.
+    """
+    import os
+    import tempfile
+
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, data in files:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+            except OSError as exc:
+                raise SarIOError(f"cannot write {str(path)!r}: {exc.strerror or exc}. Hint: choose a writable "
+                                 "folder; nothing was written.") from None
+            temps.append((tmp, path))
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+            except OSError as exc:
+                raise SarIOError(f"cannot write {str(path)!r}: {exc.strerror or exc}. Hint: check the free space "
+                                 "and the folder's permissions; nothing was written.") from None
+        for tmp, path in temps:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise SarIOError(f"cannot write {str(path)!r}: {exc.strerror or exc}. Hint: a folder of that name "
+                                 "may be in the way.") from None
+    finally:
+        for tmp, _path in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def _write(path: Path, a: np.ndarray) -> None:
+    _write_all([(Path(path), _encode(Path(path), a))])
+
+
+def _check_render_options(out: Path, counts_out: Path | None, *, agl_m: float, gimbal_pitch_deg: float,
+                          yaw_deg: float, seed: int) -> None:
+    """Refuse bad options before anything is rendered or written."""
+    import math
+
+    from sim.sensor import check_seed
+
+    check_seed(seed)
+    for name, value, lo, hi, hint in (
+            ("agl_m", agl_m, 1.0, 5000.0, "the height above the ground, in metres"),
+            ("gimbal_pitch_deg", gimbal_pitch_deg, -90.0, 0.0, "-90 is straight down, 0 the horizon"),
+            ("yaw_deg", yaw_deg, -360.0, 360.0, "the heading in degrees from north")):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and lo <= value <= hi):
+            raise InputError(f"{name}={value!r} is out of range: allowed {lo:g}..{hi:g}. Hint: {hint}.")
+    _check_suffix(out, IMAGE_SUFFIXES, "out", "the 8-bit video frame; its truth goes beside it as .json")
+    if counts_out is not None:
+        _check_suffix(counts_out, COUNTS_SUFFIXES, "counts_out",
+                      "lossless 16-bit formats: JPEG and BMP would lose the radiometric counts")
+        if counts_out.resolve() in (out.resolve(), out.with_suffix(".json").resolve()):
+            raise InputError(f"counts_out={str(counts_out)!r} is the same file as the frame {str(out)!r} or its "
+                             "truth .json: allowed a different name. Hint: e.g. --counts-out counts.png.")
+    for path in (out, out.with_suffix(".json"), counts_out):
+        if path is not None and path.is_dir():
+            raise SarIOError(f"{str(path)!r} is a folder: allowed a file name for the frame, its truth .json and the "
+                             "counts. Hint: choose another --out or --counts-out.")
 
 
 def render_to_files(scenario: str, out: Path, *, camera: str = "m30t", at: tuple[float, float] | None = None,
                     agl_m: float = 80.0, gimbal_pitch_deg: float = -90.0, yaw_deg: float = 0.0,
                     palette: str = "white-hot", seed: int = 0, counts_out: Path | None = None,
                     terrain_paths: tuple[str, ...] = ()) -> RenderResult:
-    """Render one frame of ``scenario`` from ``agl_m`` above ``at`` (default: the pen or first target)."""
+    """Render one frame of ``scenario`` from ``agl_m`` above ``at`` (default: the pen or first target).
+
+    Options are checked before anything is rendered; the frame, its truth .json and the counts are written
+    all or none (a failure leaves earlier files of the same names as they were).
+    """
     import sim
+
+    out = Path(out)
+    counts_out = Path(counts_out) if counts_out is not None else None
+    _check_render_options(out, counts_out, agl_m=agl_m, gimbal_pitch_deg=gimbal_pitch_deg, yaw_deg=yaw_deg,
+                          seed=seed)
 
     terrain = geo.load_terrain(list(terrain_paths)) if terrain_paths else None
     scene = sim.load_scenario(scenario, terrain=terrain)
@@ -56,10 +148,6 @@ def render_to_files(scenario: str, out: Path, *, camera: str = "m30t", at: tuple
     cam = geo.camera_preset(camera)
     pose = sim.pose_above(scene, at[0], at[1], agl_m, gimbal_pitch_deg=gimbal_pitch_deg, yaw_deg=yaw_deg)
     frame = sim.render_frame(scene, cam, pose, seed=seed)
-    out = Path(out)
-    _write(out, frame.video(palette))
-    if counts_out is not None:
-        _write(Path(counts_out), frame.counts)
     truth = out.with_suffix(".json")
     doc = {
         "scenario": scene.name, "camera": cam.name, "palette": palette, "seed": seed,
@@ -74,10 +162,11 @@ def render_to_files(scenario: str, out: Path, *, camera: str = "m30t", at: tuple
                     "canopy": round(t.canopy, 2)} for t in frame.hidden],
         "decoys": [{"kind": d.kind, "box_xywh_px": list(d.box_xywh_px)} for d in frame.decoys],
     }
-    try:
-        truth.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    except OSError as exc:
-        raise SarIOError(f"cannot write {str(truth)!r}: {exc.strerror or exc}.") from None
+    files = [(out, _encode(out, frame.video(palette)))]
+    if counts_out is not None:
+        files.append((counts_out, _encode(counts_out, frame.counts)))
+    files.append((truth, json.dumps(doc, indent=1).encode("utf-8")))
+    _write_all(files)
     counts: dict[str, int] = {}
     for t in frame.truths:
         counts[t.class_name] = counts.get(t.class_name, 0) + 1
@@ -87,14 +176,24 @@ def render_to_files(scenario: str, out: Path, *, camera: str = "m30t", at: tuple
                f"{at[0]:.6f},{at[1]:.6f} (GSD {frame.gsd_center_m * 100:.1f} cm): {seen} visible, "
                f"{len(frame.hidden)} hidden, {len(frame.decoys)} decoys; AGC {lo:.1f}..{hi:.1f} C\n"
                f"wrote {out} and {truth}" + (f" and {counts_out}" if counts_out else ""))
-    return RenderResult(out, truth, Path(counts_out) if counts_out else None, summary)
+    return RenderResult(out, truth, counts_out, summary)
 
 
 def dataset_to_dir(scenarios: str | tuple[str, ...], out_dir: Path, n: int, *, camera: str = "m30t",
                    seed: int = 0, val_fraction: float = 0.2, palette: str = "white-hot", radiometric: bool = False,
-                   progress=None):
-    """Write a YOLO + COCO dataset of ``n`` frames of one or more scenarios (see :func:`sim.write_dataset`)."""
+                   progress=None, overwrite: bool = False):
+    """Write a YOLO + COCO dataset of ``n`` frames of one or more scenarios (see :func:`sim.write_dataset`).
+
+    ``n``, ``seed`` and the output folder are checked before any scene is built.
+    """
     import sim
+    from sim.dataset import MAX_FRAMES, check_dataset_dir
+    from sim.sensor import check_seed
+
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_FRAMES:
+        raise InputError(f"n={n!r} is out of range: allowed 1..{MAX_FRAMES} frames. Hint: --n 100.")
+    check_seed(seed)
+    check_dataset_dir(Path(out_dir), overwrite)
 
     names = (scenarios,) if isinstance(scenarios, str) else tuple(scenarios)
     mountain = None  # the embedded mountain is built once for all scenarios that use it
@@ -107,7 +206,7 @@ def dataset_to_dir(scenarios: str | tuple[str, ...], out_dir: Path, n: int, *, c
             mountain = sc.terrain
         scenes.append(sc)
     return sim.write_dataset(scenes, out_dir, n, camera=camera, seed=seed, val_fraction=val_fraction,
-                             palette=palette, radiometric=radiometric, progress=progress)
+                             palette=palette, radiometric=radiometric, progress=progress, overwrite=overwrite)
 
 
 def describe_scenarios() -> str:
@@ -209,6 +308,8 @@ def realism_compare(hit_uav_dir: Path, *, n_synth: int = 160, seed: int = 0, cam
     from sim.posing import pose_looking_at
     from sim.realism import box_stats, frame_stats
 
+    if isinstance(n_synth, bool) or not isinstance(n_synth, int) or not 1 <= n_synth <= 100_000:
+        raise InputError(f"n_synth={n_synth!r} is out of range: allowed 1..100000 synthetic frames.")
     real_boxes, real_frames = _hit_uav_records(Path(hit_uav_dir))
     if not real_boxes:
         raise SarIOError(f"no HIT-UAV person boxes found under {str(hit_uav_dir)!r}.")
