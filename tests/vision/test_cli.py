@@ -277,3 +277,20 @@ def test_eval_radiometric_measures_the_sim_sets_16_bit_frames_as_temperatures(tm
     assert main(["eval", "--data", str(root), "--out", str(tmp_path / "x"), "--radiometric"]) == 2
     err = capsys.readouterr().err
     assert "no radiometric twin" in err and "thermal-sar sim dataset --radiometric" in err
+
+
+def test_detect_says_when_a_video_is_cut_short(tmp_path, capsys):
+    # A copy cut at 60 %: OpenCV decodes the first frames and stops; the container still lists all 20.
+    path = tmp_path / "v.avi"
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 4, (640, 512), False)
+    for i in range(20):
+        w.write(hot_disks(disks=((100, 150, 5, 60),), seed=i))
+    w.release()
+    whole = path.read_bytes()
+    assert main(["detect", str(path), "--out", str(tmp_path / "a"), "--no-annotate"]) == 0
+    assert "cut short" not in capsys.readouterr().err
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(whole[: len(whole) * 6 // 10])
+    assert main(["detect", str(cut), "--out", str(tmp_path / "b"), "--no-annotate"]) == 0
+    err = capsys.readouterr().err
+    assert "of the 20 frames its container lists could be decoded" in err and "cut short" in err

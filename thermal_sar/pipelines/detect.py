@@ -115,6 +115,31 @@ def frame_gsd_m(frame: ThermalFrame, camera: CameraModel | None, subtitles: Flig
     return float(cam.gsd_m(rng)) * cam.width_px / frame.shape[1]
 
 
+def _note_short_videos(paths: Sequence[Path], frames_meta: list[dict], summary: "DetectSummary") -> None:
+    """Report a video that gave fewer frames than its container lists (cut short in a copy, a full card):
+    OpenCV just stops at the first frame it cannot decode."""
+    import cv2
+
+    read: dict[str, int] = {}
+    for f in frames_meta:
+        src = str(f.get("source", ""))
+        if "#" in src:
+            key = src.rsplit("#", 1)[0]
+            read[key] = read.get(key, 0) + 1
+    for p in paths:
+        if p.suffix.lower() not in VIDEO_SUFFIXES:
+            continue
+        cap = cv2.VideoCapture(str(p))
+        try:
+            listed = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if cap.isOpened() else 0
+        finally:
+            cap.release()
+        got = read.get(str(p), 0)
+        if listed > 0 and got < listed - max(1, listed // 50):
+            summary.skipped.append((str(p), f"only {got} of the {listed} frames its container lists could be "
+                                            "decoded: the file may be cut short (copy it again from the card)"))
+
+
 def _video_subtitles(paths: Sequence[Path], summary: "DetectSummary") -> dict[str, FlightLog]:
     """The DJI subtitles (.SRT) found beside each video of ``paths``, read (one that cannot be read is
     reported in ``summary.skipped`` and its video runs without poses)."""
@@ -274,6 +299,7 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
                     "last": t.last.to_dict()} for t in tracks],
         "skipped": [{"source": s, "error": e} for s, e in summary.skipped],
     }
+    _note_short_videos(paths, frames_meta, summary)
     if summary.frames == 0:
         partial.unlink(missing_ok=True)
         why = "; ".join(f"{Path(src.split('#')[0]).name}: {err}" for src, err in summary.skipped[:3]) or "no frames"
