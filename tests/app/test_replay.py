@@ -181,6 +181,8 @@ def test_dji_video_with_its_subtitles_needs_no_log_nor_clock(flight, tmp_path, g
     _video_places_the_sheep(r.targets, r.candidates, flight)
     summary = (tmp_path / "o" / "summary.txt").read_text()
     assert "DJI subtitles" in summary
+    # What the reader assumed is in the summary for the officer to see.
+    assert ("image top taken towards the direction of flight" in summary) == (not gimbal)
 
 
 def test_mavic2_subtitles_heights_above_takeoff(flight, tmp_path):

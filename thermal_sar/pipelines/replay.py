@@ -722,6 +722,7 @@ def summary_text(r: ReplayResult, *, lang: str | None = None) -> str:
             else _("images"))),
         (_("processed"), _("{processed} frames with the {detector} detector, every {every} frame(s): {reason}").format(
             processed=r.frames_processed, detector=r.detector, every=r.every, reason=reason)),
+        *([(_("log"), r.log)] if r.log else []),
         (_("clock"), clock),
         (_("camera"), r.camera),
         (_("terrain"), terrain),
