@@ -218,14 +218,12 @@ def write_dataset(scene: Scene | Sequence[Scene], out_dir: str | Path, n: int, *
                                sensor=sensor, progress=progress)
         _swap_in(stage, out)
     except OSError as exc:
-        shutil.rmtree(stage, ignore_errors=True)
         if isinstance(exc, SarIOError):
             raise
         raise SarIOError(f"cannot write dataset {str(out)!r}: {exc.strerror or exc}. Hint: check the free space "
                          "and the folder's permissions.") from None
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)  # gone after a successful swap; the half-made set after a failure
     return result
 
 

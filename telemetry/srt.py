@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +51,8 @@ from telemetry.track import PoseTrack
 
 __all__ = ["SrtRecord", "parse_dji_srt", "read_dji_srt", "find_sibling_srt"]
 
-_TIMECODE = re.compile(r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*-->\s*(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})")
+# A block's start (h, min, s, ms): the frame's position in the video; its end is not needed.
+_TIMECODE = re.compile(r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})\s*-->\s*\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}")
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 # "key: value" inside the brackets of the modern layout (several pairs may share one bracket).
 _PAIR = re.compile(r"([A-Za-z_][A-Za-z_ ]*?)\s*:\s*(" + _NUM + r")")
@@ -135,21 +136,16 @@ def parse_dji_srt(text: str) -> tuple[list[SrtRecord], int, int]:
     return records, len(marks), skipped
 
 
-def _course_deg(t: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, bool]:
+def _course_deg(track: PoseTrack) -> tuple[np.ndarray, bool]:
     """Direction of flight (deg from north) at each sample, held through hovers; False when never moving."""
-    n = t.shape[0]
-    if n < 2:
-        return np.zeros(n), False
-    north = np.radians(np.gradient(lat, t)) * 6371000.0
-    east = np.radians(np.gradient(lon, t)) * 6371000.0 * np.cos(np.radians(lat))
-    moving = np.hypot(north, east) > _MOVING_M_S
+    n = len(track)
+    v = track.velocity_m_s(track.time_s)
+    moving = np.hypot(v[:, 0], v[:, 1]) > _MOVING_M_S
     if not moving.any():
         return np.zeros(n), False
-    course = np.degrees(np.arctan2(east, north))
-    idx = np.where(moving, np.arange(n), -1)
-    idx = np.maximum.accumulate(idx)
-    first = int(np.flatnonzero(moving)[0])
-    idx[idx < 0] = first
+    course = np.degrees(np.arctan2(v[:, 0], v[:, 1]))
+    idx = np.maximum.accumulate(np.where(moving, np.arange(n), -1))
+    idx[idx < 0] = int(np.flatnonzero(moving)[0])
     return course[idx], True
 
 
@@ -181,9 +177,9 @@ def read_dji_srt(path: str | Path, *, takeoff_alt_amsl_m: float | None = None,
         raise FormatError(f"{p.name}: {what}; at least two positioned blocks are needed for a track. Hint: give "
                           "the .SRT DJI recorded with the video, or a .tlog/.bin flight log.")
 
-    # One record per time (the first): blocks that repeat a timecode would make speeds infinite.
-    seen: set[float] = set()
-    records = [r for r in records if not (r.time_s in seen or seen.add(r.time_s))]
+    # In time order, one record per time (the first block of a repeated timecode).
+    _, first = np.unique([r.time_s for r in records], return_index=True)
+    records = [records[i] for i in first]
 
     def col(name: str) -> np.ndarray:
         return np.array([getattr(r, name) for r in records], float)
@@ -211,23 +207,18 @@ def read_dji_srt(path: str | Path, *, takeoff_alt_amsl_m: float | None = None,
                           "blocks have no altitude (abs_alt, rel_alt or H); every block needs one.")
     g_yaw, g_pitch, g_roll = col("gimbal_yaw_deg"), col("gimbal_pitch_deg"), col("gimbal_roll_deg")
     d_yaw, d_pitch, d_roll = col("drone_yaw_deg"), col("drone_pitch_deg"), col("drone_roll_deg")
-    order = np.argsort(t, kind="stable")
-    course, moving = _course_deg(t[order], lat[order], lon[order])
-    course_at = np.empty_like(course)
-    course_at[order] = course
-    if not np.isfinite(g_yaw).all():
-        fallback = np.where(np.isfinite(d_yaw), d_yaw, course_at)
-        g_yaw = np.where(np.isfinite(g_yaw), g_yaw, fallback)
-        notes.append("no gimbal yaw: image top taken " + ("along the drone's heading" if np.isfinite(d_yaw).all()
-                                                          else "towards the direction of flight"
-                                                          if moving else "towards north (the drone never moved)"))
     if not np.isfinite(g_pitch).all():
         g_pitch = np.where(np.isfinite(g_pitch), g_pitch, default_gimbal_pitch_deg)
         notes.append(f"no gimbal pitch: {default_gimbal_pitch_deg:g} deg taken")
-    g_roll = np.where(np.isfinite(g_roll), g_roll, 0.0)
-    track = PoseTrack.from_samples(t, lat, lon, alt, np.nan_to_num(d_roll), np.nan_to_num(d_pitch),
-                                   np.where(np.isfinite(d_yaw), d_yaw, g_yaw), g_roll, g_pitch, g_yaw,
-                                   mount_mode=MountMode.EARTH)
+    track = PoseTrack(t, lat, lon, alt, np.nan_to_num(d_roll), np.nan_to_num(d_pitch), np.nan_to_num(d_yaw),
+                      np.nan_to_num(g_roll), g_pitch, np.nan_to_num(g_yaw), mount_mode=MountMode.EARTH)
+    if not np.isfinite(g_yaw).all():
+        course, moving = _course_deg(track)
+        g_yaw = np.where(np.isfinite(g_yaw), g_yaw, np.where(np.isfinite(d_yaw), d_yaw, course))
+        notes.append("no gimbal yaw: image top taken " + ("along the drone's heading" if np.isfinite(d_yaw).all()
+                                                          else "towards the direction of flight"
+                                                          if moving else "towards north (the drone never moved)"))
+    track = replace(track, yaw_deg=np.where(np.isfinite(d_yaw), d_yaw, g_yaw), gimbal_yaw_deg=g_yaw)
     counts = {"blocks": blocks, "positioned": len(records), "relative_only": int(not have_abs.all())}
     summ = LogSummary(str(p), "dji-srt", messages=blocks, corrupt_packets=skipped, gps_samples=len(records),
                       counts=counts, notes=tuple(notes))

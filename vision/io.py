@@ -185,12 +185,15 @@ def _exif_time_s(fr: ThermalFrame) -> float | None:
 
 
 def iter_video(path: str | os.PathLike, *, polarity: str = "white-hot", palette: str | None = None,
-               start_time_s: float = 0.0, step: int = 1) -> Iterator[ThermalFrame]:
+               start_time_s: float = 0.0, step: int = 1,
+               errors: list[tuple[str, str]] | None = None) -> Iterator[ThermalFrame]:
     """Frames of a video file with ``time_s`` = start + the stream's position.
 
     ``step`` keeps every n-th frame. Raises SarIOError when the file cannot be
     opened; a frame that fails to decode mid-stream ends the iteration
-    (OpenCV cannot resynchronise), after all earlier frames were yielded.
+    (OpenCV cannot resynchronise), after all earlier frames were yielded. When
+    the stream ends well short of the frames its container lists (a copy cut
+    short), that is recorded in ``errors`` as (path, message).
     """
     import cv2
 
@@ -203,6 +206,7 @@ def iter_video(path: str | os.PathLike, *, polarity: str = "white-hot", palette:
     if not cap.isOpened():
         raise SarIOError(f"video {str(p)!r} cannot be opened by OpenCV (unknown codec or corrupt container).")
     fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
+    listed = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     try:
         i = 0
         while True:
@@ -218,6 +222,9 @@ def iter_video(path: str | os.PathLike, *, polarity: str = "white-hot", palette:
                 yield frame_from_array(img, polarity=polarity, palette=palette, source=f"{p}#{i}", frame_index=i,
                                        time_s=t)
             i += 1
+        if errors is not None and listed > 0 and i < listed - max(1, listed // 50):
+            errors.append((str(p), f"only {i} of the {listed} frames its container lists could be decoded: the "
+                                   "file may be cut short (copy it again from the card)"))
     finally:
         cap.release()
 
@@ -254,7 +261,7 @@ def iter_sequence(paths: Iterable[str | os.PathLike], *, fps: float | None = Non
 def iter_frames(inputs: Iterable[str | os.PathLike], **kw) -> Iterator[ThermalFrame]:
     """Frames from a mix of image files and videos (videos expanded in place)."""
     images: list[Path] = []
-    video_kw = {k: v for k, v in kw.items() if k in ("polarity", "palette")}
+    video_kw = {k: v for k, v in kw.items() if k in ("polarity", "palette", "errors")}
     for x in inputs:
         p = Path(x)
         if p.suffix.lower() in VIDEO_SUFFIXES:

@@ -29,7 +29,7 @@ from vision.detection import Detection
 from vision.agc import agc_plateau
 from vision.frame import ThermalFrame, ValueKind
 
-__all__ = ["DEFAULT_MODEL", "LetterBox", "letterbox", "decode_output", "nms", "YoloDetector"]
+__all__ = ["DEFAULT_MODEL", "LetterBox", "letterbox", "decode_output", "nms", "YoloDetector", "MAX_THREADS"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "thermal_sar_yolo.onnx"
 # Sidecar "format" values whose output layout decode_output() reads: (1, 4 + nc, N), no NMS in the graph.
@@ -137,6 +137,10 @@ def decode_output(out: np.ndarray, n_classes: int, *, score_threshold: float, io
     return boxes[keep], score[keep], cls[keep]
 
 
+# onnxruntime makes every intra-op thread asked for: 100,000 hang the machine.
+MAX_THREADS = 256
+
+
 class YoloDetector:
     """The trained YOLO model behind the :class:`vision.detector.Detector` protocol.
 
@@ -153,9 +157,9 @@ class YoloDetector:
             raise InputError(out_of_range("score_threshold", score_threshold, "0..1"))
         if not 0.0 < iou_threshold <= 1.0:
             raise InputError(out_of_range("iou_threshold", iou_threshold, "0 < iou_threshold <= 1"))
-        if not 1 <= threads <= 256:
-            # onnxruntime makes every thread asked for: 100,000 hang the machine.
-            raise InputError(out_of_range("threads", threads, "1..256 (the machine's cores are the useful most)"))
+        if not 1 <= threads <= MAX_THREADS:
+            raise InputError(out_of_range("threads", threads,
+                                          f"1..{MAX_THREADS} (the machine's cores are the useful most)"))
         path = Path(model_path) if model_path is not None else DEFAULT_MODEL
         if not path.is_file():
             raise SarIOError(

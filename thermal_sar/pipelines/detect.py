@@ -41,7 +41,6 @@ __all__ = ["HIT_UAV_BOX_PAD_PX", "make_detector", "frame_gsd_m", "DetectSummary"
            "run_eval", "expand_inputs", "target_classes"]
 
 DETECTORS = ("classical", "yolo")
-_MAX_THREADS = 256
 
 # DJI EXIF model names -> geo camera presets (thermal cores with known optics).
 _DJI_PRESETS = {"ZH20T": "h20t", "ZH20N": "h20t", "M30T": "m30t", "M3T": "mavic3t", "H30T": "h30t"}
@@ -58,8 +57,10 @@ def make_detector(name: str, *, model: str | Path | None = None, targets: Sequen
     the classical detector searches people at one threshold level with the
     logistic score (no MLP scorer): 3-4.6x faster on 8-bit frames in bench/bench_vision.py runs, fewer people found.
     """
-    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= _MAX_THREADS:
-        raise InputError(f"threads={threads!r} is out of range: allowed 1..{_MAX_THREADS} (onnxruntime threads; "
+    from vision.yolo import MAX_THREADS
+
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise InputError(f"threads={threads!r} is out of range: allowed 1..{MAX_THREADS} (onnxruntime threads; "
                          "the machine's cores are the useful most).")
     for k, v in (("box_pad_px", box_pad_px), ("box_pad_grey_px", box_pad_grey_px)):
         if v is not None and not (math.isfinite(v) and -10.0 <= v <= 10.0):
@@ -113,31 +114,6 @@ def frame_gsd_m(frame: ThermalFrame, camera: CameraModel | None, subtitles: Flig
         return None
     # Scale the preset's focal length to the frame's resolution (e.g. a 1280-wide M30T display image).
     return float(cam.gsd_m(rng)) * cam.width_px / frame.shape[1]
-
-
-def _note_short_videos(paths: Sequence[Path], frames_meta: list[dict], summary: "DetectSummary") -> None:
-    """Report a video that gave fewer frames than its container lists (cut short in a copy, a full card):
-    OpenCV just stops at the first frame it cannot decode."""
-    import cv2
-
-    read: dict[str, int] = {}
-    for f in frames_meta:
-        src = str(f.get("source", ""))
-        if "#" in src:
-            key = src.rsplit("#", 1)[0]
-            read[key] = read.get(key, 0) + 1
-    for p in paths:
-        if p.suffix.lower() not in VIDEO_SUFFIXES:
-            continue
-        cap = cv2.VideoCapture(str(p))
-        try:
-            listed = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if cap.isOpened() else 0
-        finally:
-            cap.release()
-        got = read.get(str(p), 0)
-        if listed > 0 and got < listed - max(1, listed // 50):
-            summary.skipped.append((str(p), f"only {got} of the {listed} frames its container lists could be "
-                                            "decoded: the file may be cut short (copy it again from the card)"))
 
 
 def _video_subtitles(paths: Sequence[Path], summary: "DetectSummary") -> dict[str, FlightLog]:
@@ -299,7 +275,6 @@ def run_detect(inputs: Sequence[str | Path], out_dir: str | Path, *, detector: D
                     "last": t.last.to_dict()} for t in tracks],
         "skipped": [{"source": s, "error": e} for s, e in summary.skipped],
     }
-    _note_short_videos(paths, frames_meta, summary)
     if summary.frames == 0:
         partial.unlink(missing_ok=True)
         why = "; ".join(f"{Path(src.split('#')[0]).name}: {err}" for src, err in summary.skipped[:3]) or "no frames"

@@ -142,49 +142,18 @@ def check_outputs(outs: Sequence[Path]) -> None:
 
 
 def write_outputs(plan, outs: Sequence[Path]) -> tuple[Path, ...]:
-    """Write ``plan`` to every path in ``outs``, all or nothing.
-
-    Every file is first written into a hidden staging folder beside its
-    destination (same file system); only when all of them succeeded are they
-    renamed into place. If any fails, the staged files are removed and no
-    existing file has been touched. Returns the paths written.
-    """
-    import os
-    import shutil
-    import tempfile
-
-    from geo.errors import SarIOError
+    """Write ``plan`` to every path in ``outs``, all or nothing (:class:`~thermal_sar.pipelines.staging.Staging`:
+    a failure leaves every existing file untouched). Returns the paths written."""
     from mission import write_plan
+    from thermal_sar.pipelines.staging import Staging
 
     check_outputs(outs)
-    stages: dict[Path, Path] = {}
-    moves: list[tuple[Path, Path]] = []
-    try:
-        for out in outs:
-            out = Path(out)
-            folder = out.parent
-            if folder not in stages:
-                try:
-                    folder.mkdir(parents=True, exist_ok=True)
-                    stages[folder] = Path(tempfile.mkdtemp(prefix=".thermal-sar-", dir=folder))
-                except OSError as exc:
-                    raise SarIOError(f"cannot write {str(out)!r}: {exc.strerror or exc} (folder {str(folder)!r}). "
-                                     "Hint: check the folder exists and is writable; no output was written.") from None
-            for staged in write_plan(plan, stages[folder] / out.name):
-                moves.append((staged, folder / staged.name))
-        done: list[Path] = []
-        for staged, dest in moves:
-            if staged.exists():  # the same --out given twice is staged once
-                try:
-                    os.replace(staged, dest)
-                except OSError as exc:
-                    raise SarIOError(f"cannot write {str(dest)!r}: {exc.strerror or exc}. Already written: "
-                                     f"{', '.join(map(str, done)) or 'none'}.") from None
-                done.append(dest)
-    finally:
-        for stage in stages.values():
-            shutil.rmtree(stage, ignore_errors=True)
-    return tuple(dict.fromkeys(dest for _, dest in moves))
+    with Staging() as st:
+        # The same --out given twice is staged twice into one file, moved once.
+        staged = [f for out in outs for f in write_plan(plan, st.path(out))]
+        files = tuple(dict.fromkeys(st.final(f) for f in staged))
+        st.commit()
+    return files
 
 
 def stale_sortie_files(outs: Sequence[Path], sorties: int) -> tuple[Path, ...]:

@@ -38,7 +38,6 @@ import math
 import os
 import queue
 import re
-import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -61,6 +60,7 @@ from telemetry.srt import find_sibling_srt
 from thermal_sar.pipelines.demo import _evidence_geojson
 from thermal_sar.pipelines.detect import make_detector
 from thermal_sar.pipelines.search import FramePipeline, frame_interval_s, write_map_and_gpx
+from thermal_sar.pipelines.staging import Staging
 from vision.frame import ThermalFrame
 from vision.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_sequence, iter_video, natural_key
 
@@ -643,12 +643,8 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
     # Every product is made in a staging folder and moved into place only when all of them were made:
     # a run that fails half-way (a DEM that does not cover the map, a full disk) leaves an earlier
     # run's products as they were.
-    stage = out / f".replay-staging-{os.getpid()}"
-    try:
-        try:
-            stage.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SarIOError(f"cannot create output folder {str(out)!r}: {exc.strerror or exc}.") from None
+    with Staging() as st:
+        stage = st.folder(out)
         try:
             for name, group, status in (("targets.geojson", targets, None),
                                         ("candidates.geojson", candidates, "candidate")):
@@ -668,14 +664,10 @@ def run_replay(frames: str | Path, out_dir: str | Path, *, log: str | Path | Non
         try:
             (stage / "summary.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
             (stage / "summary.txt").write_text(summary_text(result, lang=lang) + "\n", encoding="utf-8")
-            files = []
-            for p in sorted(stage.iterdir()):
-                os.replace(p, out / p.name)
-                files.append(out / p.name)
         except OSError as exc:
             raise SarIOError(f"cannot write into {str(out)!r}: {exc.strerror or exc}.") from None
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        files = [st.final(p) for p in sorted(stage.iterdir())]
+        st.commit()
     return replace(result, files=tuple(files))
 
 

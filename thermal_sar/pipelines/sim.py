@@ -53,39 +53,19 @@ def _encode(path: Path, a: np.ndarray) -> bytes:
 
 
 def _write_all(files: list[tuple[Path, bytes]]) -> None:
-    """Write every file or none: each goes to a temporary file beside it, renamed once all are written.
+    """Write every file or none (:class:`~thermal_sar.pipelines.staging.Staging`): a failure (read-only
+    folder, full disk) leaves what was there before."""
+    from thermal_sar.pipelines.staging import Staging
 
-    A failure (read-only folder, full disk) removes the temporary files and leaves what was there before.
-    """
-    import os
-    import tempfile
-
-    temps: list[tuple[str, Path]] = []
-    try:
+    with Staging() as st:
         for path, data in files:
+            staged = st.path(path)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-            except OSError as exc:
-                raise SarIOError(f"cannot write {str(path)!r}: {exc.strerror or exc}. Hint: choose a writable "
-                                 "folder; nothing was written.") from None
-            temps.append((tmp, path))
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
+                staged.write_bytes(data)
             except OSError as exc:
                 raise SarIOError(f"cannot write {str(path)!r}: {exc.strerror or exc}. Hint: check the free space "
                                  "and the folder's permissions; nothing was written.") from None
-        for tmp, path in temps:
-            try:
-                os.replace(tmp, path)
-            except OSError as exc:
-                raise SarIOError(f"cannot write {str(path)!r}: {exc.strerror or exc}. Hint: a folder of that name "
-                                 "may be in the way.") from None
-    finally:
-        for tmp, _path in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        st.commit()
 
 
 def _write(path: Path, a: np.ndarray) -> None:
